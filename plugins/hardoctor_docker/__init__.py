@@ -1,0 +1,1 @@
+"""Docker / OCI: Docker CLI, podman/skopeo/buildah and Helm credentials."""

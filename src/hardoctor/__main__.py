@@ -1,0 +1,3 @@
+from hardoctor.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,60 @@
+"""The core's own plugin: reporters, the generic token decoder, and the
+findings about sources that no plugin could read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from hardoctor import hookimpl
+from hardoctor.model import Credential, Finding, Location, Source, TokenInfo
+
+if TYPE_CHECKING:
+    from hardoctor.context import Context
+    from hardoctor.report import Reporter
+
+FORMATS = ("text", "json")
+
+
+@hookimpl
+def hardoctor_report_formats() -> Sequence[str]:
+    return FORMATS
+
+
+@hookimpl(trylast=True)
+def hardoctor_reporter(name: str, ctx: Context) -> Reporter | None:
+    if name == "json":
+        from hardoctor.report import JsonReporter
+
+        return JsonReporter()
+    if name == "text":
+        from hardoctor.report.text import TextReporter
+
+        return TextReporter(color=bool(ctx.options.color))
+    return None
+
+
+@hookimpl(trylast=True)
+def hardoctor_decode_secret(credential: Credential, ctx: Context) -> TokenInfo | None:
+    if credential.secret is None:
+        return TokenInfo(kind="none", fingerprint=None)
+    from hardoctor.tokens import decode_generic
+
+    return decode_generic(
+        credential.secret, credential.scheme, ctx.now(), ctx.options.expiry_warning_days
+    )
+
+
+@hookimpl(trylast=True)
+def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
+    if source.kind != "file" or not source.error:
+        return None
+    return [
+        ctx.finding(
+            "HD003",
+            f"{ctx.display_path(source.path)} cannot be read: {source.error}",
+            location=Location(source.path),
+            ecosystem=source.ecosystem,
+            why=f"{source.description} is read by the client; it fails or ignores the file.",
+        )
+    ]

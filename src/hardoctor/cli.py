@@ -1,0 +1,404 @@
+"""Command line: parse, run, report, and map every outcome to an exit code.
+
+Tracebacks are shown only with ``--debug``; every other failure is one line
+on stderr and exit 2.  ``--version`` is answered before anything heavy is
+imported.
+"""
+
+from __future__ import annotations
+
+import argparse
+import enum
+import os
+import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from hardoctor import __version__
+
+if TYPE_CHECKING:
+    from hardoctor.context import Context, Options
+    from hardoctor.env import Environment
+    from hardoctor.model import Report
+    from hardoctor.plugins import PluginManager
+
+
+class ExitStatus(enum.IntEnum):
+    OK = 0
+    FINDINGS = 1
+    ERROR = 2
+
+
+class UsageError(Exception):
+    pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+def _env_bool(environ: Any, name: str) -> bool:
+    return str(environ.get(name, "")).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value <= 0 or value != value:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+def _nonneg_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0 or value != value:
+        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    return value
+
+
+def _add_output_options(p: argparse.ArgumentParser, formats: Sequence[str]) -> None:
+    g = p.add_argument_group("output")
+    g.add_argument("--format", choices=list(formats), default=None,
+                   help="output format (env HARDOCTOR_FORMAT; default text)")
+    g.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
+    g.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
+    g.add_argument("--debug", action="store_true", help="show tracebacks (HARDOCTOR_DEBUG=1)")
+    g.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
+                   help="do not load plugin NAME (repeatable; HARDOCTOR_DISABLE_PLUGINS)")
+
+
+def _add_scope_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("scope")
+    g.add_argument("targets", nargs="*", metavar="TARGET",
+                   help="image (HOST/PATH:TAG), npm:PKG, pip:NAME, maven:G:A[:V], or registry host/URL")
+    g.add_argument("--registry", action="append", default=[], metavar="HOST_OR_URL",
+                   help="only this registry (repeatable)")
+    g.add_argument("--ecosystem", action="append", default=[], metavar="NAME",
+                   help="only this ecosystem: docker, npm, pip, maven, k8s (repeatable)")
+    g.add_argument("--project", metavar="DIR", help="project directory (default: the working directory)")
+    g.add_argument("--manifests", action="append", default=[], metavar="PATH",
+                   help="Kubernetes manifests file or directory, - for stdin (repeatable)")
+    g.add_argument("--kube", action="store_true", help="read pull secrets from the live cluster")
+    g.add_argument("--context", dest="kube_context", metavar="NAME", help="kubeconfig context")
+    g.add_argument("--namespace", "-n", metavar="NS", help="Kubernetes namespace")
+    g.add_argument("--all-namespaces", "-A", action="store_true", help="every namespace")
+    g.add_argument("--offline", action="store_true", help="no network at all (HARDOCTOR_OFFLINE=1)")
+    g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                   help="overall deadline for all probes (HARDOCTOR_TIMEOUT; default 5)")
+    g.add_argument("--push", action="store_true", help="probe push access too, not only pull")
+    g.add_argument("--harness-host", action="append", default=[], metavar="HOST[:PORT]",
+                   help="treat HOST as a Harness Artifact Registry host (HARDOCTOR_HARNESS_HOSTS)")
+    g.add_argument("--harness-api", metavar="URL",
+                   help="Harness API base URL (HARDOCTOR_HARNESS_API; default https://app.harness.io/gateway)")
+    g.add_argument("--no-token-api", action="store_true",
+                   help="never ask the Harness API about tokens (HARDOCTOR_NO_TOKEN_API=1)")
+    g.add_argument("--expiry-warning", type=_nonneg_float, default=None, metavar="DAYS",
+                   help="warn this many days before a token expires (HARDOCTOR_EXPIRY_WARNING; default 7)")
+    p.add_argument("--fail-on", choices=["error", "warning", "never"], default=None,
+                   help="exit 1 when findings at or above this severity (HARDOCTOR_FAIL_ON; default error)")
+
+
+def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManager | None = None) -> _Parser:
+    parser = _Parser(
+        prog="hardoctor",
+        description="Find out why a registry client gets 401/403, and fix it.",
+    )
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    check = sub.add_parser("check", help="diagnose every credential and registry")
+    _add_scope_options(check)
+    _add_output_options(check, formats)
+
+    fix = sub.add_parser("fix", help="show (and with --apply, make) the repairs")
+    _add_scope_options(fix)
+    _add_output_options(fix, formats)
+    fix.add_argument("--apply", action="store_true", help="write the changes (atomically, with a backup)")
+    fix.add_argument("--unsafe", action="store_true", help="include fixes marked unsafe")
+    fix.add_argument("--only", action="append", default=[], metavar="CODE",
+                     help="only fixes for this rule code or prefix (repeatable)")
+    fix.add_argument("--undo", action="store_true", help="restore the files of the last --apply")
+
+    rules = sub.add_parser("rules", help="list every rule")
+    _add_output_options(rules, ("text", "json"))
+
+    explain = sub.add_parser("explain", help="show a rule's page")
+    explain.add_argument("code", metavar="CODE")
+    _add_output_options(explain, ("text",))
+
+    plugins = sub.add_parser("plugins", help="list loaded plugins")
+    _add_output_options(plugins, ("text", "json"))
+
+    if manager is not None:
+        for sp in (check, fix):
+            manager.call("hardoctor_addoption", parser=sp)
+    return parser
+
+
+def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
+    from hardoctor.context import Options
+
+    e = env.environ
+    known = {
+        "command", "targets", "registry", "ecosystem", "project", "manifests", "kube",
+        "kube_context", "namespace", "all_namespaces", "offline", "timeout", "push",
+        "harness_host", "harness_api", "no_token_api", "expiry_warning", "fail_on", "format",
+        "output", "no_color", "debug", "disable_plugin", "apply", "unsafe", "only", "undo",
+        "code", "version",
+    }
+    extra = {k: v for k, v in vars(ns).items() if k not in known}
+
+    def env_float(name: str, default: float) -> float:
+        raw = e.get(name)
+        if raw in (None, ""):
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            raise UsageError(f"{name}={raw!r} is not a number") from None
+        if value < 0:
+            raise UsageError(f"{name}={raw!r} must not be negative")
+        return value
+
+    fmt = getattr(ns, "format", None) or e.get("HARDOCTOR_FORMAT") or "text"
+    fail_on = getattr(ns, "fail_on", None) or e.get("HARDOCTOR_FAIL_ON") or "error"
+    if fail_on not in ("error", "warning", "never"):
+        raise UsageError(f"HARDOCTOR_FAIL_ON={fail_on!r}: choose error, warning or never")
+    timeout = getattr(ns, "timeout", None) or env_float("HARDOCTOR_TIMEOUT", 5.0)
+    if timeout <= 0:
+        raise UsageError("the timeout must be greater than 0")
+    expiry = getattr(ns, "expiry_warning", None)
+    if expiry is None:
+        expiry = env_float("HARDOCTOR_EXPIRY_WARNING", 7.0)
+    hosts = [h.strip() for h in (e.get("HARDOCTOR_HARNESS_HOSTS") or "").split(",") if h.strip()]
+    hosts += list(getattr(ns, "harness_host", []) or [])
+    disabled = [d.strip() for d in (e.get("HARDOCTOR_DISABLE_PLUGINS") or "").split(",") if d.strip()]
+    disabled += list(getattr(ns, "disable_plugin", []) or [])
+    no_color = getattr(ns, "no_color", False) or "NO_COLOR" in e
+    color = False if no_color else env.stdout_isatty and not getattr(ns, "output", None)
+    ecosystems = tuple(x.strip().lower() for x in getattr(ns, "ecosystem", []) or [])
+    offline = bool(getattr(ns, "offline", False)) or _env_bool(e, "HARDOCTOR_OFFLINE")
+    return Options(
+        command=ns.command,
+        targets=tuple(getattr(ns, "targets", []) or []),
+        format=fmt,
+        output=getattr(ns, "output", None),
+        fail_on=fail_on,
+        timeout=timeout,
+        offline=offline,
+        debug=bool(getattr(ns, "debug", False)) or _env_bool(e, "HARDOCTOR_DEBUG"),
+        color=color,
+        ecosystems=ecosystems,
+        registries=tuple(getattr(ns, "registry", []) or []),
+        project=getattr(ns, "project", None),
+        manifests=tuple(getattr(ns, "manifests", []) or []),
+        kube=bool(getattr(ns, "kube", False)),
+        kube_context=getattr(ns, "kube_context", None),
+        namespace=getattr(ns, "namespace", None),
+        all_namespaces=bool(getattr(ns, "all_namespaces", False)),
+        harness_hosts=tuple(hosts),
+        harness_api=getattr(ns, "harness_api", None) or e.get("HARDOCTOR_HARNESS_API") or None,
+        no_token_api=bool(getattr(ns, "no_token_api", False))
+        or _env_bool(e, "HARDOCTOR_NO_TOKEN_API")
+        or offline,
+        expiry_warning_days=expiry,
+        push=bool(getattr(ns, "push", False)),
+        apply=bool(getattr(ns, "apply", False)),
+        unsafe=bool(getattr(ns, "unsafe", False)),
+        only=tuple(getattr(ns, "only", []) or []),
+        disabled_plugins=tuple(disabled),
+        extra=extra,
+    )
+
+
+def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args in (["--version"], ["-V"]):
+        out = env.stdout if env is not None else sys.stdout
+        out.write(f"hardoctor {__version__}\n")
+        return ExitStatus.OK
+
+    from hardoctor.env import Environment
+
+    env = env or Environment()
+    debug = "--debug" in args or _env_bool(env.environ, "HARDOCTOR_DEBUG")
+    try:
+        return _main(args, env)
+    except UsageError as exc:
+        env.stderr.write(f"hardoctor: error: {_scrub(str(exc))}\n")
+        env.stderr.write("Try 'hardoctor --help' or 'hardoctor COMMAND --help'.\n")
+        return ExitStatus.ERROR
+    except KeyboardInterrupt:
+        env.stderr.write("hardoctor: interrupted\n")
+        return ExitStatus.ERROR
+    except BrokenPipeError:
+        return ExitStatus.ERROR
+    except Exception as exc:  # the tool itself failed: one line unless --debug
+        if debug:
+            import traceback
+
+            env.stderr.write(_scrub(traceback.format_exc()))
+        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        env.stderr.write(f"hardoctor: internal error: {_scrub(reason)}\n")
+        if not debug:
+            env.stderr.write("Run again with --debug for the traceback.\n")
+        return ExitStatus.ERROR
+
+
+def _scrub(text: str) -> str:
+    from hardoctor import redact
+
+    return redact.scrub(text)
+
+
+def _manager(env: Environment, args: Sequence[str]) -> PluginManager:
+    from hardoctor.plugins import PluginManager
+
+    disabled = [d for d in (env.environ.get("HARDOCTOR_DISABLE_PLUGINS") or "").split(",")]
+    # --disable-plugin must act before plugins load, i.e. before parsing.
+    for i, a in enumerate(args):
+        if a == "--disable-plugin" and i + 1 < len(args):
+            disabled.append(args[i + 1])
+        elif a.startswith("--disable-plugin="):
+            disabled.append(a.split("=", 1)[1])
+    autoload = not _env_bool(env.environ, "HARDOCTOR_DISABLE_PLUGIN_AUTOLOAD")
+    manager = PluginManager(disabled=disabled, autoload=autoload)
+    manager.load()
+    return manager
+
+
+def _main(args: list[str], env: Environment) -> int:
+    manager = _manager(env, args)
+    formats: list[str] = []
+    for _, names in manager.call("hardoctor_report_formats"):
+        formats.extend(n for n in names if n not in formats)
+    parser = build_parser(formats or ["text", "json"], manager)
+    if not args:
+        env.stdout.write(parser.format_help())
+        return ExitStatus.ERROR
+    ns = parser.parse_args(args)
+    if ns.version:
+        env.stdout.write(f"hardoctor {__version__}\n")
+        return ExitStatus.OK
+    if not ns.command:
+        raise UsageError("a command is required (check, fix, rules, explain, plugins)")
+    options = options_from_args(ns, env)
+
+    from hardoctor.context import Context
+
+    ctx = Context(options, env, manager.rules, manager)
+    for problem in manager.load_problems:
+        env.stderr.write(f"hardoctor: warning: plugin {problem[0]!r}: {problem[1]}\n")
+
+    if options.command == "rules":
+        from hardoctor.commands import rules_command
+
+        return _emit(ctx, rules_command(ctx))
+    if options.command == "explain":
+        from hardoctor.commands import explain_command
+
+        return _emit(ctx, explain_command(ctx, ns.code))
+    if options.command == "plugins":
+        from hardoctor.commands import plugins_command
+
+        return _emit(ctx, plugins_command(ctx))
+    if options.command == "fix" and getattr(ns, "undo", False):
+        from hardoctor.commands import undo_command
+
+        text, status = undo_command(ctx)
+        _write(ctx, text)
+        return status
+    return _run_check(ctx, manager)
+
+
+def _run_check(ctx: Context, manager: PluginManager) -> int:
+    from hardoctor import engine
+    from hardoctor.rules import RuleError
+
+    if ctx.options.only:
+        try:
+            manager.rules.select(ctx.options.only)
+        except RuleError as exc:
+            raise UsageError(str(exc)) from None
+    try:
+        with _progress(ctx):
+            report = engine.run(ctx, manager)
+    except engine.UsageError as exc:
+        raise UsageError(str(exc)) from None
+    if ctx.options.debug:
+        for failure in manager.failures:
+            ctx.env.stderr.write(failure.traceback)
+
+    found = manager.call_first("hardoctor_reporter", name=ctx.options.format, ctx=ctx)
+    if found is None:
+        raise UsageError(f"no reporter for format {ctx.options.format!r}")
+    text = found[1].render(report, ctx)
+    if ctx.options.command == "fix":
+        from hardoctor.commands import fix_command
+
+        return fix_command(ctx, report, text)
+    _write(ctx, text)
+    return exit_status(ctx, report)
+
+
+def exit_status(ctx: Context, report: Report) -> int:
+    counts = report.counts()
+    if ctx.options.fail_on == "never":
+        return ExitStatus.OK
+    if counts["error"] or (ctx.options.fail_on == "warning" and counts["warning"]):
+        return ExitStatus.FINDINGS
+    return ExitStatus.OK
+
+
+class _progress:
+    """A spinner on stderr, only when stderr is a terminal."""
+
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
+        self.status: Any = None
+
+    def __enter__(self) -> _progress:
+        if self.ctx.env.stderr_isatty and self.ctx.options.format == "text":
+            from rich.console import Console
+
+            console = Console(file=self.ctx.env.stderr, no_color=not self.ctx.options.color)
+            self.status = console.status("checking registry credentials…")
+            self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.__exit__(None, None, None)
+
+
+def _emit(ctx: Context, result: tuple[str, int]) -> int:
+    text, status = result
+    _write(ctx, text)
+    return status
+
+
+def _write(ctx: Context, text: str) -> None:
+    text = _scrub(text)
+    if ctx.options.output:
+        path = os.path.abspath(ctx.options.output)
+        try:
+            # The report holds no secret, but keep it private like the configs it describes.
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+        except OSError as exc:
+            raise UsageError(f"cannot write --output {ctx.options.output}: {exc.strerror}") from None
+        return
+    ctx.env.stdout.write(text)
+    try:
+        ctx.env.stdout.flush()
+    except (AttributeError, ValueError):
+        pass

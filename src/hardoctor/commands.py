@@ -1,0 +1,213 @@
+"""The small subcommands (rules, explain, plugins) and the fix flow.
+
+Each returns ``(text, exit status)``; the CLI writes the text (scrubbed)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING
+
+from hardoctor.model import Applicability, Finding, Fix
+
+if TYPE_CHECKING:
+    from hardoctor.context import Context
+    from hardoctor.model import Report
+
+
+def rules_command(ctx: Context) -> tuple[str, int]:
+    rules = list(ctx.rules)
+    if ctx.options.format == "json":
+        data = [
+            {
+                "code": r.code,
+                "name": r.name,
+                "severity": r.severity.value,
+                "cause": r.cause,
+                "fix": r.fix.value if r.fix else None,
+                "plugin": r.plugin,
+                "summary": r.summary,
+            }
+            for r in rules
+        ]
+        return json.dumps(data, indent=2) + "\n", 0
+    width = max((len(r.name) for r in rules), default=10)
+    plug = max((len(r.plugin) for r in rules), default=6)
+    lines = [f"{'CODE':<7} {'NAME':<{width}} {'SEVERITY':<8} {'FIX':<6} {'PLUGIN':<{plug}} SUMMARY"]
+    for r in rules:
+        fix = r.fix.value if r.fix else "-"
+        lines.append(
+            f"{r.code:<7} {r.name:<{width}} {r.severity.value:<8} {fix:<6} {r.plugin:<{plug}} {r.summary}"
+        )
+    return "\n".join(lines) + "\n", 0
+
+
+def explain_command(ctx: Context, code: str) -> tuple[str, int]:
+    rule = ctx.rules.get(code.strip())
+    if rule is None:
+        # accept a rule name too (`hardoctor explain auth-not-user-pass`)
+        rule = next((r for r in ctx.rules if r.name == code.strip().lower()), None)
+    if rule is None:
+        from hardoctor.cli import UsageError
+
+        raise UsageError(f"unknown rule {code!r} (see `hardoctor rules`)")
+    fix = {
+        None: "no automatic fix",
+        Applicability.SAFE: "safe automatic fix (`hardoctor fix --apply`)",
+        Applicability.UNSAFE: "unsafe automatic fix (`hardoctor fix --unsafe --apply`)",
+    }[rule.fix]
+    head = f"{rule.code} {rule.name}"
+    lines = [
+        head,
+        "=" * len(head),
+        "",
+        rule.summary,
+        "",
+        f"severity: {rule.severity.value}   cause: {rule.cause or '-'}   fix: {fix}   plugin: {rule.plugin}",
+        "",
+        rule.explain.rstrip(),
+    ]
+    return "\n".join(lines) + "\n", 0
+
+
+def plugins_command(ctx: Context) -> tuple[str, int]:
+    assert ctx.plugins is not None
+    infos = list(ctx.plugins.infos.values())
+    problems = ctx.plugins.load_problems
+    if ctx.options.format == "json":
+        data = {
+            "plugins": [
+                {
+                    "name": i.name,
+                    "version": i.version,
+                    "builtin": i.builtin,
+                    "distribution": i.distribution,
+                    "module": i.module,
+                    "hooks": i.hooks,
+                    "rules": i.rules,
+                }
+                for i in infos
+            ],
+            "problems": [{"plugin": n, "message": m} for n, m in problems],
+        }
+        return json.dumps(data, indent=2) + "\n", 0
+    lines = []
+    for i in infos:
+        origin = "built-in" if i.builtin else f"from {i.distribution or i.module}"
+        lines.append(f"{i.name} {i.version} ({origin})")
+        lines.append(f"    hooks: {', '.join(h.removeprefix('hardoctor_') for h in i.hooks) or '-'}")
+        if i.rules:
+            lines.append(f"    rules: {', '.join(sorted(i.rules))}")
+    for name, message in problems:
+        lines.append(f"! {name}: {message}")
+    return "\n".join(lines) + "\n", 0
+
+
+def selected_fixes(ctx: Context, findings: tuple[Finding, ...]) -> list[tuple[Finding, Fix]]:
+    only = ctx.rules.select(ctx.options.only) if ctx.options.only else None
+    out = []
+    for f in findings:
+        if f.fix is None:
+            continue
+        if only is not None and f.rule not in only:
+            continue
+        if f.fix.applicability is Applicability.UNSAFE and not ctx.options.unsafe:
+            continue
+        out.append((f, f.fix))
+    return out
+
+
+def fix_command(ctx: Context, report: Report, report_text: str) -> int:
+    from hardoctor import fixes, redact
+
+    chosen = selected_fixes(ctx, report.findings)
+    skipped_unsafe = sum(
+        1
+        for f in report.findings
+        if f.fix and f.fix.applicability is Applicability.UNSAFE and not ctx.options.unsafe
+    )
+    plan = fixes.plan([fx for _, fx in chosen])
+    diff = redact.scrub(plan.diff())
+    changed = [e for e in plan.files if e.changed]
+    out = ctx.env.stdout
+    backup_dir = None
+    written: list[str] = []
+    if ctx.options.apply and changed:
+        root = fixes.default_backup_root(ctx.env.environ, ctx.home)
+        result = fixes.apply(plan, root, ctx.env.clock)
+        written = list(result.written)
+        backup_dir = result.backup_dir
+    if ctx.options.format == "json":
+        data = {
+            "schema": "hardoctor/fix/v1",
+            "applied": bool(ctx.options.apply),
+            "files": [
+                {
+                    "path": e.path,
+                    "fixes": [fx.description for fx in e.applied],
+                    "skipped": [f"{fx.description}: {why}" for fx, why in e.skipped],
+                    "changed": e.changed,
+                }
+                for e in plan.files
+            ],
+            "diff": diff,
+            "written": written,
+            "backup": backup_dir,
+            "unsafe_not_selected": skipped_unsafe,
+        }
+        text = json.dumps(data, indent=2) + "\n"
+        if ctx.options.output:
+            from hardoctor.cli import _write
+
+            _write(ctx, text)
+        else:
+            out.write(redact.scrub(text))
+    else:
+        lines: list[str] = []
+        if diff:
+            lines.append(diff.rstrip("\n"))
+            lines.append("")
+        for e in plan.files:
+            for fx, why in e.skipped:
+                lines.append(f"skipped: {ctx.display_path(e.path)}: {fx.description}: {why}")
+        if not changed:
+            lines.append("Nothing to fix.")
+        elif ctx.options.apply:
+            lines.append(
+                f"Fixed {len(written)} file{'s' * (len(written) != 1)}; originals saved in "
+                f"{ctx.display_path(backup_dir)} (undo with `hardoctor fix --undo`)."
+            )
+        else:
+            n = sum(len(e.applied) for e in changed)
+            lines.append(
+                f"{n} fix{'es' * (n != 1)} in {len(changed)} file{'s' * (len(changed) != 1)} "
+                "would be applied; run again with --apply to write them."
+            )
+        if skipped_unsafe:
+            lines.append(f"{skipped_unsafe} unsafe fix{'es' * (skipped_unsafe != 1)} not shown (add --unsafe).")
+        remaining = [
+            f for f in report.findings if f.fix is None and f.severity.value in ("error", "warning")
+        ]
+        if remaining:
+            lines.append(
+                f"{len(remaining)} problem{'s' * (len(remaining) != 1)} need a manual fix: "
+                "see `hardoctor check`."
+            )
+        text = "\n".join(lines) + "\n"
+        from hardoctor.cli import _write
+
+        _write(ctx, text)
+    if ctx.options.apply:
+        return 0
+    return 1 if changed else 0
+
+
+def undo_command(ctx: Context) -> tuple[str, int]:
+    from hardoctor import fixes
+
+    root = fixes.default_backup_root(ctx.env.environ, ctx.home)
+    result = fixes.undo(root)
+    if not result.restored and not result.refused:
+        return "Nothing to undo.\n", 0
+    lines = [f"restored {ctx.display_path(p)}" for p in result.restored]
+    lines += [f"refused {ctx.display_path(p)}: {why}" for p, why in result.refused]
+    return "\n".join(lines) + "\n", 1 if result.refused else 0

@@ -1,0 +1,203 @@
+"""The pipeline: discover -> credentials -> decode -> lint -> targets ->
+resolve -> probe -> diagnose -> fixes.  Registry-agnostic: everything it knows
+about a client comes from a plugin through a hook."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Any
+
+from hardoctor import redact
+from hardoctor.context import Context
+from hardoctor.model import (
+    Credential,
+    Finding,
+    ProbeResult,
+    Report,
+    Resolution,
+    Source,
+    Target,
+    TokenInfo,
+)
+from hardoctor.plugins import PluginManager
+from hardoctor.targets import host_matches, parse_registry_target
+
+
+class UsageError(Exception):
+    """A bad command-line value found while running (exit 2)."""
+
+
+def run(ctx: Context, manager: PluginManager) -> Report:
+    t0 = time.perf_counter()
+    manager.call("hardoctor_configure", ctx=ctx)
+
+    sources = _discover(ctx, manager)
+    credentials = _credentials(ctx, manager, sources)
+    credentials = [_decode(ctx, manager, c) for c in credentials]
+    findings: list[Finding] = []
+    for source in sources:
+        findings += _items(manager.call_flat("hardoctor_lint", source=source, ctx=ctx))
+    for cred in credentials:
+        findings += _items(manager.call_flat("hardoctor_check_credential", credential=cred, ctx=ctx))
+
+    targets = _targets(ctx, manager, credentials)
+    resolutions: list[Resolution] = []
+    for target in targets:
+        for _, res in manager.call_flat(
+            "hardoctor_resolve", target=target, credentials=credentials, ctx=ctx
+        ):
+            resolutions.append(res)
+
+    probes: dict[int, list[ProbeResult]] = {i: [] for i in range(len(resolutions))}
+    if not ctx.options.offline:
+        probes = _probe(ctx, manager, resolutions)
+    for i, res in enumerate(resolutions):
+        findings += _items(
+            manager.call_flat("hardoctor_diagnose", resolution=res, results=probes[i], ctx=ctx)
+        )
+
+    findings = _narrow(ctx, findings)
+    if ctx.options.command == "fix":
+        findings = [_with_fix(ctx, manager, f) for f in findings]
+    findings += manager.problem_findings()
+    findings = _dedupe(findings)
+    findings.sort(key=_finding_order)
+
+    all_probes = [p for i in sorted(probes) for p in probes[i]]
+    return Report(
+        started_at=ctx.started_at,
+        duration_ms=(time.perf_counter() - t0) * 1000.0,
+        sources=tuple(sources),
+        credentials=tuple(credentials),
+        resolutions=tuple(resolutions),
+        probes=tuple(all_probes),
+        findings=tuple(findings),
+        offline=ctx.options.offline,
+    )
+
+
+def _items(pairs: Sequence[tuple[str, Any]]) -> list[Any]:
+    return [item for _, item in pairs]
+
+
+def _discover(ctx: Context, manager: PluginManager) -> list[Source]:
+    sources: list[Source] = []
+    seen: set[str] = set()
+    for plugin, source in manager.call_flat("hardoctor_discover", ctx=ctx):
+        if not ctx.wants_ecosystem(source.ecosystem) or source.id in seen:
+            continue
+        seen.add(source.id)
+        sources.append(source if source.plugin else replace(source, plugin=plugin))
+    return sources
+
+
+def _credentials(ctx: Context, manager: PluginManager, sources: list[Source]) -> list[Credential]:
+    out: list[Credential] = []
+    seen: set[str] = set()
+    for source in sources:
+        if not source.exists or source.error:
+            continue
+        for plugin, cred in manager.call_flat("hardoctor_credentials", source=source, ctx=ctx):
+            if cred.id in seen:
+                continue
+            seen.add(cred.id)
+            out.append(cred if cred.plugin else replace(cred, plugin=plugin))
+    if ctx.options.registries:
+        out = [c for c in out if any(host_matches(r, c.host) for r in ctx.options.registries)]
+    return out
+
+
+def _decode(ctx: Context, manager: PluginManager, cred: Credential) -> Credential:
+    if cred.token is not None:
+        return cred
+    found = manager.call_first("hardoctor_decode_secret", credential=cred, ctx=ctx)
+    info: TokenInfo | None = found[1] if found else None
+    return replace(cred, token=info) if info is not None else cred
+
+
+def _targets(ctx: Context, manager: PluginManager, credentials: list[Credential]) -> list[Target]:
+    targets: list[Target] = []
+    if ctx.options.targets:
+        for raw in ctx.options.targets:
+            found = manager.call_first("hardoctor_parse_target", value=raw, ctx=ctx)
+            target = found[1] if found else parse_registry_target(raw)
+            if target is None:
+                raise UsageError(f"cannot understand target {raw!r}")
+            targets.append(target)
+        return targets
+    for reg in ctx.options.registries:
+        target = parse_registry_target(reg)
+        if target is None:
+            raise UsageError(f"cannot understand --registry {reg!r}")
+        targets.append(target)
+    if targets:
+        return targets
+    seen: set[tuple[str | None, str, str | None]] = set()
+    for _, target in manager.call_flat("hardoctor_targets", ctx=ctx, credentials=credentials):
+        if target.ecosystem and not ctx.wants_ecosystem(target.ecosystem):
+            continue
+        key = (target.ecosystem, target.host, target.url or target.name)
+        if key not in seen:
+            seen.add(key)
+            targets.append(target)
+    return targets
+
+
+def _probe(
+    ctx: Context, manager: PluginManager, resolutions: list[Resolution]
+) -> dict[int, list[ProbeResult]]:
+    plans: list[tuple[int, Any]] = []
+    for i, res in enumerate(resolutions):
+        for _, plan in manager.call_flat("hardoctor_probe", resolution=res, ctx=ctx):
+            plans.append((i, plan))
+    out: dict[int, list[ProbeResult]] = {i: [] for i in range(len(resolutions))}
+    if not plans:
+        return out
+    from hardoctor.probe import run_plans  # httpx only when something is probed
+
+    results = run_plans(ctx, [p for _, p in plans])
+    for (i, _), result in zip(plans, results):
+        out[i].extend(result)
+    return out
+
+
+def _narrow(ctx: Context, findings: list[Finding]) -> list[Finding]:
+    regs = ctx.options.registries
+    if regs:
+        findings = [
+            f for f in findings if f.registry is None or any(host_matches(r, f.registry) for r in regs)
+        ]
+    if ctx.options.ecosystems:
+        findings = [f for f in findings if f.ecosystem is None or ctx.wants_ecosystem(f.ecosystem)]
+    return findings
+
+
+def _with_fix(ctx: Context, manager: PluginManager, finding: Finding) -> Finding:
+    if finding.fix is not None:
+        return finding
+    found = manager.call_first("hardoctor_fix", finding=finding, ctx=ctx)
+    return replace(finding, fix=found[1]) if found else finding
+
+
+def _dedupe(findings: list[Finding]) -> list[Finding]:
+    seen: set[tuple[Any, ...]] = set()
+    out: list[Finding] = []
+    for f in findings:
+        key = (f.rule, f.message, f.location, f.registry)
+        if key not in seen:
+            seen.add(key)
+            out.append(replace(f, message=redact.scrub(f.message)))
+    return out
+
+
+def _finding_order(f: Finding) -> tuple[Any, ...]:
+    loc = f.location
+    return (
+        -f.severity.rank,
+        f.registry or "",
+        (loc.path or "") if loc else "",
+        (loc.line or 0) if loc else 0,
+        f.rule,
+    )

@@ -1,0 +1,197 @@
+"""Every hook hardoctor calls, in one module.
+
+A plugin is an ordinary module (or object) with functions named like these and
+marked with ``@hardoctor.hookimpl``.  Hooks are called with keyword arguments;
+an implementation declares only the arguments it needs, so hooks can grow new
+arguments without breaking plugins.
+
+The pipeline calls them in this order for ``check`` and ``fix``::
+
+    addoption -> configure -> register_rules
+    -> discover -> credentials -> decode_secret -> lint -> check_credential
+    -> parse_target / targets -> resolve -> probe -> diagnose -> fix
+    -> reporter
+
+The core calls each implementation separately: one plugin raising inside a
+hook becomes an error finding (HD002) naming the plugin and the hook, and the
+others still run.  Results are collected in plugin registration order
+(built-ins first).
+
+Objects passed in and returned are the frozen dataclasses of
+:mod:`hardoctor.model`; ``ctx`` is the run's :class:`hardoctor.context.Context`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pluggy
+
+if TYPE_CHECKING:
+    import argparse
+    from collections.abc import Callable, Sequence
+
+    from hardoctor.context import Context
+    from hardoctor.model import (
+        Credential,
+        Finding,
+        Fix,
+        ProbeResult,
+        Resolution,
+        Rule,
+        Source,
+        Target,
+        TokenInfo,
+    )
+    from hardoctor.probe import ProbePlan
+    from hardoctor.report import Reporter
+
+hookspec = pluggy.HookspecMarker("hardoctor")
+
+
+@hookspec
+def hardoctor_addoption(parser: argparse.ArgumentParser) -> None:
+    """Add options to ``check`` and ``fix``.
+
+    ``parser`` is an argparse (sub)parser; add with ``parser.add_argument``.
+    Values reach plugins as ``ctx.options.extra[DEST]``.  Called once per
+    subcommand that takes scope options.  Returns nothing.
+    """
+
+
+@hookspec
+def hardoctor_configure(ctx: Context) -> None:
+    """Called once per run after options are parsed, before anything else.
+
+    A plugin may read ``ctx.options`` and prepare state in ``ctx.cache``.
+    Returns nothing.
+    """
+
+
+@hookspec
+def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
+    """Register the plugin's rules by calling ``register(Rule(...))``.
+
+    Codes must match ``^[A-Z]{2,3}[0-9]{3}$`` and be unique across all
+    plugins; a bad or duplicate code is refused at load time (the plugin's
+    other rules still load, and a warning names the offender).
+    """
+
+
+@hookspec
+def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
+    """Return the configuration sources this plugin's clients would read.
+
+    Files that do not exist are normal: return them with ``exists=False``
+    only when their absence is worth showing; a file that exists but cannot
+    be read is a Source with ``error`` set.  Environment variables and
+    credential helpers are sources too.  Must not touch the network.
+    """
+
+
+@hookspec
+def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] | None:
+    """Return the credentials ``source`` holds (only for sources this plugin
+    understands; return ``None`` for others).
+
+    Each credential carries the registry key exactly as the client keys it,
+    its normalised host, its location (file and line) and a
+    :class:`~hardoctor.model.Secret`.  Credential helpers may be run here
+    (with a timeout); a failing helper is reported by ``hardoctor_lint``.
+    """
+
+
+@hookspec(firstresult=True)
+def hardoctor_decode_secret(credential: Credential, ctx: Context) -> TokenInfo | None:
+    """Decode ``credential.secret``: kind, account, token id, expiry.
+
+    firstresult: the first plugin that recognises the value answers.  The
+    core's generic decoder (JWT claims, ``opaque``) runs last.  Must never put
+    the secret value in the returned object.
+    """
+
+
+@hookspec
+def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
+    """Return offline findings about one source: syntax, keys the client
+    ignores or misreads, permissions, plaintext storage.  Findings should
+    carry a :class:`~hardoctor.model.Fix` when a safe or unsafe edit exists.
+    """
+
+
+@hookspec
+def hardoctor_check_credential(
+    credential: Credential, ctx: Context
+) -> Sequence[Finding] | None:
+    """Return offline findings about one decoded credential, from any
+    ecosystem: malformed token, expiry, account mismatch, ...  This is where
+    token and vendor plugins look at everyone's credentials.
+    """
+
+
+@hookspec(firstresult=True)
+def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
+    """Parse a command-line TARGET (``HOST/PATH:TAG``, ``npm:PKG``,
+    ``pip:NAME``, a URL, ...).  firstresult; return ``None`` when the value is
+    not yours.  The core falls back to treating it as a registry host/URL.
+    """
+
+
+@hookspec
+def hardoctor_targets(
+    ctx: Context, credentials: Sequence[Credential]
+) -> Sequence[Target] | None:
+    """With no TARGET on the command line: the registries this plugin's
+    clients are configured to talk to (including ones with no credential at
+    all -- that is the ``no-credentials`` case).
+    """
+
+
+@hookspec
+def hardoctor_resolve(
+    target: Target, credentials: Sequence[Credential], ctx: Context
+) -> Sequence[Resolution] | None:
+    """For ``target``, say which credential each of this plugin's clients will
+    send, following the client's own precedence, with the full chain of
+    candidates and why each won or lost.  Return ``None`` when the target is
+    not for your clients.
+
+    (DESIGN.md sketched this as firstresult; it is collected instead because
+    one image is pulled by several clients -- Docker, podman, Helm,
+    kubelet -- that disagree, and showing the disagreement is the point.)
+    """
+
+
+@hookspec
+def hardoctor_probe(resolution: Resolution, ctx: Context) -> Sequence[ProbePlan] | None:
+    """Return the network probes that test ``resolution`` the way the client
+    would.  The core runs every plan from every plugin concurrently under one
+    deadline; never do network I/O in this hook itself.
+    """
+
+
+@hookspec
+def hardoctor_diagnose(
+    resolution: Resolution, results: Sequence[ProbeResult], ctx: Context
+) -> Sequence[Finding] | None:
+    """Turn a resolution and its probe results (empty when offline) into
+    findings with one cause each.  Offline, this is where ``no-credentials``
+    and ``credential-shadowed`` are found from the chain alone.
+    """
+
+
+@hookspec(firstresult=True)
+def hardoctor_fix(finding: Finding, ctx: Context) -> Fix | None:
+    """Plan a fix for a finding that did not come with one.  firstresult."""
+
+
+@hookspec(firstresult=True)
+def hardoctor_reporter(name: str, ctx: Context) -> Reporter | None:
+    """Return the reporter for output format ``name`` (``text``, ``json``, ...)
+    or ``None``.  firstresult.
+    """
+
+
+@hookspec
+def hardoctor_report_formats() -> Sequence[str] | None:
+    """Names of the output formats this plugin provides (for ``--format``)."""

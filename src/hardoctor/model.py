@@ -1,0 +1,373 @@
+"""The data passed between hooks: small, frozen, typed.
+
+Plugins build these and the core reads them; nothing between hooks is a loose
+dict.  The only type here that holds a secret is :class:`Secret`, and it never
+shows its value in ``repr``, ``str`` or ``format`` -- a stray ``print`` or an
+exception message cannot leak a token.
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Literal
+
+from hardoctor import redact
+
+#: The causes of DESIGN.md.  Scripts key on these strings; never change one.
+CAUSES: frozenset[str] = frozenset(
+    {
+        "no-credentials",
+        "credential-not-matched",
+        "credential-shadowed",
+        "token-expired",
+        "token-expiring-soon",
+        "token-invalid",
+        "token-malformed",
+        "env-unset",
+        "account-mismatch",
+        "permission-denied",
+        "blocked-by-policy",
+        "not-found",
+        "wrong-url",
+        "helper-failure",
+        "config-invalid",
+        "insecure-storage",
+        "tls-error",
+        "dns-error",
+        "connection-error",
+        "timeout",
+        "proxy-error",
+        "clock-skew",
+        "rate-limited",
+    }
+)
+
+PROBE_OUTCOMES: frozenset[str] = frozenset(
+    {
+        "ok",
+        "unauthorized",
+        "forbidden",
+        "not-found",
+        "tls-error",
+        "dns-error",
+        "connection-error",
+        "timeout",
+        "proxy-error",
+        "rate-limited",
+        "error",
+        "not-probed",
+    }
+)
+
+
+class Severity(str, enum.Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class Applicability(str, enum.Enum):
+    SAFE = "safe"
+    UNSAFE = "unsafe"
+
+
+class Secret:
+    """A secret value that refuses to be shown.
+
+    ``repr``/``str``/``format`` give ``Secret(#fingerprint)``.  The value is
+    only reachable through :meth:`reveal`, which makes every place that needs
+    the real value easy to find with grep.  Every secret is also registered
+    with :mod:`hardoctor.redact`, so output written by any path is scrubbed of
+    it as a second line of defence.
+    """
+
+    __slots__ = ("_value",)
+
+    def __init__(self, value: str) -> None:
+        object.__setattr__(self, "_value", value)
+        redact.register(value)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("Secret is immutable")
+
+    def reveal(self) -> str:
+        return self._value
+
+    @property
+    def fingerprint(self) -> str:
+        return fingerprint(self._value)
+
+    def __bool__(self) -> bool:
+        return bool(self._value)
+
+    def __len__(self) -> int:
+        return len(self._value)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Secret) and other._value == self._value
+
+    def __hash__(self) -> int:
+        return hash(("Secret", self._value))
+
+    def __repr__(self) -> str:
+        return f"Secret(#{self.fingerprint})"
+
+    __str__ = __repr__
+
+    def __format__(self, spec: str) -> str:
+        return repr(self)
+
+    def __reduce__(self) -> Any:  # pickling would bypass the guard
+        raise TypeError("Secret cannot be pickled")
+
+
+def fingerprint(value: str) -> str:
+    """Stable short hash of a secret: the same token gives the same value in
+    every run and on every machine, so two reports can be compared by eye."""
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where something lives: a file (with 1-based line/column), an
+    environment variable, a helper, or a Kubernetes object."""
+
+    path: str | None = None
+    line: int | None = None
+    column: int | None = None
+    #: Human pointer inside the file, e.g. ``auths["pkg.harness.io"]``.
+    key: str | None = None
+
+    def display(self, home: str | None = None) -> str:
+        if self.path is None:
+            return self.key or "?"
+        path = self.path
+        if home and (path == home or path.startswith(home.rstrip("/") + "/")):
+            path = "~" + path[len(home.rstrip("/")) :]
+        text = path if self.line is None else f"{path}:{self.line}"
+        return text
+
+
+@dataclass(frozen=True)
+class Source:
+    """One place a client reads configuration from.
+
+    ``kind`` is ``file``, ``env``, ``helper`` or ``k8s``.  ``text`` is the raw
+    content when it was read (files are read once, by the plugin that
+    discovered them).  ``payload`` is free for the owning plugin (parsed data);
+    the core never looks inside.
+    """
+
+    id: str
+    ecosystem: str
+    kind: str
+    description: str
+    path: str | None = None
+    exists: bool = True
+    text: str | None = field(default=None, repr=False)
+    mtime: float | None = None
+    mode: int | None = None
+    error: str | None = None
+    plugin: str | None = None
+    payload: Any = field(default=None, repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class TokenInfo:
+    """What decoding a secret told us.  Never holds the value itself."""
+
+    kind: Literal["harness-pat", "harness-sat", "jwt", "basic", "opaque", "none"]
+    fingerprint: str | None
+    account_id: str | None = None
+    token_id: str | None = None
+    issued_at: datetime | None = None
+    not_before: datetime | None = None
+    expires_at: datetime | None = None
+    expiry_source: Literal["token", "harness-api", "estimated", "unknown"] = "unknown"
+    status: Literal["valid", "expired", "expiring-soon", "invalid", "unknown"] = "unknown"
+    #: Why the value cannot be a valid token (``token-malformed`` evidence).
+    problems: tuple[str, ...] = ()
+    #: Non-secret facts (JWT issuer, audience, granted access, ...).
+    details: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Credential:
+    """A credential some client would send to ``registry``.
+
+    ``registry`` is the key as the client keys it (a host, ``host/path`` or a
+    URL); ``host`` is the normalised host[:port] used for grouping.
+    """
+
+    id: str
+    ecosystem: str
+    registry: str
+    host: str
+    source: str
+    location: Location
+    username: str | None = None
+    secret: Secret | None = None
+    #: How the secret is presented: ``basic``, ``bearer``, ``identitytoken``,
+    #: ``registrytoken``, ``helper`` (value fetched from a helper), ``none``.
+    scheme: str = "basic"
+    #: Where inside the source it came from (``auths``, ``credHelpers``, ...).
+    via: str = ""
+    #: Which clients read it (``docker``, ``podman``, ``skopeo``, ``helm``...).
+    clients: tuple[str, ...] = ()
+    token: TokenInfo | None = None
+    #: When the credential was stored (file mtime, secret creation); used
+    #: only for honest *estimates* of expiry.
+    stored_at: datetime | None = None
+    plugin: str | None = None
+
+
+@dataclass(frozen=True)
+class Target:
+    """What to check: an image, a package, or a registry."""
+
+    raw: str
+    kind: Literal["image", "registry", "package"]
+    #: host[:port] the client will contact.
+    host: str
+    ecosystem: str | None = None
+    #: Repository path / package name, when known.
+    name: str | None = None
+    #: Tag, digest or version.
+    reference: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
+class ChainStep:
+    """One candidate a client considered, in the client's own order."""
+
+    description: str
+    outcome: Literal["used", "lost", "skipped", "missing", "failed"]
+    reason: str = ""
+    credential: str | None = None
+    location: Location | None = None
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """Which credential one client will send for one target, and why."""
+
+    target: Target
+    ecosystem: str
+    client: str
+    credential: Credential | None
+    chain: tuple[ChainStep, ...] = ()
+    #: Registry key / URL the resolution matched (for display).
+    registry: str = ""
+    plugin: str | None = None
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    url: str
+    outcome: str
+    credential: str | None = None
+    status: int | None = None
+    error_code: str | None = None
+    elapsed_ms: float | None = None
+    #: Short, secret-free evidence ("token endpoint answered 401").
+    detail: str = ""
+    #: Non-secret response facts (selected headers, granted access, ...).
+    facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Remediation:
+    summary: str
+    steps: tuple[str, ...] = ()
+    commands: tuple[str, ...] = ()
+    docs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Edit:
+    """Replace ``text[start:end]`` of the file at ``path`` with ``new_text``.
+
+    Offsets are in characters of the file's text as it was read; ``expected``
+    is the SHA-256 of that text so a file changed in between is refused.
+    ``mode`` (optional) is a new permission mode for the file.
+    """
+
+    path: str
+    start: int
+    end: int
+    new_text: str
+    expected: str
+    mode: int | None = None
+
+
+@dataclass(frozen=True)
+class Fix:
+    description: str
+    applicability: Applicability
+    edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    #: The rule page: what / why / example / fix (markdown-ish text).
+    explain: str
+    cause: str | None = None
+    fix: Applicability | None = None
+    plugin: str = ""
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    name: str
+    severity: Severity
+    cause: str | None
+    message: str
+    ecosystem: str | None = None
+    location: Location | None = None
+    credential: str | None = None
+    #: host[:port] or URL the finding is about; groups findings per registry.
+    registry: str | None = None
+    #: Why the client fails, in plain words.
+    why: str = ""
+    #: Evidence lines (probe answers, the chain) -- secret-free.
+    evidence: tuple[str, ...] = ()
+    remediation: Remediation | None = None
+    fix: Fix | None = None
+    plugin: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    started_at: datetime
+    duration_ms: float
+    sources: tuple[Source, ...]
+    credentials: tuple[Credential, ...]
+    resolutions: tuple[Resolution, ...]
+    probes: tuple[ProbeResult, ...]
+    findings: tuple[Finding, ...]
+    offline: bool = False
+
+    def counts(self) -> dict[str, int]:
+        out = {"error": 0, "warning": 0, "info": 0}
+        for f in self.findings:
+            out[f.severity.value] += 1
+        return out
+
+    @property
+    def status(self) -> str:
+        c = self.counts()
+        return "fail" if c["error"] else "warn" if c["warning"] else "ok"

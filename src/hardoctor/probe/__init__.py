@@ -1,0 +1,90 @@
+"""The probe engine: every plan from every plugin, concurrently, under one
+deadline.
+
+A :class:`ProbePlan` is a named coroutine factory.  Plugins build plans in
+``hardoctor_probe`` without doing any I/O; :func:`run_plans` runs them all on
+one event loop with one shared :class:`ProbeSession` (connection reuse, a
+per-host connection limit) and cancels whatever is still running when the
+deadline passes, recording ``timeout`` for it.  httpx is imported only here,
+so an offline run never pays for it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from hardoctor.model import ProbeResult
+
+if TYPE_CHECKING:
+    from hardoctor.context import Context
+    from hardoctor.probe.session import ProbeSession
+
+
+@dataclass(frozen=True)
+class ProbePlan:
+    """One chain of requests that tests a resolution the way its client would.
+
+    ``run`` receives the shared session and returns the results of every
+    request it made, in order.  ``url`` and ``credential`` describe the plan
+    for the ``timeout`` result recorded when the deadline cuts it short.
+    """
+
+    url: str
+    credential: str | None
+    run: Callable[[ProbeSession], Awaitable[Sequence[ProbeResult]]]
+    description: str = ""
+
+
+def run_plans(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeResult]]:
+    """Run ``plans`` concurrently; always returns within ``--timeout``
+    (plus a small grace for cancellation)."""
+    return asyncio.run(_run_all(ctx, plans))
+
+
+async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeResult]]:
+    from hardoctor.probe.session import ProbeSession
+
+    deadline = max(0.1, float(ctx.options.timeout))
+    started = time.monotonic()
+    async with ProbeSession(ctx, deadline=deadline) as session:
+        tasks = [asyncio.ensure_future(plan.run(session)) for plan in plans]
+        done, pending = await asyncio.wait(tasks, timeout=deadline)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1.0)
+    out: list[list[ProbeResult]] = []
+    elapsed = (time.monotonic() - started) * 1000.0
+    for plan, task in zip(plans, tasks):
+        if task in done and not task.cancelled() and task.exception() is None:
+            out.append(list(task.result()))
+        elif task in done and not task.cancelled():
+            exc = task.exception()
+            out.append(
+                [
+                    ProbeResult(
+                        url=plan.url,
+                        credential=plan.credential,
+                        outcome="error",
+                        detail=f"probe failed: {type(exc).__name__}",
+                        elapsed_ms=elapsed,
+                    )
+                ]
+            )
+        else:
+            out.append(
+                [
+                    ProbeResult(
+                        url=plan.url,
+                        credential=plan.credential,
+                        outcome="timeout",
+                        detail=f"no answer within the {deadline:g} s deadline",
+                        elapsed_ms=elapsed,
+                    )
+                ]
+            )
+    return out

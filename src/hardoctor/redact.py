@@ -1,0 +1,65 @@
+"""The one place secrets become safe text.
+
+Every :class:`hardoctor.model.Secret` registers its value here when it is
+created.  Reporters pass their final text through :func:`scrub`, and so do the
+error paths (plugin exceptions, helper stderr), so a secret that slipped into a
+message by mistake is still replaced by its fingerprint before anyone sees it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+
+#: Values shorter than this are not scrubbed: replacing every "ab" in a report
+#: would garble it, and such a value is not a usable secret anyway.
+MIN_LENGTH = 4
+
+_lock = threading.Lock()
+_known: dict[str, str] = {}
+
+
+def _fp(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+
+
+def register(value: str) -> None:
+    """Remember a secret (and its common encodings) for :func:`scrub`."""
+    if not isinstance(value, str) or len(value.strip()) < MIN_LENGTH:
+        return
+    mark = f"<secret #{_fp(value)}>"
+    forms = {value, value.strip()}
+    raw = value.encode("utf-8", "surrogatepass")
+    forms.add(base64.b64encode(raw).decode())
+    forms.add(base64.b64encode(raw).decode().rstrip("="))
+    forms.add(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    with _lock:
+        for form in forms:
+            if len(form) >= MIN_LENGTH:
+                _known.setdefault(form, mark)
+
+
+def scrub(text: str) -> str:
+    """Replace every registered secret in ``text`` by its fingerprint."""
+    if not _known or not text:
+        return text
+    with _lock:
+        items = sorted(_known.items(), key=lambda kv: -len(kv[0]))
+    for value, mark in items:
+        if value in text:
+            text = text.replace(value, mark)
+    return text
+
+
+def mask(value: str | None) -> str:
+    """Show a secret's shape, never its content: ``<secret #1a2b3c4d>``."""
+    if not value:
+        return "<empty>"
+    return f"<secret #{_fp(value)}>"
+
+
+def clear() -> None:
+    """Forget every registered secret (tests use this between runs)."""
+    with _lock:
+        _known.clear()

@@ -1,0 +1,185 @@
+"""Reporters turn a :class:`~hardoctor.model.Report` into text for a stream.
+
+``to_dict`` builds the stable ``hardoctor/report/v1`` document that the JSON
+reporter prints and other machine formats derive from.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any, Protocol
+
+from hardoctor import __version__
+from hardoctor.model import Credential, Finding, Location, ProbeResult, Report, Resolution
+
+if TYPE_CHECKING:
+    from hardoctor.context import Context
+
+SCHEMA_ID = "hardoctor/report/v1"
+
+
+class Reporter(Protocol):
+    def render(self, report: Report, ctx: Context) -> str:
+        """Return the whole output (the CLI writes it and scrubs secrets)."""
+        ...
+
+
+def iso(dt: datetime | None) -> str | None:
+    if dt is None:
+        return None
+    if dt.tzinfo is None:
+        dt = dt.replace(tzinfo=timezone.utc)
+    return dt.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def location_dict(loc: Location | None) -> dict[str, Any] | None:
+    if loc is None:
+        return None
+    return {"path": loc.path, "line": loc.line, "column": loc.column, "key": loc.key}
+
+
+def credential_dict(cred: Credential) -> dict[str, Any]:
+    tok = cred.token
+    secret: dict[str, Any]
+    if tok is not None:
+        secret = {
+            "kind": tok.kind,
+            "fingerprint": tok.fingerprint,
+            "account_id": tok.account_id,
+            "token_id": tok.token_id,
+            "expires_at": iso(tok.expires_at),
+            "expiry_source": tok.expiry_source,
+            "status": tok.status,
+        }
+    else:
+        secret = {
+            "kind": "opaque" if cred.secret else "none",
+            "fingerprint": cred.secret.fingerprint if cred.secret else None,
+            "account_id": None,
+            "token_id": None,
+            "expires_at": None,
+            "expiry_source": "unknown",
+            "status": "unknown",
+        }
+    return {
+        "id": cred.id,
+        "ecosystem": cred.ecosystem,
+        "registry": cred.registry,
+        "host": cred.host,
+        "username": cred.username,
+        "source": cred.source,
+        "location": location_dict(cred.location),
+        "scheme": cred.scheme,
+        "via": cred.via,
+        "clients": list(cred.clients),
+        "secret": secret,
+    }
+
+
+def probe_dict(p: ProbeResult) -> dict[str, Any]:
+    return {
+        "url": p.url,
+        "credential": p.credential,
+        "outcome": p.outcome,
+        "status": p.status,
+        "error_code": p.error_code,
+        "elapsed_ms": None if p.elapsed_ms is None else round(p.elapsed_ms, 1),
+        "detail": p.detail,
+    }
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    rem = f.remediation
+    fix = f.fix
+    return {
+        "rule": f.rule,
+        "name": f.name,
+        "severity": f.severity.value,
+        "cause": f.cause,
+        "message": f.message,
+        "ecosystem": f.ecosystem,
+        "registry": f.registry,
+        "location": location_dict(f.location),
+        "credential": f.credential,
+        "why": f.why,
+        "evidence": list(f.evidence),
+        "remediation": None
+        if rem is None
+        else {
+            "summary": rem.summary,
+            "steps": list(rem.steps),
+            "commands": list(rem.commands),
+            "docs": list(rem.docs),
+        },
+        "fix": {
+            "available": fix is not None,
+            "applicability": fix.applicability.value if fix else None,
+            "description": fix.description if fix else None,
+        },
+    }
+
+
+def resolution_dict(r: Resolution) -> dict[str, Any]:
+    return {
+        "target": r.target.raw,
+        "host": r.target.host,
+        "ecosystem": r.ecosystem,
+        "client": r.client,
+        "registry": r.registry or r.target.host,
+        "credential": r.credential.id if r.credential else None,
+        "chain": [
+            {
+                "description": s.description,
+                "outcome": s.outcome,
+                "reason": s.reason,
+                "credential": s.credential,
+                "location": location_dict(s.location),
+            }
+            for s in r.chain
+        ],
+    }
+
+
+def to_dict(report: Report) -> dict[str, Any]:
+    counts = report.counts()
+    return {
+        "schema": SCHEMA_ID,
+        "tool": {"name": "hardoctor", "version": __version__},
+        "started_at": iso(report.started_at),
+        "duration_ms": round(report.duration_ms, 1),
+        "summary": {
+            "errors": counts["error"],
+            "warnings": counts["warning"],
+            "infos": counts["info"],
+            "status": report.status,
+        },
+        "sources": [
+            {
+                "id": s.id,
+                "ecosystem": s.ecosystem,
+                "kind": s.kind,
+                "description": s.description,
+                "path": s.path,
+                "exists": s.exists,
+                "error": s.error,
+            }
+            for s in report.sources
+        ],
+        "credentials": [credential_dict(c) for c in report.credentials],
+        "resolutions": [resolution_dict(r) for r in report.resolutions],
+        "probes": [probe_dict(p) for p in report.probes],
+        "findings": [finding_dict(f) for f in report.findings],
+    }
+
+
+class JsonReporter:
+    def render(self, report: Report, ctx: Context) -> str:
+        import json
+
+        return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+
+
+def schema_path() -> str:
+    import os
+
+    return os.path.join(os.path.dirname(__file__), "report-v1.schema.json")

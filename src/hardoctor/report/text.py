@@ -1,0 +1,194 @@
+"""The human report: a verdict per registry, then each problem with where,
+why and the exact fix.  Plain, stable text when not writing to a terminal."""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+from rich.console import Console
+from rich.markup import escape
+
+from hardoctor import __version__
+from hardoctor.model import Credential, Finding, Report, Resolution, Severity
+
+if TYPE_CHECKING:
+    from hardoctor.context import Context
+
+MARK = {"fail": "✗", "warn": "!", "ok": "✓"}
+STYLE = {"fail": "bold red", "warn": "bold yellow", "ok": "bold green"}
+SEV_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
+GENERAL = "configuration"
+
+CLIENT_NAMES = {
+    "docker": "Docker CLI",
+    "podman": "podman/skopeo/buildah",
+    "helm": "Helm",
+    "npm": "npm",
+    "yarn": "Yarn",
+    "pnpm": "pnpm",
+    "pip": "pip",
+    "uv": "uv",
+    "poetry": "Poetry",
+    "maven": "Maven",
+    "gradle": "Gradle",
+    "kubelet": "kubelet",
+}
+
+
+def _verdict(findings: list[Finding]) -> str:
+    if any(f.severity is Severity.ERROR for f in findings):
+        return "fail"
+    if any(f.severity is Severity.WARNING for f in findings):
+        return "warn"
+    return "ok"
+
+
+class TextReporter:
+    def __init__(self, color: bool = False, width: int = 100) -> None:
+        self.color = color
+        self.width = width
+
+    def render(self, report: Report, ctx: Context) -> str:
+        buf = io.StringIO()
+        console = Console(
+            file=buf,
+            width=self.width,
+            color_system="standard" if self.color else None,
+            force_terminal=self.color,
+            no_color=not self.color,
+            highlight=False,
+            emoji=False,
+            soft_wrap=True,
+        )
+        home = ctx.home
+        creds = {c.id: c for c in report.credentials}
+        files = sum(1 for s in report.sources if s.kind == "file" and s.exists)
+        hosts = {r.target.host for r in report.resolutions}
+        probed = {p.url.split("/")[2] for p in report.probes if "://" in p.url}
+        head = (
+            f"hardoctor {__version__} · {files} config file{'s' * (files != 1)} · "
+            f"{len(report.credentials)} credential{'s' * (len(report.credentials) != 1)} · "
+        )
+        if report.offline:
+            head += f"{len(hosts)} registr{'ies' if len(hosts) != 1 else 'y'} (offline, not probed)"
+        else:
+            head += (
+                f"{len(probed)} registr{'ies' if len(probed) != 1 else 'y'} probed in "
+                f"{report.duration_ms / 1000:.2f} s"
+            )
+        console.print(escape(head), style="bold" if self.color else None)
+
+        groups: dict[str, list[Finding]] = defaultdict(list)
+        for f in report.findings:
+            groups[f.registry or GENERAL].append(f)
+        res_by_host: dict[str, list[Resolution]] = defaultdict(list)
+        for r in report.resolutions:
+            res_by_host[r.registry or r.target.host].append(r)
+        order = list(dict.fromkeys([*res_by_host, *groups]))
+        order.sort(key=lambda k: (k == GENERAL, {"fail": 0, "warn": 1, "ok": 2}[_verdict(groups[k])], k))
+
+        for key in order:
+            findings = groups.get(key, [])
+            verdict = _verdict(findings)
+            resolutions = res_by_host.get(key, [])
+            clients = " · ".join(
+                dict.fromkeys(CLIENT_NAMES.get(r.client, r.client) for r in resolutions)
+            )
+            console.print()
+            line = f"{MARK[verdict]} {escape(key)}"
+            if clients:
+                line += f"   [dim]{escape(clients)}[/dim]" if self.color else f"   {escape(clients)}"
+            console.print(line, style=STYLE[verdict] if self.color else None)
+            for r in resolutions:
+                console.print("  " + escape(_resolution_line(r, home)))
+            for f in findings:
+                self._finding(console, f, creds, home)
+
+        counts = report.counts()
+        console.print()
+        parts = [
+            f"{counts['error']} error{'s' * (counts['error'] != 1)}",
+            f"{counts['warning']} warning{'s' * (counts['warning'] != 1)}",
+        ]
+        if counts["info"]:
+            parts.append(f"{counts['info']} info")
+        safe = sum(1 for f in report.findings if f.fix and f.fix.applicability.value == "safe")
+        unsafe = sum(1 for f in report.findings if f.fix and f.fix.applicability.value == "unsafe")
+        if ctx.options.command == "check" and (safe or unsafe):
+            extra = f"run `hardoctor fix` to see {safe} safe fix{'es' * (safe != 1)}"
+            if unsafe:
+                extra += f" (and {unsafe} more with --unsafe)"
+            parts.append(extra)
+        console.print(escape(" · ".join(parts)))
+        return buf.getvalue()
+
+    def _finding(
+        self, console: Console, f: Finding, creds: dict[str, Credential], home: str
+    ) -> None:
+        sev = f.severity
+        tag = f"{f.rule} {f.name}" + (f" ({f.cause})" if f.cause else "")
+        prefix = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}[sev]
+        if self.color:
+            console.print(
+                f"  [{SEV_STYLE[sev]}]{escape(tag)}[/{SEV_STYLE[sev]}]  {escape(f.message)}"
+            )
+        else:
+            console.print(f"  {prefix}: {escape(tag)}  {escape(f.message)}")
+        rows: list[tuple[str, str]] = []
+        if f.location is not None:
+            where = f.location.display(home)
+            if f.location.key:
+                where += f"  {f.location.key}"
+            rows.append(("where", where))
+        if f.credential and f.credential in creds:
+            rows.append(("uses", credential_line(creds[f.credential], home)))
+        if f.why:
+            rows.append(("why", f.why))
+        for ev in f.evidence:
+            rows.append(("seen", ev))
+        rem = f.remediation
+        if rem is not None:
+            rows.append(("fix", rem.summary))
+            for i, step in enumerate(rem.steps, 1):
+                rows.append(("", f"{i}. {step}"))
+            for cmd in rem.commands:
+                rows.append(("", f"$ {cmd}"))
+            for doc in rem.docs:
+                rows.append(("", f"see {doc}"))
+        if f.fix is not None:
+            flag = "" if f.fix.applicability.value == "safe" else " --unsafe"
+            rows.append(
+                ("autofix", f"{f.fix.description} ({f.fix.applicability.value}: "
+                 f"hardoctor fix{flag} --apply)")
+            )
+        for label, text in rows:
+            console.print(f"    {label:<8}{escape(text)}")
+
+
+def credential_line(cred: Credential, home: str) -> str:
+    loc = cred.location.display(home)
+    if cred.location.key:
+        loc += f"  {cred.location.key}"
+    parts = [loc]
+    if cred.username:
+        parts.append(cred.username)
+    tok = cred.token
+    if tok is not None:
+        desc = tok.kind
+        if tok.account_id:
+            desc += f" account {tok.account_id}"
+        if tok.fingerprint:
+            desc += f" #{tok.fingerprint}"
+        parts.append(desc)
+    elif cred.secret:
+        parts.append(f"#{cred.secret.fingerprint}")
+    return "  ".join(parts)
+
+
+def _resolution_line(r: Resolution, home: str) -> str:
+    client = CLIENT_NAMES.get(r.client, r.client)
+    if r.credential is None:
+        return f"{client}: sends no credentials"
+    return f"{client}: uses {credential_line(r.credential, home)}"

@@ -1,0 +1,139 @@
+"""The rule registry: every finding has a rule, every rule a valid, unique code."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+
+from hardoctor.model import CAUSES, Applicability, Rule, Severity
+
+CODE_RE = re.compile(r"^[A-Z]{2,3}[0-9]{3}$")
+NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+
+
+class RuleError(ValueError):
+    """A rule was refused at load time (bad code, duplicate, unknown cause)."""
+
+
+class RuleRegistry:
+    def __init__(self) -> None:
+        self._rules: dict[str, Rule] = {}
+
+    def register(self, rule: Rule) -> None:
+        if not CODE_RE.match(rule.code):
+            raise RuleError(f"rule code {rule.code!r} does not match {CODE_RE.pattern}")
+        if not NAME_RE.match(rule.name):
+            raise RuleError(f"rule {rule.code}: name {rule.name!r} is not kebab-case")
+        if rule.code in self._rules:
+            other = self._rules[rule.code]
+            raise RuleError(
+                f"rule code {rule.code} registered twice ({other.plugin or '?'} and "
+                f"{rule.plugin or '?'})"
+            )
+        if rule.cause is not None and rule.cause not in CAUSES:
+            raise RuleError(f"rule {rule.code}: unknown cause {rule.cause!r}")
+        if not isinstance(rule.severity, Severity):
+            raise RuleError(f"rule {rule.code}: severity must be a Severity")
+        self._rules[rule.code] = rule
+
+    def __getitem__(self, code: str) -> Rule:
+        return self._rules[code.upper()]
+
+    def get(self, code: str) -> Rule | None:
+        return self._rules.get(code.upper())
+
+    def __contains__(self, code: object) -> bool:
+        return isinstance(code, str) and code.upper() in self._rules
+
+    def __iter__(self) -> Iterator[Rule]:
+        return iter(sorted(self._rules.values(), key=lambda r: r.code))
+
+    def __len__(self) -> int:
+        return len(self._rules)
+
+    def select(self, codes: Iterable[str]) -> set[str]:
+        """Expand codes and prefixes (``DKR``, ``DKR0``) to known codes."""
+        out: set[str] = set()
+        for raw in codes:
+            prefix = raw.strip().upper()
+            if not prefix:
+                continue
+            matched = {c for c in self._rules if c.startswith(prefix)}
+            if not matched:
+                raise RuleError(f"unknown rule code {raw!r}")
+            out |= matched
+        return out
+
+
+# Core rules: problems of hardoctor itself and of its plugins.
+CORE_RULES = (
+    Rule(
+        code="HD001",
+        name="plugin-load-failed",
+        severity=Severity.WARNING,
+        summary="A plugin could not be imported or registered.",
+        explain="""\
+What it does
+  Reports a plugin (built-in or installed through the `hardoctor` entry-point
+  group) that failed to import, or whose rules were refused.
+
+Why it matters
+  The checks that plugin provides did not run, so a clean report may be
+  incomplete.
+
+Example
+  hardoctor-acme 1.0 is installed but imports a module that is missing.
+
+Fix
+  Reinstall or upgrade the plugin, or block it with
+  `--disable-plugin NAME` / `HARDOCTOR_DISABLE_PLUGINS=NAME`.  No automatic fix.
+""",
+    ),
+    Rule(
+        code="HD002",
+        name="plugin-hook-error",
+        severity=Severity.ERROR,
+        summary="A plugin raised an exception inside a hook.",
+        explain="""\
+What it does
+  Reports a plugin that raised while hardoctor called one of its hooks.  The
+  other plugins still ran.
+
+Why it matters
+  Whatever that hook would have found is missing from the report.
+
+Example
+  `hardoctor_lint` of plugin `acme` raised KeyError('auths').
+
+Fix
+  Run with `--debug` for the traceback and report it to the plugin's authors;
+  `--disable-plugin NAME` skips it meanwhile.  No automatic fix.
+""",
+    ),
+    Rule(
+        code="HD003",
+        name="source-unreadable",
+        severity=Severity.ERROR,
+        cause="config-invalid",
+        summary="A configuration file exists but cannot be read.",
+        explain="""\
+What it does
+  Reports a configuration file that exists but could not be read (permission
+  denied, a directory where a file belongs, invalid UTF-8).
+
+Why it matters
+  The client fails to read it too, usually with a less helpful message, or
+  silently ignores it.
+
+Example
+  ~/.docker/config.json owned by root with mode 0600 while you run as yourself.
+
+Fix
+  Fix ownership or permissions (`sudo chown $USER ~/.docker/config.json`).
+  No automatic fix.
+""",
+    ),
+)
+
+FIX_SAFE = Applicability.SAFE
+FIX_UNSAFE = Applicability.UNSAFE

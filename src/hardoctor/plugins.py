@@ -29,6 +29,7 @@ ENTRY_POINT_GROUP = "hardoctor"
 BUILTIN_PLUGINS: tuple[str, ...] = (
     "hardoctor.builtin",
     "hardoctor_docker",
+    "hardoctor_harness",
 )
 
 

@@ -1,0 +1,1 @@
+"""Harness Artifact Registry knowledge: hosts, URL layout, PAT/SAT tokens, token API."""

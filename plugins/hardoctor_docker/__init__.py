@@ -1,1 +1,333 @@
-"""Docker / OCI: Docker CLI, podman/skopeo/buildah and Helm credentials."""
+"""Docker / OCI: the Docker CLI, podman/skopeo/buildah and Helm.
+
+Sources: the Docker CLI config (``DOCKER_CONFIG`` or ``~/.docker``),
+``DOCKER_AUTH_CONFIG``, the containers ``auth.json`` chain, Helm's registry
+config and the legacy ``~/.dockercfg``.  Each file is read and parsed once, in
+``hardoctor_discover``; the parsed form rides along as the Source payload.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hardoctor import hookimpl
+from hardoctor.context import Context
+from hardoctor.model import (
+    Credential,
+    Finding,
+    Location,
+    ProbeResult,
+    Remediation,
+    Resolution,
+    Rule,
+    Source,
+    Target,
+)
+from hardoctor.targets import is_hub, parse_image_reference, split_host_url
+
+from . import config, creds, lint, resolve
+from .rules import RULES
+
+ECO = "docker"
+RESOLUTIONS = "docker.resolutions"
+_OTHER_PREFIX = re.compile(r"^(npm|pip|pypi|maven|gradle|yarn|pnpm|uv|poetry|k8s|kube):", re.I)
+
+
+def _oci() -> Any:
+    # Imported on first use: the probe half needs the probe engine, which an
+    # offline run never loads.
+    from . import oci
+
+    return oci
+
+
+@hookimpl
+def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
+    try:  # TEMP until oci lands
+        extra = list(_oci().OCI_RULES)
+    except ImportError:
+        extra = []
+    rules: list[Rule] = [*RULES, *extra]
+    for rule in rules:
+        register(rule)
+
+
+def _active_clients(ctx: Context) -> set[str]:
+    path = ctx.getenv("PATH")
+    active = {"docker"}
+    if any(shutil.which(b, path=path) for b in ("skopeo", "podman", "buildah")) or \
+            ctx.getenv("REGISTRY_AUTH_FILE"):
+        active.add("podman")
+    if shutil.which("helm", path=path) or ctx.getenv("HELM_REGISTRY_CONFIG"):
+        active.add("helm")
+    return active
+
+
+@hookimpl
+def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
+    if not ctx.wants_ecosystem(ECO):
+        return None
+    roles: dict[str, list[str]] = {}
+    descriptions: dict[str, str] = {}
+
+    def role(path: str, client: str, description: str) -> None:
+        roles.setdefault(path, [])
+        if client not in roles[path]:
+            roles[path].append(client)
+        descriptions.setdefault(path, description)
+
+    ddir, _ = config.docker_config_dir(ctx)
+    dpath = os.path.join(ddir, "config.json")
+    role(dpath, "docker", "Docker CLI config")
+    for path in config.containers_chain(ctx):
+        if os.path.basename(path) == ".dockercfg":
+            continue
+        role(path, "podman", "containers auth file (podman, skopeo, buildah)")
+    role(config.helm_registry_config(ctx), "helm", "Helm registry config")
+    role(dpath, "helm", "Docker CLI config")
+    legacy = os.path.join(ctx.home, ".dockercfg")
+
+    sources: list[Source] = []
+    active = _active_clients(ctx)
+    for path, clients in roles.items():
+        src = config.read_source(ctx, path, tuple(clients), descriptions[path])
+        if src is not None:
+            # A containers or Helm file that exists means that client is in use.
+            active.update(c for c in clients if path != dpath)
+            sources.append(src)
+    legacy_src = config.read_source(ctx, legacy, ("podman",), "legacy ~/.dockercfg", legacy=True)
+    if legacy_src is not None:
+        sources.append(legacy_src)
+
+    env_value = ctx.getenv("DOCKER_AUTH_CONFIG")
+    if env_value:
+        sources.append(Source(
+            id="env:DOCKER_AUTH_CONFIG",
+            ecosystem=ECO,
+            kind="env",
+            description="DOCKER_AUTH_CONFIG environment variable",
+            path="DOCKER_AUTH_CONFIG",
+            text=env_value,
+            payload=config.FilePayload(config.parse_config(env_value), ("docker",)),
+        ))
+    explicit = ctx.getenv("DOCKER_CONFIG")
+    if explicit:
+        sources.append(Source(
+            id="env:DOCKER_CONFIG",
+            ecosystem=ECO,
+            kind="env",
+            description="DOCKER_CONFIG environment variable",
+            path="DOCKER_CONFIG",
+            payload=ctx.env.expand_home(explicit),
+        ))
+    by_path = {s.path: s for s in sources if s.kind == "file" and s.path}
+    for s in sources:
+        if s.id == "env:DOCKER_AUTH_CONFIG":
+            by_path[s.id] = s
+    ctx.cache[resolve.SOURCES] = by_path
+    ctx.cache["docker.active"] = active
+    return sources
+
+
+@hookimpl
+def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] | None:
+    if source.ecosystem != ECO or not isinstance(source.payload, config.FilePayload):
+        return None
+    return creds.file_credentials(source, ctx)
+
+
+@hookimpl
+def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
+    if source.ecosystem != ECO:
+        return None
+    if source.id == "env:DOCKER_CONFIG":
+        return _lint_docker_config_env(source, ctx)
+    if source.id == "env:DOCKER_AUTH_CONFIG":
+        payload = source.payload
+        if isinstance(payload, config.FilePayload) and payload.config is not None and payload.config.error:
+            err = payload.config.error
+            return [ctx.finding(
+                "DKR016", f"DOCKER_AUTH_CONFIG is not valid JSON ({err.msg} at character {err.pos}).",
+                ecosystem=ECO, location=Location(None, key="$DOCKER_AUTH_CONFIG"),
+                why="Docker silently ignores it and reads the config file instead.",
+            )]
+    return lint.lint_source(source, ctx)
+
+
+def _lint_docker_config_env(source: Source, ctx: Context) -> list[Finding]:
+    path = str(source.payload)
+    if not os.path.exists(path) or os.path.isdir(path):
+        return []
+    parent = os.path.dirname(path) or "."
+    return [ctx.finding(
+        "DKR012",
+        f"DOCKER_CONFIG={ctx.display_path(path)} is a file; Docker expects the directory that "
+        "holds config.json.",
+        ecosystem=ECO,
+        location=Location(None, key="$DOCKER_CONFIG"),
+        why=f"Docker looks for {ctx.display_path(path)}/config.json, finds nothing, and sends no "
+        "credentials.",
+        remediation=Remediation("Point DOCKER_CONFIG at the directory.",
+                                commands=(f"export DOCKER_CONFIG={parent}",)),
+    )]
+
+
+@hookimpl
+def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
+    raw = value.strip()
+    if _OTHER_PREFIX.match(raw):
+        return None
+    for prefix in ("docker://", "oci://", "docker:", "oci:"):
+        if raw.startswith(prefix):
+            raw = raw[len(prefix):]
+            break
+    if "://" in raw:
+        split = split_host_url(raw)
+        if split is None:
+            return None
+        return Target(raw=value, kind="registry", host=split[0], ecosystem=ECO, url=split[1])
+    if "/" not in raw and "@" not in raw:
+        split = split_host_url(raw)
+        if split is not None and ("." in raw or ":" in raw or raw == "localhost"):
+            return Target(raw=value, kind="registry", host=split[0], ecosystem=ECO)
+    ref = parse_image_reference(raw)
+    if ref is None:
+        return None
+    return Target(raw=value, kind="image", host=ref.host, ecosystem=ECO, name=ref.path,
+                  reference=ref.digest or ref.tag or "latest")
+
+
+@hookimpl
+def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequence[Target] | None:
+    if not ctx.wants_ecosystem(ECO):
+        return None
+    hosts: list[str] = []
+    for src in ctx.cache.get(resolve.SOURCES, {}).values():
+        payload = src.payload
+        if not isinstance(payload, config.FilePayload) or payload.config is None:
+            continue
+        for entry in payload.config.entries:
+            hosts.append(config.host_of_key(entry.key))
+        for key in payload.config.cred_helpers:
+            hosts.append(config.host_of_key(key))
+    hosts += [c.host for c in credentials if c.ecosystem == ECO]
+    out = []
+    for host in dict.fromkeys(h for h in hosts if h):
+        out.append(Target(raw=host, kind="registry", host="docker.io" if is_hub(host) else host,
+                          ecosystem=ECO))
+    return out
+
+
+@hookimpl
+def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Context) -> Sequence[Resolution] | None:
+    if target.ecosystem not in (None, ECO) or not ctx.wants_ecosystem(ECO):
+        return None
+    by_id = {c.id: c for c in credentials}
+    active = ctx.cache.get("docker.active", {"docker"})
+    out = [resolve.resolve_docker(ctx, target, by_id)]
+    if "podman" in active:
+        out.append(resolve.resolve_podman(ctx, target, by_id))
+    if "helm" in active:
+        out.append(resolve.resolve_helm(ctx, target, by_id))
+    ctx.cache.setdefault(RESOLUTIONS, {})[target.raw] = out
+    return out
+
+
+@hookimpl
+def hardoctor_probe(resolution: Resolution, ctx: Context) -> Any:
+    if resolution.ecosystem != ECO:
+        return None
+    return _oci().plan(resolution, ctx)
+
+
+@hookimpl
+def hardoctor_diagnose(resolution: Resolution, results: Sequence[ProbeResult], ctx: Context) -> Sequence[Finding] | None:
+    if resolution.ecosystem != ECO:
+        return None
+    out: list[Finding] = []
+    if results:
+        out += _oci().diagnose(resolution, results, ctx)
+    elif resolution.credential is None:
+        out += _offline_no_credentials(resolution, ctx)
+    out += _disagreement(resolution, ctx)
+    for step in resolution.chain:
+        if step.description == "DOCKER_AUTH_CONFIG" and step.outcome == "used" and any(
+            s.outcome == "lost" and s.reason == "DOCKER_AUTH_CONFIG wins" for s in resolution.chain
+        ):
+            out.append(ctx.finding(
+                "DKR023", f"DOCKER_AUTH_CONFIG overrides the config file for {resolution.target.host}.",
+                ecosystem=ECO, registry=resolution.target.host, location=step.location,
+                why="Changes to the config file have no effect while the variable is set.",
+            ))
+    return out
+
+
+def _offline_no_credentials(resolution: Resolution, ctx: Context) -> list[Finding]:
+    target = resolution.target
+    if any(s.outcome == "failed" for s in resolution.chain):
+        return []  # the lint finding about the broken file or helper says it better
+    host = target.host
+    bare = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+    near: list[Credential] = []
+    for src in ctx.cache.get(resolve.SOURCES, {}).values():
+        payload = src.payload
+        if not isinstance(payload, config.FilePayload) or payload.config is None:
+            continue
+        for entry in payload.config.entries:
+            other = config.host_of_key(entry.key)
+            if other != host and (other.rsplit(":", 1)[0] == bare or other.lower() == host):
+                near.append(Credential(id=creds.entry_id(src, entry.key), ecosystem=ECO,
+                                       registry=entry.key, host=other, source=src.id,
+                                       location=config.entry_location(src, payload.config, entry.member.key_start, f'auths["{entry.key}"]')))
+    client = resolution.client
+    if near:
+        cand = near[0]
+        return [ctx.finding(
+            "DKR021",
+            f"{client} looks up {config.canonical_key(host)!r} but the credential is stored under "
+            f"{cand.registry!r}.",
+            ecosystem=ECO, registry=host, location=cand.location,
+            why="Keys must match the registry host and port exactly (after scheme and path are "
+            "stripped); this one never matches, so the client sends nothing and gets 401.",
+            remediation=Remediation("Store the credential under the host the client uses.",
+                                    commands=(f"printf '%s' \"$TOKEN\" | docker login {host} -u USER --password-stdin",)),
+        )]
+    if client != "docker":
+        return []  # one no-credentials finding per registry is enough
+    return [ctx.finding(
+        "DKR020",
+        f"No credential is configured for {host}; {client} pulls anonymously.",
+        ecosystem=ECO, registry=host,
+        why="A private registry answers 401 (`no basic auth credentials`).",
+        evidence=tuple(f"{s.description}: {s.reason}" for s in resolution.chain if s.reason),
+        remediation=Remediation("Log in to the registry.",
+                                commands=(f"printf '%s' \"$TOKEN\" | docker login {host} -u USER --password-stdin",)),
+    )]
+
+
+def _disagreement(resolution: Resolution, ctx: Context) -> list[Finding]:
+    if resolution.client != "docker":
+        return []
+    all_res: list[Resolution] = ctx.cache.get(RESOLUTIONS, {}).get(resolution.target.raw, [])
+    seen: dict[str, str] = {}
+    for r in all_res:
+        cred = r.credential
+        fp = "none" if cred is None or cred.secret is None else cred.secret.fingerprint
+        seen[r.client] = fp
+    if len(set(seen.values())) < 2:
+        return []
+    parts = []
+    for r in all_res:
+        cred = r.credential
+        what = "nothing" if cred is None else f"{cred.location.display(ctx.home)} #{seen[r.client]}"
+        parts.append(f"{r.client}: {what}")
+    return [ctx.finding(
+        "DKR022",
+        f"Clients disagree about {resolution.target.host}: " + "; ".join(parts) + ".",
+        ecosystem=ECO, registry=resolution.target.host,
+        why="One tool works while another gets 401 against the same registry.",
+    )]

@@ -8,6 +8,7 @@ imported.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import enum
 import os
 import sys
@@ -329,6 +330,11 @@ def _run_check(ctx: Context, manager: PluginManager) -> int:
         except RuleError as exc:
             raise UsageError(str(exc)) from None
     try:
+        if ctx.options.command == "fix":
+            from hardoctor.commands import fix_command
+
+            with _progress(ctx):
+                return fix_command(ctx, manager)
         with _progress(ctx):
             report = engine.run(ctx, manager)
     except engine.UsageError as exc:
@@ -340,12 +346,7 @@ def _run_check(ctx: Context, manager: PluginManager) -> int:
     found = manager.call_first("hardoctor_reporter", name=ctx.options.format, ctx=ctx)
     if found is None:
         raise UsageError(f"no reporter for format {ctx.options.format!r}")
-    text = found[1].render(report, ctx)
-    if ctx.options.command == "fix":
-        from hardoctor.commands import fix_command
-
-        return fix_command(ctx, report, text)
-    _write(ctx, text)
+    _write(ctx, found[1].render(report, ctx))
     return exit_status(ctx, report)
 
 
@@ -398,7 +399,5 @@ def _write(ctx: Context, text: str) -> None:
             raise UsageError(f"cannot write --output {ctx.options.output}: {exc.strerror}") from None
         return
     ctx.env.stdout.write(text)
-    try:
+    with contextlib.suppress(AttributeError, ValueError):
         ctx.env.stdout.flush()
-    except (AttributeError, ValueError):
-        pass

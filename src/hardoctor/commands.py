@@ -11,7 +11,9 @@ from hardoctor.model import Applicability, Finding, Fix
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
+    from hardoctor.fixes import Plan
     from hardoctor.model import Report
+    from hardoctor.plugins import PluginManager
 
 
 def rules_command(ctx: Context) -> tuple[str, int]:
@@ -116,26 +118,74 @@ def selected_fixes(ctx: Context, findings: tuple[Finding, ...]) -> list[tuple[Fi
     return out
 
 
-def fix_command(ctx: Context, report: Report, report_text: str) -> int:
-    from hardoctor import fixes, redact
+#: Passes of fix planning: each pass re-reads the files as the previous one
+#: left them (``ctx.overlay``), so fixes whose edits collided converge in one
+#: ``fix --apply``.  A bounded number: a plugin whose fixes never settle must
+#: not loop forever.
+MAX_PASSES = 5
 
-    chosen = selected_fixes(ctx, report.findings)
-    skipped_unsafe = sum(
+
+def plan_fixes(ctx: Context, manager: PluginManager) -> tuple[Report, Plan, int]:
+    """Run the engine in passes; return (the report of the fixed state, the
+    combined plan from the files on disk to the fixed state, unsafe fixes not
+    selected)."""
+    from hardoctor import engine, fixes
+
+    firsts: dict[str, fixes.FilePlan] = {}
+    applied: dict[str, list[Fix]] = {}
+    skipped: dict[str, list[fixes.Skipped]] = {}
+    report = engine.run(ctx, manager)
+    unsafe_left = _unsafe_not_selected(ctx, report)
+    for _ in range(MAX_PASSES):
+        chosen = [fx for _, fx in selected_fixes(ctx, report.findings)]
+        step = fixes.plan(chosen, overlay=ctx.overlay)
+        for fp in step.files:
+            skipped[fp.target] = list(fp.skipped)
+        if not step.changed:
+            break
+        for fp in step.changed:
+            firsts.setdefault(fp.target, fp)
+            applied.setdefault(fp.target, []).extend(fp.applied)
+            ctx.overlay[fp.target] = (fp.new_text, fp.new_mode)
+        report = engine.run(ctx, manager)
+    files = []
+    for target, first in firsts.items():
+        text, mode = ctx.overlay[target]
+        files.append(
+            fixes.FilePlan(
+                first.path, target, first.old_text, text, first.old_mode, mode,
+                tuple(dict.fromkeys(applied[target])),
+                tuple(s for s in skipped.get(target, []) if s.fix not in applied[target]),
+            )
+        )
+    return report, fixes.Plan(tuple(files)), unsafe_left
+
+
+def _unsafe_not_selected(ctx: Context, report: Report) -> int:
+    return sum(
         1
         for f in report.findings
         if f.fix and f.fix.applicability is Applicability.UNSAFE and not ctx.options.unsafe
     )
-    plan = fixes.plan([fx for _, fx in chosen])
+
+
+def fix_command(ctx: Context, manager: PluginManager) -> int:
+    from hardoctor import fixes, redact
+    from hardoctor.cli import _write
+
+    report, plan, skipped_unsafe = plan_fixes(ctx, manager)
     diff = redact.scrub(plan.diff())
-    changed = [e for e in plan.files if e.changed]
-    out = ctx.env.stdout
+    changed = plan.changed
     backup_dir = None
     written: list[str] = []
+    refused: list[tuple[str, str]] = []
     if ctx.options.apply and changed:
         root = fixes.default_backup_root(ctx.env.environ, ctx.home)
         result = fixes.apply(plan, root, ctx.env.clock)
         written = list(result.written)
         backup_dir = result.backup_dir
+        refused = list(result.refused)
+    remaining = [f for f in report.findings if f.severity.value in ("error", "warning")]
     if ctx.options.format == "json":
         data = {
             "schema": "hardoctor/fix/v1",
@@ -144,58 +194,53 @@ def fix_command(ctx: Context, report: Report, report_text: str) -> int:
                 {
                     "path": e.path,
                     "fixes": [fx.description for fx in e.applied],
-                    "skipped": [f"{fx.description}: {why}" for fx, why in e.skipped],
+                    "skipped": [f"{s.fix.description}: {s.why}" for s in e.skipped],
                     "changed": e.changed,
                 }
                 for e in plan.files
             ],
             "diff": diff,
             "written": written,
+            "refused": [{"path": p, "reason": why} for p, why in refused],
             "backup": backup_dir,
             "unsafe_not_selected": skipped_unsafe,
+            "remaining": [f.rule for f in remaining],
         }
-        text = json.dumps(data, indent=2) + "\n"
-        if ctx.options.output:
-            from hardoctor.cli import _write
-
-            _write(ctx, text)
-        else:
-            out.write(redact.scrub(text))
+        _write(ctx, json.dumps(data, indent=2) + "\n")
     else:
         lines: list[str] = []
         if diff:
-            lines.append(diff.rstrip("\n"))
-            lines.append("")
+            lines += [diff.rstrip("\n"), ""]
         for e in plan.files:
-            for fx, why in e.skipped:
-                lines.append(f"skipped: {ctx.display_path(e.path)}: {fx.description}: {why}")
+            for s in e.skipped:
+                lines.append(f"skipped: {ctx.display_path(e.path)}: {s.fix.description}: {s.why}")
+        for path, why in refused:
+            lines.append(f"not written: {ctx.display_path(path)}: {why}")
         if not changed:
             lines.append("Nothing to fix.")
-        elif ctx.options.apply:
+        elif ctx.options.apply and written:
             lines.append(
                 f"Fixed {len(written)} file{'s' * (len(written) != 1)}; originals saved in "
                 f"{ctx.display_path(backup_dir)} (undo with `hardoctor fix --undo`)."
             )
-        else:
-            n = sum(len(e.applied) for e in changed)
+        elif not ctx.options.apply:
+            n = len(plan.applied)
             lines.append(
                 f"{n} fix{'es' * (n != 1)} in {len(changed)} file{'s' * (len(changed) != 1)} "
                 "would be applied; run again with --apply to write them."
             )
         if skipped_unsafe:
-            lines.append(f"{skipped_unsafe} unsafe fix{'es' * (skipped_unsafe != 1)} not shown (add --unsafe).")
-        remaining = [
-            f for f in report.findings if f.fix is None and f.severity.value in ("error", "warning")
-        ]
+            lines.append(
+                f"{skipped_unsafe} unsafe fix{'es' * (skipped_unsafe != 1)} not selected (add --unsafe)."
+            )
         if remaining:
             lines.append(
-                f"{len(remaining)} problem{'s' * (len(remaining) != 1)} need a manual fix: "
+                f"{len(remaining)} problem{'s' * (len(remaining) != 1)} remain after these fixes: "
                 "see `hardoctor check`."
             )
-        text = "\n".join(lines) + "\n"
-        from hardoctor.cli import _write
-
-        _write(ctx, text)
+        _write(ctx, "\n".join(lines) + "\n")
+    if refused:
+        return 2
     if ctx.options.apply:
         return 0
     return 1 if changed else 0

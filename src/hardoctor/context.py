@@ -72,6 +72,9 @@ class Context:
         self.cache: dict[str, Any] = {}
         self.started_at: datetime = env.clock()
         self.warnings: list[str] = []
+        #: realpath -> (text, mode) staged by an earlier ``fix`` pass; read
+        #: through :func:`hardoctor.files.read_file`.
+        self.overlay: dict[str, tuple[str, int]] = {}
 
     # -- conveniences -------------------------------------------------------
 

@@ -158,7 +158,7 @@ def _probe(
     from hardoctor.probe import run_plans  # httpx only when something is probed
 
     results = run_plans(ctx, [p for _, p in plans])
-    for (i, _), result in zip(plans, results):
+    for (i, _), result in zip(plans, results, strict=True):
         out[i].extend(result)
     return out
 

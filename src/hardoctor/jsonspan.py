@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 __all__ = [
@@ -55,7 +55,8 @@ _WS = " \t\n\r"
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 # The stdlib's (C) string scanner: exact json.loads escapes, errors and
 # speed.  typeshed does not declare it, hence the annotation.
-_scanstring: Callable[[str, int, bool], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
+_scanstring: Callable[[str, int, bool], tuple[str, int]]
+_scanstring = json.decoder.scanstring  # type: ignore[attr-defined]
 _LITERALS: dict[str, tuple[Kind, Any]] = {
     "true": ("true", True),
     "false": ("false", False),
@@ -79,17 +80,19 @@ class Node:
     """One JSON value and the ``[start, end)`` range of its text.
 
     ``value`` is what ``json.loads`` would return for that range (shared with
-    the parent's value: do not mutate it).
+    the parent's value: do not mutate it).  ``repr`` leaves the value out:
+    config files hold tokens, and a node in an error message must not leak
+    one.
     """
 
-    value: Any
+    value: Any = field(repr=False)
     start: int
     end: int
     kind: Kind
     #: Object members in document order, duplicates included.
-    members: tuple[Member, ...] = ()
+    members: tuple[Member, ...] = field(default=(), repr=False)
     #: Array items in order.
-    items: tuple[Node, ...] = ()
+    items: tuple[Node, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ if TYPE_CHECKING:
     from hardoctor.probe.session import ProbeSession
 
 
+#: Extra time after the deadline for plans to hand in their own results.
+_GRACE_S = 0.25
+
+
 @dataclass(frozen=True)
 class ProbePlan:
     """One chain of requests that tests a resolution the way its client would.
@@ -42,6 +46,8 @@ class ProbePlan:
 def run_plans(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeResult]]:
     """Run ``plans`` concurrently; always returns within ``--timeout``
     (plus a small grace for cancellation)."""
+    if not plans:
+        return []
     return asyncio.run(_run_all(ctx, plans))
 
 
@@ -52,11 +58,14 @@ async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeR
     started = time.monotonic()
     async with ProbeSession(ctx, deadline=deadline) as session:
         tasks = [asyncio.ensure_future(plan.run(session)) for plan in plans]
-        done, pending = await asyncio.wait(tasks, timeout=deadline)
+        # Every request is itself bounded by the session's deadline and then
+        # records a precise `timeout` result; the grace lets plans return
+        # those before the blanket cancellation below takes over.
+        done, pending = await asyncio.wait(tasks, timeout=deadline + _GRACE_S)
         for task in pending:
             task.cancel()
         if pending:
-            await asyncio.wait(pending, timeout=1.0)
+            await asyncio.wait(pending, timeout=_GRACE_S)
     out: list[list[ProbeResult]] = []
     elapsed = (time.monotonic() - started) * 1000.0
     for plan, task in zip(plans, tasks):
@@ -70,6 +79,7 @@ async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeR
                         url=plan.url,
                         credential=plan.credential,
                         outcome="error",
+                        # The type only: an exception message could quote a request.
                         detail=f"probe failed: {type(exc).__name__}",
                         elapsed_ms=elapsed,
                     )

@@ -176,7 +176,7 @@ def credential_line(cred: Credential, home: str) -> str:
         parts.append(cred.username)
     tok = cred.token
     if tok is not None:
-        desc = tok.kind
+        desc: str = tok.kind
         if tok.account_id:
             desc += f" account {tok.account_id}"
         if tok.fingerprint:

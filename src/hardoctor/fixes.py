@@ -1,0 +1,560 @@
+"""Plan, apply and undo the edits that plugins propose.
+
+A :class:`~hardoctor.model.Fix` is a tuple of :class:`~hardoctor.model.Edit`,
+each replacing ``text[start:end]`` of a file.  ``text`` is the file's bytes
+decoded as UTF-8 with no newline translation (:func:`read_text`), so an edit
+touches only its own range and CRLF endings, a BOM or a missing final newline
+survive.  ``Edit.expected`` is :func:`digest` of that text: a file changed
+since the plugin read it is refused rather than patched blindly.
+
+:func:`plan` works out the new text of every file without writing anything;
+:func:`apply` writes it atomically after saving the originals in a backup set;
+:func:`undo` puts the last backup set back.  Nothing here logs or prints file
+contents: they hold credentials.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import difflib
+import hashlib
+import json
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, NamedTuple
+
+from hardoctor import redact
+from hardoctor.model import Edit, Fix
+
+__all__ = [
+    "ApplyResult",
+    "FilePlan",
+    "Plan",
+    "Skipped",
+    "UndoResult",
+    "apply",
+    "default_backup_root",
+    "digest",
+    "plan",
+    "read_text",
+    "undo",
+]
+
+MANIFEST = "manifest.json"
+UNDONE = ".undone"
+
+
+def digest(text: str) -> str:
+    """SHA-256 (hex) of ``text`` as UTF-8: the ``Edit.expected`` of a file
+    whose text is ``text``."""
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+def read_text(path: str) -> str:
+    """A file's text exactly as edits index it: UTF-8, line endings kept.
+
+    Raises ``OSError`` or ``UnicodeDecodeError``.
+    """
+    with open(path, "rb") as fh:
+        return fh.read().decode("utf-8")
+
+
+class Skipped(NamedTuple):
+    """A fix left out of the plan; ``why`` starts with ``stale:``,
+    ``conflict:``, ``unreadable:`` or ``invalid:``."""
+
+    fix: Fix
+    why: str
+
+
+@dataclass(frozen=True)
+class FilePlan:
+    """What :func:`plan` will do to one file."""
+
+    #: The path as the first edit named it.
+    path: str
+    #: Where the bytes live (symlinks resolved); this is what gets written.
+    target: str
+    old_text: str = field(repr=False)
+    new_text: str = field(repr=False)
+    old_mode: int
+    new_mode: int
+    # Out of repr as well: an Edit's repr shows its new text, maybe a token.
+    applied: tuple[Fix, ...] = field(default=(), repr=False)
+    skipped: tuple[Skipped, ...] = field(default=(), repr=False)
+
+    @property
+    def changed(self) -> bool:
+        return self.new_text != self.old_text or self.new_mode != self.old_mode
+
+    def diff(self) -> str:
+        """Unified diff of this file (unscrubbed: use :meth:`Plan.diff`)."""
+        if not self.changed:
+            return ""
+        name = self.path.lstrip("/")
+        out = [f"--- a/{name}\n", f"+++ b/{name}\n"]
+        if self.new_mode != self.old_mode:
+            out.append(f"mode {self.old_mode:04o} → {self.new_mode:04o}\n")
+        hunks = difflib.unified_diff(_lines(self.old_text), _lines(self.new_text), n=3)
+        for line in list(hunks)[2:]:  # difflib's own ---/+++ lines are replaced above
+            # Mark a missing final newline as git does, or the next line
+            # would be glued onto this one.
+            out.append(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n")
+        return "".join(out)
+
+
+def _lines(text: str) -> list[str]:
+    # Split on "\n" only: str.splitlines() would also split on "\r", "\x0c",
+    # U+2028 ... and a CRLF file would then diff as if every line changed.
+    return re.findall(r"[^\n]*\n|[^\n]+", text)
+
+
+@dataclass(frozen=True)
+class Plan:
+    files: tuple[FilePlan, ...] = ()
+
+    @property
+    def changed(self) -> tuple[FilePlan, ...]:
+        return tuple(f for f in self.files if f.changed)
+
+    @property
+    def applied(self) -> tuple[Fix, ...]:
+        return tuple(dict.fromkeys(fx for f in self.files for fx in f.applied))
+
+    @property
+    def skipped(self) -> tuple[Skipped, ...]:
+        return tuple(dict.fromkeys(s for f in self.files for s in f.skipped))
+
+    def diff(self) -> str:
+        """Unified diff of every changed file, secrets scrubbed."""
+        return redact.scrub("".join(f.diff() for f in self.files))
+
+
+@dataclass
+class _File:
+    """A file while planning: as read, plus the edits accepted so far."""
+
+    path: str
+    target: str
+    text: str | None = None
+    mode: int = 0
+    sha: str = ""
+    problem: str | None = None
+    edits: list[Edit] = field(default_factory=list)
+    new_mode: int | None = None
+    applied: list[Fix] = field(default_factory=list)
+    skipped: list[Skipped] = field(default_factory=list)
+
+
+def _load(path: str, overlay: Mapping[str, tuple[str, int]] | None = None) -> _File:
+    target = os.path.realpath(path)
+    entry = _File(path, target)
+    if overlay and target in overlay:
+        # A later planning pass: the file as the earlier passes left it.
+        entry.text, entry.mode = overlay[target]
+        entry.sha = digest(entry.text)
+        return entry
+    try:
+        with open(target, "rb") as fh:
+            st = os.fstat(fh.fileno())
+            if not stat.S_ISREG(st.st_mode):
+                entry.problem = "unreadable: not a regular file"
+                return entry
+            data = fh.read()
+    except OSError as exc:
+        entry.problem = f"unreadable: {exc.strerror or exc.__class__.__name__}"
+        return entry
+    try:
+        entry.text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        entry.problem = "unreadable: not UTF-8 text"
+        return entry
+    entry.mode = stat.S_IMODE(st.st_mode)
+    entry.sha = digest(entry.text)
+    return entry
+
+
+def _is_text_edit(e: Edit) -> bool:
+    # start == end with no new text changes nothing (a pure chmod, or a no-op).
+    return not (e.start == e.end and e.new_text == "")
+
+
+def _span(e: Edit) -> tuple[int, int, str]:
+    # What an edit does to the text; the mode is checked on its own.
+    return e.start, e.end, e.new_text
+
+
+def _overlap(a: Edit, b: Edit) -> bool:
+    if a.start < b.end and b.start < a.end:
+        return True
+    # Two insertions at one point: which goes first is anyone's guess.
+    return a.start == a.end == b.start == b.end
+
+
+def _check(fix: Fix, files: Mapping[str, _File]) -> str | None:
+    """Why ``fix`` cannot join the plan (None: it can).  Looks at the edits
+    accepted so far, including the fix's own earlier edits."""
+    pending: dict[str, list[Edit]] = {}
+    modes: dict[str, int] = {}
+    for e in fix.edits:
+        f = files[os.path.realpath(e.path)]
+        if f.problem is not None or f.text is None:
+            return f.problem
+        if e.expected != f.sha:
+            return "stale: the file changed since it was read"
+        if not 0 <= e.start <= e.end <= len(f.text):
+            return f"invalid: range {e.start}-{e.end} is outside the file"
+        try:
+            e.new_text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "invalid: the new text is not valid Unicode (lone surrogate)"
+        if e.mode is not None:
+            if not 0 <= e.mode <= 0o7777:
+                return f"invalid: mode {e.mode:o}"
+            wanted = f.new_mode if f.new_mode is not None else modes.get(f.target)
+            if wanted is not None and wanted != e.mode:
+                return f"conflict: another fix sets mode {wanted:04o}"
+            modes[f.target] = e.mode
+        if not _is_text_edit(e):
+            continue
+        mine = pending.setdefault(f.target, [])
+        for other in f.edits + mine:
+            if _span(other) != _span(e) and _is_text_edit(other) and _overlap(e, other):
+                return f"conflict: overlaps another edit of {f.path}"
+        mine.append(e)
+    return None
+
+
+def plan(fixes: Sequence[Fix], overlay: Mapping[str, tuple[str, int]] | None = None) -> Plan:
+    """Work out the new text and mode of every file the fixes touch.
+
+    Each file is read once.  Fixes are taken in order, all-or-nothing: a fix
+    whose file changed since it was read is skipped as stale, one that
+    overlaps an earlier fix's edit is skipped as a conflict; exact duplicate
+    edits (two findings proposing the same repair) count once.  ``overlay``
+    maps a real path to (text, mode) staged by an earlier pass, used instead
+    of the file on disk.
+    """
+    files: dict[str, _File] = {}
+    for fix in fixes:
+        for e in fix.edits:
+            key = os.path.realpath(e.path)
+            if key not in files:
+                files[key] = _load(e.path, overlay)
+    for fix in fixes:
+        touched = list(dict.fromkeys(os.path.realpath(e.path) for e in fix.edits))
+        why = _check(fix, files)
+        for key in touched:
+            f = files[key]
+            if why is not None:
+                f.skipped.append(Skipped(fix, why))
+                continue
+            if fix not in f.applied:
+                f.applied.append(fix)
+            for e in fix.edits:
+                if os.path.realpath(e.path) != key:
+                    continue
+                if e.mode is not None:
+                    f.new_mode = e.mode
+                if _is_text_edit(e) and all(_span(x) != _span(e) for x in f.edits):
+                    f.edits.append(e)
+    return Plan(tuple(_finish(f) for f in files.values()))
+
+
+def _finish(f: _File) -> FilePlan:
+    old = f.text or ""
+    # Assembling pieces left to right is the same as applying the edits from
+    # the end backwards (no edit shifts another's offsets), in one pass.
+    pieces: list[str] = []
+    cursor = 0
+    for e in sorted(f.edits, key=lambda e: (e.start, e.end)):
+        pieces += [old[cursor : e.start], e.new_text]
+        cursor = e.end
+    pieces.append(old[cursor:])
+    new_mode = f.new_mode if f.new_mode is not None else f.mode
+    return FilePlan(
+        f.path, f.target, old, "".join(pieces), f.mode, new_mode, tuple(f.applied), tuple(f.skipped)
+    )
+
+
+# -- writing ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApplyResult:
+    #: Paths (as planned) that were written.
+    written: tuple[str, ...] = ()
+    #: The backup set holding the originals (None when nothing was written).
+    backup_dir: str | None = None
+    #: ``(path, why)`` for files not written.
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+def _fsync_dir(path: str) -> None:
+    # Makes the rename itself durable; not every platform or filesystem can.
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _write_atomic(target: str, data: bytes, mode: int, uid: int, gid: int) -> None:
+    """Replace ``target`` by ``data``: readers see the old file or the new
+    one, never a half-written one.  (A hard link elsewhere keeps the old
+    content: rename gives ``target`` a new inode.)"""
+    directory = os.path.dirname(target) or "."
+    # mkstemp creates the file 0600, so the secret is never readable by
+    # others, whatever the umask; the final mode is set before any byte.
+    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+    try:
+        st = os.fstat(fd)
+        if hasattr(os, "fchown") and (st.st_uid, st.st_gid) != (uid, gid):
+            # Only root may give a file away; otherwise it stays ours.
+            with contextlib.suppress(PermissionError):
+                os.fchown(fd, uid, gid)
+        # After chown, which clears set-id bits.
+        os.fchmod(fd, mode)
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view) :]
+        os.fsync(fd)
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, target)
+    except BaseException:
+        if fd != -1:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    _fsync_dir(directory)
+
+
+def _write_private(path: str, data: bytes) -> None:
+    """Create ``path`` (which must not exist) readable by its owner only."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # the umask can only narrow, but be explicit
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _new_backup_dir(root: str, when: datetime) -> str:
+    os.makedirs(root, mode=0o700, exist_ok=True)
+    if when.tzinfo is not None:
+        when = when.astimezone(timezone.utc)
+    stamp = when.strftime("%Y%m%dT%H%M%S%fZ")
+    # Names sort in time order, so undo can take the largest; a second apply
+    # within the same microsecond (a frozen test clock) gets a suffix that
+    # still sorts after it.
+    for n in range(1000):
+        path = os.path.join(root, stamp if n == 0 else f"{stamp}-{n:03d}")
+        try:
+            os.mkdir(path, 0o700)
+        except FileExistsError:
+            continue
+        os.chmod(path, 0o700)
+        return path
+    raise FileExistsError(f"cannot create a backup set in {root}")
+
+
+def _read_bytes(path: str) -> bytes:
+    with open(path, "rb") as fh:
+        return fh.read()
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def apply(plan: Plan, backup_root: str, clock: Callable[[], datetime] = _utcnow) -> ApplyResult:
+    """Write every changed file of ``plan``, originals saved first.
+
+    Every file is re-read before anything is written; if one no longer has
+    the planned content, nothing at all is written (a fix may span files, and
+    half of one is worse than none).  Then the originals go into a new backup
+    set under ``backup_root`` with a ``manifest.json``, and each file is
+    replaced atomically, keeping its owner and mode (or taking the planned
+    mode).  A symlink stays a symlink: its target is written.
+    """
+    changed = plan.changed
+    if not changed:
+        return ApplyResult()
+    originals: list[tuple[FilePlan, bytes, os.stat_result]] = []
+    refused: list[tuple[str, str]] = []
+    for f in changed:
+        try:
+            data = _read_bytes(f.target)
+            st = os.stat(f.target)
+        except OSError as exc:
+            refused.append((f.path, f"cannot read it: {exc.strerror}"))
+            continue
+        if _sha(data) != digest(f.old_text):
+            refused.append((f.path, "changed on disk since the fix was planned"))
+            continue
+        originals.append((f, data, st))
+    if refused:
+        return ApplyResult(refused=tuple(refused))
+
+    now = clock()
+    backup_dir = _new_backup_dir(backup_root, now)
+    entries: list[dict[str, Any]] = []
+    for index, (f, data, st) in enumerate(originals):
+        name = f"{index}-{os.path.basename(f.target)}"
+        _write_private(os.path.join(backup_dir, name), data)
+        entries.append(
+            {
+                "path": f.path,
+                "target": f.target,
+                "backup": name,
+                "mode": stat.S_IMODE(st.st_mode),
+                "new_mode": f.new_mode,
+                "uid": st.st_uid,
+                "gid": st.st_gid,
+                "sha256_original": _sha(data),
+                "sha256_new": digest(f.new_text),
+            }
+        )
+    manifest = {"version": 1, "created": now.isoformat(), "files": entries}
+    # Written before any file changes, so a crash mid-way can still be undone.
+    _write_private(
+        os.path.join(backup_dir, MANIFEST), json.dumps(manifest, indent=2).encode() + b"\n"
+    )
+    _fsync_dir(backup_dir)
+
+    written: list[str] = []
+    for f, data, st in originals:
+        try:
+            # Re-check right before the rename: the window for a concurrent
+            # writer is now as small as it can be.
+            if _sha(_read_bytes(f.target)) != _sha(data):
+                refused.append((f.path, "changed on disk while fixing"))
+                continue
+            mode = f.new_mode if f.new_mode != f.old_mode else stat.S_IMODE(st.st_mode)
+            if f.new_text == f.old_text:
+                os.chmod(f.target, mode)  # mode-only: no need for a new inode
+            else:
+                _write_atomic(f.target, f.new_text.encode("utf-8"), mode, st.st_uid, st.st_gid)
+        except OSError as exc:
+            refused.append((f.path, f"cannot write it: {exc.strerror or exc}"))
+            continue
+        written.append(f.path)
+    return ApplyResult(tuple(written), backup_dir, tuple(refused))
+
+
+# -- undo -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UndoResult:
+    #: The backup set that was undone (None: there was none).
+    backup_dir: str | None = None
+    restored: tuple[str, ...] = ()
+    #: ``(path, why)`` for files left alone.
+    refused: tuple[tuple[str, str], ...] = ()
+
+
+def _latest_set(root: str) -> str | None:
+    try:
+        names = os.listdir(root)
+    except OSError:
+        return None
+    sets = [
+        n
+        for n in names
+        if not n.endswith(UNDONE) and os.path.isfile(os.path.join(root, n, MANIFEST))
+    ]
+    return os.path.join(root, max(sets)) if sets else None
+
+
+def _restore(backup_dir: str, entry: Mapping[str, Any]) -> str | None:
+    """Put one file back; return why not, or None when done."""
+    target = str(entry["target"])
+    mode = int(entry["mode"])
+    try:
+        original = _read_bytes(os.path.join(backup_dir, str(entry["backup"])))
+    except OSError as exc:
+        return f"backup copy unreadable: {exc.strerror}"
+    if _sha(original) != entry["sha256_original"]:
+        return "backup copy is damaged (checksum mismatch)"
+    try:
+        current = _read_bytes(target)
+    except OSError as exc:
+        return f"cannot read it: {exc.strerror}"
+    sha = _sha(current)
+    if sha not in (entry["sha256_new"], entry["sha256_original"]):
+        return (
+            "changed since the fix was applied; not overwritten "
+            f"(original kept in {os.path.join(backup_dir, str(entry['backup']))})"
+        )
+    try:
+        if sha == entry["sha256_original"]:
+            # Already the original content (a mode-only fix, or a write that
+            # never happened): only the mode may need putting back.
+            os.chmod(target, mode)
+        else:
+            _write_atomic(target, original, mode, int(entry["uid"]), int(entry["gid"]))
+    except OSError as exc:
+        return f"cannot write it: {exc.strerror or exc}"
+    return None
+
+
+def undo(backup_root: str) -> UndoResult:
+    """Restore the most recent backup set not yet undone.
+
+    A file is restored only if it still holds what :func:`apply` wrote;
+    otherwise it is refused, so undo never destroys a later change.  The set
+    is then renamed ``<name>.undone`` -- only when nothing was refused, so
+    the refused files can be retried (or copied back by hand) -- and the
+    next undo takes the set before it.
+    """
+    backup_dir = _latest_set(backup_root)
+    if backup_dir is None:
+        return UndoResult()
+    try:
+        with open(os.path.join(backup_dir, MANIFEST), encoding="utf-8") as fh:
+            entries = json.load(fh)["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return UndoResult(backup_dir, refused=((backup_dir, "manifest.json is unreadable"),))
+    restored: list[str] = []
+    refused: list[tuple[str, str]] = []
+    for entry in entries:
+        try:
+            why = _restore(backup_dir, entry)
+        except (KeyError, TypeError, ValueError):
+            why = "manifest entry is malformed"
+        path = str(entry.get("path", "?")) if isinstance(entry, dict) else "?"
+        if why is None:
+            restored.append(path)
+        else:
+            refused.append((path, why))
+    if not refused:
+        os.rename(backup_dir, backup_dir + UNDONE)
+    return UndoResult(backup_dir, tuple(restored), tuple(refused))
+
+
+def default_backup_root(environ: Mapping[str, str], home: str) -> str:
+    """``$XDG_STATE_HOME/hardoctor/backups``, else
+    ``~/.local/state/hardoctor/backups``."""
+    state = environ.get("XDG_STATE_HOME", "")
+    # The XDG spec says relative values are invalid and must be ignored.
+    if not os.path.isabs(state):
+        state = os.path.join(home, ".local", "state")
+    return os.path.join(state, "hardoctor", "backups")

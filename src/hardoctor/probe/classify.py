@@ -1,0 +1,580 @@
+"""Turn what the network said into hardoctor's vocabulary.
+
+Protocol-neutral helpers every probing plugin shares (OCI, npm, pip, Maven):
+
+* a transport exception -> a probe outcome (``dns-error``, ``tls-error`` ...)
+  with a sub-kind precise enough to pick the remedy;
+* an HTTP status and body -> an outcome, the registry's error code and
+  message, and whether the refusal is a policy block rather than an auth one;
+* ``WWW-Authenticate`` parsing (RFC 7235, with quoted strings holding commas);
+* ``Date`` header skew;
+* the DESIGN cause and a remediation for each transport outcome.
+
+Nothing here does I/O, and nothing here ever sees a header *value* that could
+carry a credential: callers pass response headers only.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import re
+import socket
+import ssl
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+from hardoctor import redact
+from hardoctor.model import Remediation
+
+# -- WWW-Authenticate ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """One challenge of a ``WWW-Authenticate`` header (scheme lower-cased,
+    parameter names lower-cased, values unquoted)."""
+
+    scheme: str
+    params: Mapping[str, str] = field(default_factory=dict)
+    token68: str | None = None
+
+    @property
+    def realm(self) -> str | None:
+        return self.params.get("realm")
+
+    @property
+    def service(self) -> str | None:
+        return self.params.get("service")
+
+    @property
+    def scope(self) -> str | None:
+        return self.params.get("scope")
+
+    @property
+    def error(self) -> str | None:
+        return self.params.get("error")
+
+
+_TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
+_TOKEN_RE = re.compile(_TOKEN)
+_PARAM_RE = re.compile(rf"\s*({_TOKEN})\s*=\s*")
+_TOKEN68_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+
+
+def _quoted(text: str, i: int) -> tuple[str, int]:
+    """Read a quoted-string starting at ``text[i] == '"'``; returns (value, end)."""
+    out: list[str] = []
+    i += 1
+    while i < len(text):
+        c = text[i]
+        if c == "\\" and i + 1 < len(text):
+            out.append(text[i + 1])
+            i += 2
+            continue
+        if c == '"':
+            return "".join(out), i + 1
+        out.append(c)
+        i += 1
+    return "".join(out), i  # unterminated: be lenient, take the rest
+
+
+def _skip(text: str, i: int, chars: str = " \t,") -> int:
+    while i < len(text) and text[i] in chars:
+        i += 1
+    return i
+
+
+def parse_www_authenticate(values: str | Iterable[str] | None) -> list[Challenge]:
+    """Parse one or more ``WWW-Authenticate`` header values into challenges.
+
+    Handles several challenges in one header (``Bearer realm="a", Basic
+    realm="b"``), quoted values with commas and escaped quotes
+    (``scope="repository:a:pull,push"``), unquoted values and token68.
+    Garbage yields whatever could be read, never an exception.
+    """
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    out: list[Challenge] = []
+    for text in values:
+        i = _skip(text, 0)
+        while i < len(text):
+            m = _TOKEN_RE.match(text, i)
+            if not m:
+                i += 1  # junk: step over it
+                continue
+            scheme = m.group(0).lower()
+            i = m.end()
+            params: dict[str, str] = {}
+            token68: str | None = None
+            j = _skip(text, i, " \t")
+            # token68 form (e.g. "Negotiate abc==") when no "name=" follows.
+            t68 = _TOKEN68_RE.match(text, j)
+            if t68 and t68.group(0) and not _PARAM_RE.match(text, j):
+                after = _skip(text, t68.end(), " \t")
+                if after >= len(text) or text[after] == ",":
+                    token68 = t68.group(0)
+                    i = after
+            while token68 is None:
+                i = _skip(text, i)
+                pm = _PARAM_RE.match(text, i)
+                if not pm:
+                    break  # the next challenge starts here (or the end)
+                name = pm.group(1).lower()
+                i = pm.end()
+                if i < len(text) and text[i] == '"':
+                    value, i = _quoted(text, i)
+                else:
+                    vm = re.compile(r"[^,\s]*").match(text, i)
+                    value = vm.group(0) if vm else ""
+                    i = vm.end() if vm else i
+                params.setdefault(name, value)
+            out.append(Challenge(scheme=scheme, params=params, token68=token68))
+            i = _skip(text, i)
+    return out
+
+
+def find_challenge(challenges: Sequence[Challenge], scheme: str) -> Challenge | None:
+    scheme = scheme.lower()
+    return next((c for c in challenges if c.scheme == scheme), None)
+
+
+# -- HTTP answers -------------------------------------------------------------
+
+#: Text a registry uses when a policy, not authentication, refused the request
+#: (HAR quarantine and dependency firewall; Artifactory/Nexus use the same words).
+_POLICY_RE = re.compile(
+    r"quarantin|blocked due to polic|blocked by polic|policy violation|"
+    r"dependency firewall|curation|blocked by (?:xray|the firewall)",
+    re.IGNORECASE,
+)
+
+
+def is_policy_block(text: str | None) -> bool:
+    """Does a refusal message say a policy (quarantine, firewall) blocked it?"""
+    return bool(text) and bool(_POLICY_RE.search(text or ""))
+
+
+@dataclass(frozen=True)
+class HttpClass:
+    """What an HTTP answer means, independent of the protocol."""
+
+    outcome: str
+    error_code: str | None = None
+    #: The server's own message (trimmed, scrubbed of known secrets).
+    message: str | None = None
+    #: Refused by policy (quarantine, firewall), not by authentication.
+    policy: bool = False
+
+
+def _clip(text: str, limit: int = 200) -> str:
+    text = " ".join(text.split())
+    text = redact.scrub(text)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def parse_error_body(body: bytes | str | None) -> tuple[str | None, str | None]:
+    """(code, message) from a registry error body.
+
+    Understands the OCI/distribution shape ``{"errors":[{"code","message"}]}``,
+    HAR's and npm's ``{"message": ...}`` / ``{"error": ...}`` and, failing
+    JSON, a short plain-text body as the message.
+    """
+    if not body:
+        return None, None
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        stripped = text.strip()
+        if stripped and not stripped.startswith("<") and len(stripped) <= 500:
+            return None, _clip(stripped)
+        return None, None
+    if not isinstance(data, dict):
+        return None, None
+    errors = data.get("errors")
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        first = errors[0]
+        code = first.get("code")
+        msg = first.get("message")
+        return (
+            code.upper() if isinstance(code, str) and code else None,
+            _clip(msg) if isinstance(msg, str) and msg else None,
+        )
+    for key in ("message", "error", "detail", "reason"):
+        value = data.get(key)
+        if isinstance(value, str) and value:
+            code = data.get("code")
+            return (code if isinstance(code, str) and code else None), _clip(value)
+    return None, None
+
+
+def outcome_for_status(status: int) -> str:
+    if 200 <= status < 300:
+        return "ok"
+    return {
+        401: "unauthorized",
+        403: "forbidden",
+        404: "not-found",
+        407: "proxy-error",
+        410: "not-found",
+        429: "rate-limited",
+    }.get(status, "error")
+
+
+def classify_response(status: int, body: bytes | str | None = None) -> HttpClass:
+    """Outcome, registry error code and message, and the policy flag."""
+    code, message = parse_error_body(body)
+    outcome = outcome_for_status(status)
+    if code == "TOOMANYREQUESTS":
+        outcome = "rate-limited"
+    policy = status in (403, 451) and is_policy_block(message)
+    return HttpClass(outcome=outcome, error_code=code, message=message, policy=policy)
+
+
+def date_skew(date_header: str | None, now: float) -> float | None:
+    """Seconds the server's ``Date`` is ahead of ``now`` (negative: behind),
+    or None without a usable header.  The header has one-second resolution,
+    so anything under a few seconds is noise."""
+    if not date_header:
+        return None
+    try:
+        when = parsedate_to_datetime(date_header)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return when.timestamp() - now
+
+
+#: Beyond this a token's ``nbf``/``exp`` checks break (distribution allows 60 s,
+#: most JWT libraries a few minutes); DESIGN's clock-skew threshold.
+CLOCK_SKEW_LIMIT_S = 300.0
+
+
+# -- transport failures -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TransportFailure:
+    """A request that got no HTTP answer.  ``kind`` refines the outcome:
+
+    * ``tls-error``: ``untrusted-issuer``, ``hostname-mismatch``,
+      ``expired-certificate``, ``not-yet-valid``, ``handshake`` (protocol
+      errors, e.g. a plain-http server on an https URL);
+    * ``connection-error``: ``refused``, ``reset``, ``unreachable``,
+      ``protocol``;
+    * ``dns-error``: ``no-such-host``, ``temporary``;
+    * ``timeout``: ``connect``, ``read``, ``deadline``;
+    * ``proxy-error``: ``proxy-auth-required``, ``proxy-refused``.
+    """
+
+    outcome: str
+    kind: str
+    detail: str
+    url: str = ""
+    elapsed_ms: float | None = None
+
+
+# OpenSSL X509_V_ERR_* codes we tell apart.
+_X509_EXPIRED = {10}  # CERT_HAS_EXPIRED
+_X509_NOT_YET = {9}  # CERT_NOT_YET_VALID
+_X509_HOSTNAME = {62}  # HOSTNAME_MISMATCH
+_X509_UNTRUSTED = {2, 18, 19, 20, 21, 27}  # issuer unknown / self-signed / not trusted
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    out: list[BaseException] = []
+    seen: set[int] = set()
+    cur: BaseException | None = exc
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        out.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    return out
+
+
+def _tls_failure(err: ssl.SSLError) -> tuple[str, str]:
+    if isinstance(err, ssl.SSLCertVerificationError):
+        code = getattr(err, "verify_code", None)
+        message = str(getattr(err, "verify_message", "") or "").lower()
+        if code in _X509_HOSTNAME or "hostname mismatch" in message or "doesn't match" in message:
+            return "hostname-mismatch", "the certificate is for another host name"
+        if code in _X509_EXPIRED or "expired" in message:
+            return "expired-certificate", "the server's certificate has expired"
+        if code in _X509_NOT_YET or "not yet valid" in message:
+            return "not-yet-valid", "the server's certificate is not valid yet"
+        if code in _X509_UNTRUSTED or "issuer" in message or "self-signed" in message or (
+            "self signed" in message
+        ):
+            return (
+                "untrusted-issuer",
+                "the certificate is signed by an issuer this machine does not trust"
+                + (f" ({message})" if message else ""),
+            )
+        return "untrusted-issuer", f"certificate verification failed ({message or 'unknown'})"
+    reason = (getattr(err, "reason", None) or "").lower()
+    if reason in ("wrong_version_number", "http_request", "record_layer_failure") or (
+        "wrong version number" in str(err).lower()
+    ):
+        return "handshake", "the server does not speak TLS on this port (plain http?)"
+    return "handshake", f"the TLS handshake failed ({reason or type(err).__name__})"
+
+
+def classify_exception(exc: BaseException, url: str = "") -> TransportFailure:
+    """Map an exception from httpx / the socket layer to a transport outcome.
+
+    The detail never repeats ``str(exc)`` of the outer exception wholesale:
+    httpx messages can embed URLs, and a URL can embed userinfo.
+    """
+    import httpx  # local: keep this module importable without httpx
+
+    chain = _chain(exc)
+    # Proxy first: a failure inside CONNECT is about the proxy, whatever the cause.
+    for e in chain:
+        if isinstance(e, httpx.ProxyError):
+            text = str(e)
+            if "407" in text:
+                return TransportFailure(
+                    "proxy-error",
+                    "proxy-auth-required",
+                    "the proxy asked for proxy credentials (407 Proxy Authentication Required)",
+                    url,
+                )
+            status = re.search(r"\b([1-5][0-9]{2})\b", text)
+            return TransportFailure(
+                "proxy-error",
+                "proxy-refused",
+                "the proxy refused the tunnel"
+                + (f" (HTTP {status.group(1)})" if status else ""),
+                url,
+            )
+    for e in chain:
+        if isinstance(e, ssl.SSLError):
+            kind, detail = _tls_failure(e)
+            return TransportFailure("tls-error", kind, detail, url)
+    for e in chain:
+        if isinstance(e, socket.gaierror):
+            temporary = e.errno in (socket.EAI_AGAIN,)
+            return TransportFailure(
+                "dns-error",
+                "temporary" if temporary else "no-such-host",
+                "the host name could not be resolved"
+                + (" (temporary DNS failure)" if temporary else ""),
+                url,
+            )
+    for e in chain:
+        if isinstance(e, (httpx.TimeoutException, TimeoutError)):
+            kind = "connect" if isinstance(e, httpx.ConnectTimeout) else "read"
+            if isinstance(e, httpx.PoolTimeout):
+                kind = "deadline"
+            return TransportFailure(
+                "timeout",
+                kind,
+                "the connection could not be opened in time"
+                if kind == "connect"
+                else "the server accepted the connection but did not answer in time",
+                url,
+            )
+    for e in chain:
+        if isinstance(e, ConnectionRefusedError) or (
+            isinstance(e, OSError) and e.errno == errno.ECONNREFUSED
+        ):
+            return TransportFailure(
+                "connection-error", "refused", "the connection was refused (nothing listens)", url
+            )
+        if isinstance(e, ConnectionResetError):
+            return TransportFailure(
+                "connection-error", "reset", "the connection was reset by the server", url
+            )
+        if isinstance(e, OSError) and e.errno in (
+            errno.ENETUNREACH,
+            errno.EHOSTUNREACH,
+            errno.ENETDOWN,
+            errno.EHOSTDOWN,
+        ):
+            return TransportFailure(
+                "connection-error", "unreachable", "the network or host is unreachable", url
+            )
+    for e in chain:
+        if isinstance(e, (httpx.RemoteProtocolError, httpx.LocalProtocolError)):
+            return TransportFailure(
+                "connection-error",
+                "protocol",
+                "the server closed the connection or answered something that is not HTTP",
+                url,
+            )
+        if isinstance(e, httpx.UnsupportedProtocol):
+            return TransportFailure("error", "unsupported", "the URL scheme is not http(s)", url)
+    return TransportFailure(
+        "connection-error", "other", f"the request failed ({type(exc).__name__})", url
+    )
+
+
+# -- transport outcome -> cause and remedy ------------------------------------
+
+#: Probe outcomes that are failures of the network, each with the DESIGN cause.
+TRANSPORT_CAUSES: Mapping[str, str] = {
+    "tls-error": "tls-error",
+    "dns-error": "dns-error",
+    "connection-error": "connection-error",
+    "timeout": "timeout",
+    "proxy-error": "proxy-error",
+}
+
+
+def is_transport_outcome(outcome: str) -> bool:
+    return outcome in TRANSPORT_CAUSES
+
+
+def transport_cause(outcome: str) -> str | None:
+    return TRANSPORT_CAUSES.get(outcome)
+
+
+def _host_port(host: str) -> tuple[str, str]:
+    """``host`` and a port for openssl s_client (443 when none)."""
+    if host.startswith("["):
+        h, _, rest = host.partition("]")
+        return h + "]", rest.lstrip(":") or "443"
+    if host.count(":") == 1:
+        h, port = host.split(":")
+        return h, port
+    return host, "443"
+
+
+def ca_commands(host: str, ecosystems: Iterable[str] = ()) -> tuple[str, ...]:
+    """How to make each client trust a CA bundle ``corp-ca.pem``.
+
+    ``ecosystems`` narrows the list (``docker``, ``npm``, ``pip``, ``maven``);
+    empty means all.
+    """
+    wanted = set(ecosystems)
+    name, port = _host_port(host)
+    certs_d = host if port != "443" or ":" in host else name
+    by_eco: dict[str, tuple[str, ...]] = {
+        "docker": (
+            f"sudo mkdir -p /etc/docker/certs.d/{certs_d} && "
+            f"sudo cp corp-ca.pem /etc/docker/certs.d/{certs_d}/ca.crt",
+        ),
+        "npm": ("npm config set cafile /path/to/corp-ca.pem",),
+        "pip": ("pip config set global.cert /path/to/corp-ca.pem",),
+        "maven": (
+            "keytool -importcert -alias corp-ca -file corp-ca.pem -keystore corp.jks",
+            'export MAVEN_OPTS="-Djavax.net.ssl.trustStore=$PWD/corp.jks '
+            '-Djavax.net.ssl.trustStorePassword=changeit"',
+        ),
+    }
+    out: list[str] = [
+        f"openssl s_client -showcerts -servername {name} -connect {name}:{port} </dev/null"
+    ]
+    for eco, cmds in by_eco.items():
+        if not wanted or eco in wanted:
+            out.extend(cmds)
+    if not wanted or wanted - set(by_eco):
+        out.append("export SSL_CERT_FILE=/path/to/corp-ca.pem  # Go, Python, OpenSSL tools")
+    return tuple(out)
+
+
+def transport_remediation(
+    outcome: str, kind: str, host: str, ecosystems: Iterable[str] = ()
+) -> Remediation:
+    """A remediation for a transport failure talking to ``host``."""
+    ecosystems = tuple(ecosystems)
+    name, port = _host_port(host)
+    if outcome == "tls-error" and kind == "untrusted-issuer":
+        return Remediation(
+            summary=(
+                f"Make the client trust the certificate authority that signed {host}'s "
+                "certificate; on a company network this is usually a TLS-inspecting proxy."
+            ),
+            steps=(
+                "See who issued the certificate (first command): a company name instead of "
+                "a public CA means a corporate proxy re-signs traffic.",
+                "Get that CA certificate from your IT department (PEM format) and give it "
+                "to each client that talks to the registry.",
+                "Never switch verification off (--insecure, strict-ssl=false) to work "
+                "around it.",
+            ),
+            commands=ca_commands(host, ecosystems),
+        )
+    if outcome == "tls-error" and kind == "hostname-mismatch":
+        return Remediation(
+            summary=f"The certificate served for {host} names another host.",
+            steps=(
+                "Check that the registry URL uses the host name the certificate was "
+                "issued for (not an IP address or an internal alias).",
+                "If a proxy or load balancer answers for the registry, it serves the "
+                "wrong certificate: tell its operator.",
+            ),
+            commands=(
+                f"openssl s_client -servername {name} -connect {name}:{port} </dev/null "
+                "2>/dev/null | openssl x509 -noout -subject -ext subjectAltName",
+            ),
+        )
+    if outcome == "tls-error" and kind in ("expired-certificate", "not-yet-valid"):
+        return Remediation(
+            summary=(
+                f"The certificate of {host} is outside its validity period: the server must "
+                "renew it (or this machine's clock is wrong)."
+            ),
+            steps=("Check this machine's date and time.", "Ask the registry's operator."),
+            commands=(
+                "date -u",
+                f"openssl s_client -servername {name} -connect {name}:{port} </dev/null "
+                "2>/dev/null | openssl x509 -noout -dates",
+            ),
+        )
+    if outcome == "tls-error":
+        return Remediation(
+            summary=f"The TLS handshake with {host} failed.",
+            steps=(
+                "If the registry serves plain http, use an http:// URL (Docker: list it in "
+                "insecure-registries in /etc/docker/daemon.json).",
+                "Otherwise a proxy may be interfering; try from another network.",
+            ),
+            commands=(f"curl -v https://{host}/ -o /dev/null",),
+        )
+    if outcome == "dns-error":
+        return Remediation(
+            summary=f"The host name {name} does not resolve from this machine.",
+            steps=(
+                "Check the host name for typos in the configuration.",
+                "On a VPN-only network, connect the VPN; inside a container, check its DNS.",
+            ),
+            commands=(f"getent hosts {name}",),
+        )
+    if outcome == "timeout":
+        return Remediation(
+            summary=f"{host} did not answer in time.",
+            steps=(
+                "Check whether a firewall or proxy is required to reach the registry "
+                "(HTTPS_PROXY / NO_PROXY).",
+                "Retry with a longer --timeout to tell a slow registry from a dead one.",
+            ),
+            commands=(f"curl -sv --max-time 20 https://{host}/ -o /dev/null",),
+        )
+    if outcome == "proxy-error":
+        return Remediation(
+            summary="The HTTP proxy refused the request.",
+            steps=(
+                "A 407 means the proxy wants credentials: put them in the proxy URL "
+                "(HTTPS_PROXY=http://USER:PASSWORD@proxy:PORT) or use the proxy your "
+                "company documents.",
+                "docker pull runs in the Docker daemon, which has its own proxy settings "
+                '("proxies" in /etc/docker/daemon.json or the service environment).',
+                f"If {name} should not go through the proxy, add it to NO_PROXY.",
+            ),
+            commands=(f"export NO_PROXY=$NO_PROXY,{name}",),
+        )
+    return Remediation(
+        summary=f"Nothing accepted a connection to {host}.",
+        steps=(
+            "Check the host and port in the configuration.",
+            "Check that the registry is up and reachable from this network.",
+        ),
+        commands=(f"curl -sv https://{host}/ -o /dev/null",),
+    )

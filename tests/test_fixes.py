@@ -346,13 +346,14 @@ def test_backup_set_and_manifest(tmp_path: Path, backups: str) -> None:
 
 def test_backup_names_do_not_collide_on_a_frozen_clock(tmp_path: Path, backups: str) -> None:
     path = write(tmp_path / "f", b"0")
-    frozen = lambda: T0  # noqa: E731
-    dirs = []
+    dirs: list[str] = []
     for n in range(3):
-        result = fixes.apply(fixes.plan([fix(replace(path, str(n), str(n + 1)))]), backups, frozen)
+        plan = fixes.plan([fix(replace(path, str(n), str(n + 1)))])
+        result = fixes.apply(plan, backups, lambda: T0)
+        assert result.backup_dir is not None
         dirs.append(result.backup_dir)
     assert dirs == sorted(dirs) and len(set(dirs)) == 3
-    assert [r for r in fixes.undo(backups).restored] == [path]
+    assert fixes.undo(backups).restored == (path,)
     assert Path(path).read_bytes() == b"2"
 
 
@@ -469,3 +470,14 @@ def test_default_backup_root() -> None:
     )
     for env in ({}, {"XDG_STATE_HOME": ""}, {"XDG_STATE_HOME": "relative"}):
         assert fixes.default_backup_root(env, "/home/u") == "/home/u/.local/state/hardoctor/backups"
+
+
+def test_plan_over_an_overlay(tmp_path: Path) -> None:
+    # A later planning pass sees the text an earlier pass staged, not the disk.
+    path = write(tmp_path / "f", b"a=1\n", mode=0o644)
+    staged = "a=2\n"
+    e = Edit(path, 2, 3, "3", fixes.digest(staged))
+    p = fixes.plan([fix(e)], overlay={os.path.realpath(path): (staged, 0o600)})
+    (f,) = p.files
+    assert (f.old_text, f.new_text, f.old_mode, f.new_mode) == (staged, "a=3\n", 0o600, 0o600)
+    assert Path(path).read_bytes() == b"a=1\n"

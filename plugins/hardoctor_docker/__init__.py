@@ -279,6 +279,8 @@ def _offline_no_credentials(resolution: Resolution, ctx: Context) -> list[Findin
             continue
         for entry in payload.config.entries:
             other = config.host_of_key(entry.key)
+            if is_hub(other) and entry.key != config.canonical_key("docker.io"):
+                return []  # DKR009 (hub-key-not-matched) names the real cause
             if other != host and (other.rsplit(":", 1)[0] == bare or other.lower() == host):
                 near.append(Credential(id=creds.entry_id(src, entry.key), ecosystem=ECO,
                                        registry=entry.key, host=other, source=src.id,
@@ -288,7 +290,7 @@ def _offline_no_credentials(resolution: Resolution, ctx: Context) -> list[Findin
         cand = near[0]
         return [ctx.finding(
             "DKR021",
-            f"{client} looks up {config.canonical_key(host)!r} but the credential is stored under "
+            f"Clients look up {config.canonical_key(host)!r}, but the credential is stored under "
             f"{cand.registry!r}.",
             ecosystem=ECO, registry=host, location=cand.location,
             why="Keys must match the registry host and port exactly (after scheme and path are "

@@ -305,8 +305,9 @@ class Edit:
     path: str
     start: int
     end: int
-    new_text: str
-    expected: str
+    #: May hold a secret (a re-encoded ``auth``): kept out of ``repr``.
+    new_text: str = field(repr=False)
+    expected: str = ""
     mode: int | None = None
 
 

@@ -50,7 +50,7 @@ def require_binary(name: str) -> str:
         raise MissingBinaryError(
             f"required binary {name!r} not found on PATH; install it with "
             f"`apt-get install -y --no-install-recommends {pkg}` "
-            f"(or run .ci/install-system.sh)"
+            f"(or run scripts/install-system-deps.sh)"
         )
     return path
 

@@ -9,10 +9,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-import hardoctor
-from hardoctor import redact
-from hardoctor.model import Secret
 from tests.helpers import (
     ANSI_RE,
     SGR_RE,
@@ -24,6 +20,10 @@ from tests.helpers import (
     run_cli,
     run_subprocess,
 )
+
+import hardoctor
+from hardoctor import redact
+from hardoctor.model import Secret
 
 VERSION = hardoctor.__version__
 
@@ -289,6 +289,16 @@ def test_output_file_replaces_existing_content(home: Path, tmp_path: Path) -> No
     text = target.read_text(encoding="utf-8")
     assert text.startswith(f"hardoctor {VERSION}")
     assert "xxxx" not in text
+
+
+def test_output_existing_file_becomes_private(home: Path, tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    target.write_text("old", encoding="utf-8")
+    os.chmod(target, 0o644)
+    r = run_cli(["check", "--offline", "--format", "json", "--output", str(target)], home=home)
+    assert r.rc == 0, str(r)
+    assert_valid_report(target.read_text(encoding="utf-8"))
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o600
 
 
 def test_output_to_unwritable_place_is_usage_error(home: Path, tmp_path: Path) -> None:

@@ -68,7 +68,7 @@ def _renderings(s: Secret) -> dict[str, str]:
         "percent-r": "%r" % s,  # noqa: UP031
         "percent-tuple": "%s %s" % (s, s),  # noqa: UP031
         "str.format": "{}".format(s),  # noqa: UP032
-        "str.format-r": "{0!r}".format(s),  # noqa: UP032
+        "str.format-r": "{!r}".format(s),  # noqa: UP032
         "in-list": str([s]),
         "in-dict": str({"k": s}),
         "json-default-str": json.dumps({"k": s}, default=str),

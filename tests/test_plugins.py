@@ -13,10 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from hardoctor import hookimpl, plugins
-from hardoctor.model import Secret
-from hardoctor.plugins import PluginManager
 from tests.helpers import (
     assert_no_traceback,
     assert_valid_report,
@@ -26,6 +22,10 @@ from tests.helpers import (
     run_cli,
     run_subprocess,
 )
+
+from hardoctor import hookimpl, plugins
+from hardoctor.model import Secret
+from hardoctor.plugins import PluginManager
 
 CHECK_JSON = ["check", "--offline", "--format", "json"]
 
@@ -239,8 +239,6 @@ def test_unknown_hook_is_reported_with_the_plugin_name(home: Path, hdtest: Path)
     assert "typo 0.1 (from hardoctor-typo)" in r.out  # still loaded; only warned about
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: plugins.py reads exc.plugin_name, which "
-                   "PluginValidationError does not have, so the HD001 says plugin '?' (see report)")
 def test_unknown_hook_names_the_plugin(home: Path, hdtest: Path) -> None:
     make_distribution(
         hdtest,
@@ -398,8 +396,6 @@ def test_register_rules_raising_is_hd001(home: Path, hdtest: Path) -> None:
     assert "TST200" in rules
 
 
-@pytest.mark.xfail(strict=True, reason="core bug: register() lets a non-Rule raise TypeError into the plugin, "
-                   "so the plugin's later rules are lost (see report)")
 def test_register_non_rule_is_refused_not_fatal(home: Path, hdtest: Path) -> None:
     make_distribution(
         hdtest,

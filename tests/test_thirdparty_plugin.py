@@ -17,10 +17,10 @@ import os
 import shutil
 import subprocess
 import sys
+import sysconfig
 from pathlib import Path
 
 import pytest
-
 from tests.helpers import (
     FIXTURES,
     ROOT,
@@ -56,6 +56,15 @@ def venv(tmp_path_factory: pytest.TempPathFactory) -> Path:
     subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", "--without-pip", str(path)],
                    check=True, timeout=120)
     python = path / "bin" / "python"
+    # When this test itself runs in a venv (tox), --system-site-packages
+    # reaches the *base* interpreter's packages, not ours: make our
+    # site-packages (dependencies and pip) visible too, after the venv's own.
+    venv_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True, env={"PATH": os.environ.get("PATH", "")},
+    ).stdout.strip()
+    ours = dict.fromkeys(sysconfig.get_paths()[k] for k in ("purelib", "platlib"))
+    Path(venv_site, "zz_parent_site.pth").write_text("\n".join(ours) + "\n", encoding="utf-8")
     cmd = [str(python), "-m", "pip", "install", "--quiet", "--no-deps"]
     if importlib.util.find_spec("hatchling") is not None:
         cmd.append("--no-build-isolation")  # else pip fetches hatchling into an isolated build env

@@ -101,10 +101,58 @@ def _add_scope_options(p: argparse.ArgumentParser) -> None:
                    help="Harness API base URL (HARDOCTOR_HARNESS_API; default https://app.harness.io/gateway)")
     g.add_argument("--no-token-api", action="store_true",
                    help="never ask the Harness API about tokens (HARDOCTOR_NO_TOKEN_API=1)")
+    g.add_argument("--harness-api-key-stdin", action="store_true",
+                   help="read a working Harness API key from stdin to look up other tokens' expiry")
     g.add_argument("--expiry-warning", type=_nonneg_float, default=None, metavar="DAYS",
                    help="warn this many days before a token expires (HARDOCTOR_EXPIRY_WARNING; default 7)")
     p.add_argument("--fail-on", choices=["error", "warning", "never"], default=None,
                    help="exit 1 when findings at or above this severity (HARDOCTOR_FAIL_ON; default error)")
+
+
+def _add_token_parser(sub: Any) -> None:
+    """``hardoctor token inspect``: the token comes on stdin, never in argv
+    (where it would land in shell history and ``ps``)."""
+    token = sub.add_parser("token", help="inspect one token read from stdin")
+    actions = token.add_subparsers(dest="token_command", metavar="ACTION", parser_class=_Parser)
+    inspect = actions.add_parser("inspect", help="kind, account, fingerprint and expiry of the token on stdin")
+    g = inspect.add_argument_group("token lookup")
+    g.add_argument("--offline", action="store_true", help="decode locally only (HARDOCTOR_OFFLINE=1)")
+    g.add_argument("--no-token-api", action="store_true",
+                   help="never ask the Harness API (HARDOCTOR_NO_TOKEN_API=1)")
+    g.add_argument("--harness-api", metavar="URL",
+                   help="Harness API base URL (HARDOCTOR_HARNESS_API; default https://app.harness.io/gateway)")
+    g.add_argument("--harness-host", action="append", default=[], metavar="HOST[:PORT]",
+                   help="a host that may receive tokens over plain http (HARDOCTOR_HARNESS_HOSTS)")
+    g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
+                   help="deadline for the API lookup (HARDOCTOR_TIMEOUT; default 5)")
+    g.add_argument("--expiry-warning", type=_nonneg_float, default=None, metavar="DAYS",
+                   help="'expiring-soon' this many days before expiry (default 7)")
+    _add_output_options(inspect, ("text", "json"))
+
+
+def _token_command(ctx: Context, ns: argparse.Namespace) -> int:
+    from hardoctor.tokens import TokenInputError, inspect_command
+
+    if getattr(ns, "token_command", None) != "inspect":
+        raise UsageError("token: an action is required (inspect)")
+    try:
+        return _emit(ctx, inspect_command(ctx))
+    except TokenInputError as exc:  # one line, no usage hint: the input was wrong, not the call
+        ctx.env.stderr.write(f"hardoctor: error: {exc}\n")
+        return ExitStatus.ERROR
+
+
+def _read_api_key_stdin(ctx: Context) -> None:
+    """``--harness-api-key-stdin``: read the caller key before anything runs,
+    so a bad key is a usage error (exit 2), not a finding."""
+    from hardoctor import token_api
+
+    if "-" in ctx.options.manifests:
+        raise UsageError("--harness-api-key-stdin and --manifests - both want stdin")
+    try:
+        ctx.cache[token_api.STDIN_KEY] = token_api.read_api_key_stdin(ctx.env)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManager | None = None) -> _Parser:
@@ -137,6 +185,8 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
 
     plugins = sub.add_parser("plugins", help="list loaded plugins")
     _add_output_options(plugins, ("text", "json"))
+
+    _add_token_parser(sub)
 
     if manager is not None:
         for sp in (check, fix):
@@ -183,7 +233,7 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
     hosts += list(getattr(ns, "harness_host", []) or [])
     disabled = [d.strip() for d in (e.get("HARDOCTOR_DISABLE_PLUGINS") or "").split(",") if d.strip()]
     disabled += list(getattr(ns, "disable_plugin", []) or [])
-    no_color = getattr(ns, "no_color", False) or "NO_COLOR" in e
+    no_color = getattr(ns, "no_color", False) or bool(e.get("NO_COLOR"))
     color = False if no_color else env.stdout_isatty and not getattr(ns, "output", None)
     ecosystems = tuple(x.strip().lower() for x in getattr(ns, "ecosystem", []) or [])
     offline = bool(getattr(ns, "offline", False)) or _env_bool(e, "HARDOCTOR_OFFLINE")
@@ -311,6 +361,10 @@ def _main(args: list[str], env: Environment) -> int:
         from hardoctor.commands import plugins_command
 
         return _emit(ctx, plugins_command(ctx))
+    if options.command == "token":
+        return _token_command(ctx, ns)
+    if getattr(ns, "harness_api_key_stdin", False):
+        _read_api_key_stdin(ctx)
     if options.command == "fix" and getattr(ns, "undo", False):
         from hardoctor.commands import undo_command
 
@@ -393,6 +447,7 @@ def _write(ctx: Context, text: str) -> None:
         try:
             # The report holds no secret, but keep it private like the configs it describes.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as exc:

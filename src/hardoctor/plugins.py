@@ -19,7 +19,7 @@ from typing import Any
 import pluggy
 
 from hardoctor import __version__, hookspecs, redact
-from hardoctor.model import Finding, Severity
+from hardoctor.model import Finding, Rule, Severity
 from hardoctor.rules import CORE_RULES, RuleError, RuleRegistry
 
 ENTRY_POINT_GROUP = "hardoctor"
@@ -70,6 +70,11 @@ class PluginManager:
         if self._loaded:
             return
         self._loaded = True
+        for core in ("builtin", "hardoctor.builtin"):
+            if core in self.disabled:
+                # Without it there is no reporter at all; refuse politely.
+                self.disabled.discard(core)
+                self._problem(core, "the core plugin cannot be disabled")
         for name in self.disabled:
             self.pm.set_blocked(name)
         for module_name in BUILTIN_PLUGINS:
@@ -84,10 +89,7 @@ class PluginManager:
             self._register(module, short, module_name, builtin=True)
         if self.autoload:
             self._load_entry_points()
-        try:
-            self.pm.check_pending()
-        except pluggy.PluginValidationError as exc:
-            self._problem(getattr(exc, "plugin_name", "?"), str(exc))
+        self._check_pending()
         self._register_rules()
 
     def _load_entry_points(self) -> None:
@@ -97,6 +99,8 @@ class PluginManager:
             if ep.name in self.disabled or self.pm.is_blocked(ep.name):
                 continue
             if self.pm.get_plugin(ep.name) is not None:
+                self._problem(ep.name, f"entry point {ep.value} is not loaded: a plugin named "
+                              f"{ep.name!r} is already registered")
                 continue
             dist = getattr(ep, "dist", None)
             try:
@@ -112,6 +116,18 @@ class PluginManager:
                 distribution=dist.metadata["Name"] if dist else None,
                 version=dist.version if dist else None,
             )
+
+    def _check_pending(self) -> None:
+        """pluggy's ``check_pending()`` stops at the first implementation
+        without a spec; report every one, naming its plugin.  The plugin stays
+        loaded: its other hooks are fine, and the misspelt one is never called."""
+        for name, caller in vars(self.pm.hook).items():
+            if not name.startswith("hardoctor_") or caller.spec is not None:
+                continue
+            for impl in caller.get_hookimpls():
+                if impl.optionalhook:
+                    continue
+                self._problem(impl.plugin_name, f"implements unknown hook {name}")
 
     def _register(
         self,
@@ -154,6 +170,9 @@ class PluginManager:
                 continue
 
             def register(rule: Any, _name: str = name) -> None:
+                if not isinstance(rule, Rule):
+                    self._problem(_name, f"register() got {type(rule).__name__}, not a Rule")
+                    return
                 rule = replace(rule, plugin=rule.plugin or _name)
                 try:
                     self.rules.register(rule)

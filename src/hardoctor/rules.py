@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator
 
 from hardoctor.model import CAUSES, Applicability, Rule, Severity
 
-CODE_RE = re.compile(r"^[A-Z]{2,3}[0-9]{3}$")
-NAME_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# DESIGN.md's pattern plus the `K8S` prefix it also assigns (a digit in a prefix).
+CODE_RE = re.compile(r"(?:[A-Z]{2,3}|K8S)[0-9]{3}")
+NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 class RuleError(ValueError):
@@ -20,9 +21,9 @@ class RuleRegistry:
         self._rules: dict[str, Rule] = {}
 
     def register(self, rule: Rule) -> None:
-        if not CODE_RE.match(rule.code):
+        if not CODE_RE.fullmatch(rule.code):
             raise RuleError(f"rule code {rule.code!r} does not match {CODE_RE.pattern}")
-        if not NAME_RE.match(rule.name):
+        if not NAME_RE.fullmatch(rule.name):
             raise RuleError(f"rule {rule.code}: name {rule.name!r} is not kebab-case")
         if rule.code in self._rules:
             other = self._rules[rule.code]

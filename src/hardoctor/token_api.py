@@ -33,7 +33,7 @@ import json
 import os
 import ssl
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Literal
@@ -263,7 +263,7 @@ def lookup_many(ctx: Context, items: Sequence[tuple[Secret, str]]) -> list[Token
         else:
             caller = caller_key(ctx)
             answers = _run(_validate_all(ctx, url, list(todo.values()), caller, remaining))
-            st.answers.update(zip(todo, answers))
+            st.answers.update(zip(todo, answers, strict=True))
     return [st.answers[_key(t, a)] for t, a in items]
 
 
@@ -281,41 +281,28 @@ def _run(coro: Any) -> list[TokenAnswer]:
         return pool.submit(asyncio.run, coro).result()
 
 
-def _ssl_context(environ: Mapping[str, str]) -> ssl.SSLContext:
-    # The system trust store plus the bundle corporate setups point at:
-    # the same CAs the person's other tools trust.
-    cafile = environ.get("SSL_CERT_FILE") or environ.get("REQUESTS_CA_BUNDLE") or None
-    try:
-        return ssl.create_default_context(cafile=cafile)
-    except (OSError, ssl.SSLError):
-        return ssl.create_default_context()
-
-
-def _proxy(environ: Mapping[str, str], url: str) -> str | None:
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if _is_loopback(host):
-        return None
-    no_proxy = environ.get("NO_PROXY") or environ.get("no_proxy") or ""
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        if entry == "*" or (entry and (host == entry.lstrip(".") or host.endswith("." + entry.lstrip(".")))):
-            return None
-    name = "HTTPS_PROXY" if parts.scheme == "https" else "HTTP_PROXY"
-    return environ.get(name) or environ.get(name.lower()) or None
-
-
 async def _validate_all(
     ctx: Context, url: str, requests: list[_Request], caller: CallerKey | None, timeout: float
 ) -> list[TokenAnswer]:
     import httpx
 
+    from hardoctor.probe.proxy import proxy_for
+    from hardoctor.probe.tls import build_ssl_context, resolve_tls
+
+    # The probes' own trust store and proxy rules, read from the injected
+    # environment: the API is reached the way the registries are.
     environ = ctx.env.environ
+    try:
+        verify = build_ssl_context(resolve_tls(None, environ))
+    except (OSError, ssl.SSLError):
+        return [TokenAnswer("unreachable", url, detail="a configured CA file cannot be used")
+                for _ in requests]
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
-        follow_redirects=False,
+        follow_redirects=False,  # a redirect would carry the token to another origin
         trust_env=False,  # proxies come from ctx.env, not this process
-        verify=_ssl_context(environ),
-        proxy=_proxy(environ, url),
+        verify=verify,
+        proxy=proxy_for(url, environ),
         headers={"User-Agent": "hardoctor"},
     )
     async with client:

@@ -202,9 +202,9 @@ def clean_token(value: str) -> str:
     matching quotes removed.  Used to fingerprint (the same token with a
     stray newline is still the same token) and to look it up."""
     v = value.strip()
-    if len(v) >= 2 and v[0] == v[-1] and v[0] in "\"'`":
-        v = v[1:-1].strip()
-    elif len(v) >= 2 and v[0] in "\u201c\u2018" and v[-1] in "\u201d\u2019":
+    ascii_quoted = v[:1] == v[-1:] and v[:1] in ("\"", "'", "`")
+    typographic = v[:1] in ("\u201c", "\u2018") and v[-1:] in ("\u201d", "\u2019")
+    if len(v) >= 2 and (ascii_quoted or typographic):
         v = v[1:-1].strip()
     return v
 
@@ -244,16 +244,15 @@ def value_problems(value: str) -> list[Problem]:
     if value == "":
         return [Problem("empty", "is empty")]
     out: list[Problem] = []
-    if value != value.strip():
-        if value.rstrip(" \t") != value.rstrip():
-            out.append(Problem("newline", "ends with a line break (copied along with the token)"))
-        elif value.rstrip() != value:
-            out.append(Problem("whitespace", "ends with whitespace"))
-        if value.lstrip() != value:
-            out.append(Problem("whitespace", "starts with whitespace"))
+    if value.rstrip(" \t") != value.rstrip():
+        out.append(Problem("newline", "ends with a line break (copied along with the token)"))
+    elif value.rstrip() != value:
+        out.append(Problem("trailing-whitespace", "ends with whitespace"))
+    if value.lstrip() != value:
+        out.append(Problem("leading-whitespace", "starts with whitespace"))
     stripped = value.strip()
     if any(c.isspace() for c in stripped):
-        out.append(Problem("whitespace", "contains whitespace or a line break inside"))
+        out.append(Problem("inner-whitespace", "contains whitespace or a line break inside"))
     if any(c in _INVISIBLE for c in value):
         out.append(
             Problem("invisible", "contains an invisible character (zero-width space, BOM or no-break space)")
@@ -756,9 +755,10 @@ def inspect_text(info: TokenInfo, now: datetime) -> str:
             expires = f"already expired (from {source}; date unknown)"
         else:
             expires = "unknown"
+    fmt = info.details.get("format")
     issued_src = "the Harness API" if info.expiry_source == "harness-api" else "the token itself"
     rows = [
-        ("kind", info.kind + (f" ({info.details['format']})" if info.details.get("format") else "")),
+        ("kind", info.kind + (f" ({fmt})" if fmt and fmt != info.kind else "")),
         ("account", info.account_id or "-"),
         ("token id", info.token_id or "-"),
         ("fingerprint", f"#{info.fingerprint}" if info.fingerprint else "-"),

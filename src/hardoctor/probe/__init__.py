@@ -68,7 +68,7 @@ async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeR
             await asyncio.wait(pending, timeout=_GRACE_S)
     out: list[list[ProbeResult]] = []
     elapsed = (time.monotonic() - started) * 1000.0
-    for plan, task in zip(plans, tasks):
+    for plan, task in zip(plans, tasks, strict=True):
         if task in done and not task.cancelled() and task.exception() is None:
             out.append(list(task.result()))
         elif task in done and not task.cancelled():

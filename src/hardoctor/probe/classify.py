@@ -112,9 +112,10 @@ def parse_www_authenticate(values: str | Iterable[str] | None) -> list[Challenge
             params: dict[str, str] = {}
             token68: str | None = None
             j = _skip(text, i, " \t")
-            # token68 form (e.g. "Negotiate abc==") when no "name=" follows.
+            # token68 form ("Negotiate abc==") when the run of token68 characters
+            # stands alone; "realm=x" continues after the "=", so it is a parameter.
             t68 = _TOKEN68_RE.match(text, j)
-            if t68 and t68.group(0) and not _PARAM_RE.match(text, j):
+            if t68 and t68.group(0):
                 after = _skip(text, t68.end(), " \t")
                 if after >= len(text) or text[after] == ",":
                     token68 = t68.group(0)
@@ -283,7 +284,7 @@ class TransportFailure:
 # OpenSSL X509_V_ERR_* codes we tell apart.
 _X509_EXPIRED = {10}  # CERT_HAS_EXPIRED
 _X509_NOT_YET = {9}  # CERT_NOT_YET_VALID
-_X509_HOSTNAME = {62}  # HOSTNAME_MISMATCH
+_X509_HOSTNAME = {62, 64}  # HOSTNAME_MISMATCH, IP_ADDRESS_MISMATCH
 _X509_UNTRUSTED = {2, 18, 19, 20, 21, 27}  # issuer unknown / self-signed / not trusted
 
 
@@ -302,14 +303,17 @@ def _tls_failure(err: ssl.SSLError) -> tuple[str, str]:
     if isinstance(err, ssl.SSLCertVerificationError):
         code = getattr(err, "verify_code", None)
         message = str(getattr(err, "verify_message", "") or "").lower()
-        if code in _X509_HOSTNAME or "hostname mismatch" in message or "doesn't match" in message:
+        if code in _X509_HOSTNAME or "mismatch" in message or "doesn't match" in message:
             return "hostname-mismatch", "the certificate is for another host name"
         if code in _X509_EXPIRED or "expired" in message:
             return "expired-certificate", "the server's certificate has expired"
         if code in _X509_NOT_YET or "not yet valid" in message:
             return "not-yet-valid", "the server's certificate is not valid yet"
-        if code in _X509_UNTRUSTED or "issuer" in message or "self-signed" in message or (
-            "self signed" in message
+        if (
+            code in _X509_UNTRUSTED
+            or "issuer" in message
+            or "self-signed" in message
+            or ("self signed" in message)
         ):
             return (
                 "untrusted-issuer",
@@ -349,8 +353,7 @@ def classify_exception(exc: BaseException, url: str = "") -> TransportFailure:
             return TransportFailure(
                 "proxy-error",
                 "proxy-refused",
-                "the proxy refused the tunnel"
-                + (f" (HTTP {status.group(1)})" if status else ""),
+                "the proxy refused the tunnel" + (f" (HTTP {status.group(1)})" if status else ""),
                 url,
             )
     for e in chain:
@@ -496,8 +499,7 @@ def transport_remediation(
                 "a public CA means a corporate proxy re-signs traffic.",
                 "Get that CA certificate from your IT department (PEM format) and give it "
                 "to each client that talks to the registry.",
-                "Never switch verification off (--insecure, strict-ssl=false) to work "
-                "around it.",
+                "Never switch verification off (--insecure, strict-ssl=false) to work around it.",
             ),
             commands=ca_commands(host, ecosystems),
         )

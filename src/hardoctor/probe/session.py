@@ -449,7 +449,10 @@ class ProbeSession:
                     elapsed_ms=(time.perf_counter() - started) * 1000.0,
                 )
             nxt = urljoin(url, location)
-            if urlsplit(nxt).scheme.lower() not in ("http", "https") or len(redirects) >= max_redirects:
+            if (
+                urlsplit(nxt).scheme.lower() not in ("http", "https")
+                or len(redirects) >= max_redirects
+            ):
                 return _replace(
                     answer,
                     redirects=tuple(redirects),

@@ -117,7 +117,9 @@ def certs_d_root(environ: Mapping[str, str]) -> str:
     return environ.get(ENV_CERTS_D) or DOCKER_CERTS_D
 
 
-def docker_certs(host: str, environ: Mapping[str, str]) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+def docker_certs(
+    host: str, environ: Mapping[str, str]
+) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
     """(CA files, client (cert, key) pairs) Docker uses for ``host``
     (``host[:port]`` exactly as in the image reference), from
     ``certs.d/HOST[:PORT]/``: ``*.crt`` are CAs, ``X.cert`` + ``X.key`` a

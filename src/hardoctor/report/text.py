@@ -66,7 +66,11 @@ class TextReporter:
         creds = {c.id: c for c in report.credentials}
         files = sum(1 for s in report.sources if s.kind == "file" and s.exists)
         hosts = {r.target.host for r in report.resolutions}
-        probed = {p.url.split("/")[2] for p in report.probes if "://" in p.url}
+        probed = {
+            p.url.split("/")[2]
+            for p in report.probes
+            if "://" in p.url and p.outcome != "not-probed"
+        }
         head = (
             f"hardoctor {__version__} · {files} config file{'s' * (files != 1)} · "
             f"{len(report.credentials)} credential{'s' * (len(report.credentials) != 1)} · "

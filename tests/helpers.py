@@ -156,7 +156,7 @@ def code_pythonpath() -> list[str]:
     """The directories this test process imports hardoctor and its built-in
     plugins from, so a subprocess runs the very same code."""
     paths: list[str] = []
-    for name in ("hardoctor", "hardoctor_docker", "hardoctor_harness"):
+    for name in ("hardoctor", *(f"hardoctor_{p}" for p in ("docker", "harness", "npm", "pip", "maven", "k8s"))):
         spec = importlib.util.find_spec(name)
         if spec is None or not spec.origin:
             continue

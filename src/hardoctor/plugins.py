@@ -30,6 +30,10 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "hardoctor.builtin",
     "hardoctor_docker",
     "hardoctor_harness",
+    "hardoctor_npm",
+    "hardoctor_pip",
+    "hardoctor_maven",
+    "hardoctor_k8s",
 )
 
 

@@ -1,0 +1,1 @@
+"""Kubernetes image pull secrets: manifests and live clusters."""

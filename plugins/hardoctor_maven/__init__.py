@@ -1,0 +1,1 @@
+"""Maven and Gradle: settings.xml servers, mirrors, encrypted passwords, gradle.properties."""

@@ -1,0 +1,1 @@
+"""npm, Yarn Berry and pnpm: .npmrc layering, nerf darts, .yarnrc.yml."""

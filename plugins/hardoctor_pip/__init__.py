@@ -1,0 +1,1 @@
+"""pip, uv and Poetry: pip.conf, netrc, index URLs and their credentials."""

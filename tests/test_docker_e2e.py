@@ -82,6 +82,12 @@ def offline_report(home: Path, *targets: str) -> dict:
     return assert_valid_report(res.out)
 
 
+def online_report(home: Path, *targets: str, rc: int | None = None) -> dict:
+    res = run_cli(["check", "--format", "json", "--timeout", "10", *targets], home=home)
+    assert res.rc in ((0, 1) if rc is None else (rc,)), res
+    return assert_valid_report(res.out)
+
+
 def skopeo(env: Env, home: Path) -> tuple[int, str]:
     rc, _, err = skopeo_inspect(env.image, env={"HOME": str(home)})
     return rc, err
@@ -99,11 +105,22 @@ def test_skopeo_trailing_newline_story(env: Env, home: Path) -> None:
     assert f["location"]["path"].endswith(".docker/config.json")
     assert f["location"]["line"] == 4
 
+    # Online, the registry's own answer confirms it: the token endpoint refuses.
+    online = online_report(home, env.image)
+    (f,) = [f for f in online["findings"] if f["rule"] == "DKR101"]
+    assert f["cause"] == "token-invalid"
+    assert any(p["outcome"] == "unauthorized" and p["credential"] for p in online["probes"])
+
     fixed = run_cli(["fix", "--offline", "--apply"], home=home)
     assert fixed.rc == 0, fixed
     rc, err = skopeo(env, home)
     assert rc == 0, err
     assert not [f for f in offline_report(home, env.image)["findings"] if f["severity"] != "info"]
+    online = online_report(home, env.image, rc=0)
+    assert online["summary"]["status"] == "ok"
+    assert {p["outcome"] for p in online["probes"]} == {"ok", "unauthorized"} or all(
+        p["outcome"] == "ok" for p in online["probes"] if p["credential"]
+    )
 
 
 def test_skopeo_plaintext_fields_story(env: Env, home: Path) -> None:
@@ -151,6 +168,7 @@ def test_docker_pull_trailing_newline_story(env: Env, home: Path) -> None:
         assert run_cli(["fix", "--offline", "--apply"], home=home).rc == 0
         after = engine.docker("pull", env.image, docker_config_dir=cfg_dir)
         assert after.returncode == 0, after.stderr
+        assert online_report(home, env.image, rc=0)["summary"]["status"] == "ok"
 
 
 @pytest.mark.dockerd

@@ -30,10 +30,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
+from tests.helpers import (
+    Result,
+    assert_no_traceback,
+    assert_valid_report,
+    report_errors,
+    run_cli,
+)
 
-from tests.helpers import Result, assert_no_traceback, assert_valid_report, run_cli
+from hardoctor import redact
 
 #: Where each client reads a Docker-format file, relative to HOME.
 PLACES = {
@@ -79,9 +87,20 @@ class Home:
 
 
 class _TempHome:
-    """A fresh HOME (0700) for one hypothesis example."""
+    """A fresh HOME (0700) for one hypothesis example.
+
+    Also puts :mod:`hardoctor.redact`'s registry of secrets back as it was on
+    exit.  Generated "secrets" are often common words (hypothesis likes the
+    string constants of the code under test: ``error``, ``clients``,
+    ``true``...); left registered, every later test in this process would
+    see those words scrubbed out of its output.  (A real, single run has the
+    same problem with a short or common secret: see
+    ``test_common_word_secret_keeps_json_report_valid``.)
+    """
 
     def __enter__(self) -> Home:
+        with redact._lock:
+            self._known = dict(redact._known)
         self._tmp = tempfile.TemporaryDirectory(prefix="hdfuzz-")
         path = Path(self._tmp.name) / "home"
         path.mkdir(mode=0o700)
@@ -90,6 +109,9 @@ class _TempHome:
 
     def __exit__(self, *exc: object) -> None:
         self._tmp.cleanup()
+        with redact._lock:
+            redact._known.clear()
+            redact._known.update(self._known)
 
 
 def _write(home: Home, place: str, data: bytes, mode: int = 0o600) -> Path:
@@ -100,11 +122,27 @@ def _write(home: Home, place: str, data: bytes, mode: int = 0o600) -> Path:
     return path
 
 
+def _scrub_corrupted(r: Result) -> bool:
+    """The known product bug: a generated secret that is also a word of the
+    report (``true``, ``error``, ``clients``...) is replaced in the rendered
+    JSON text, breaking the JSON or the schema.  Pinned down by
+    ``test_common_word_secret_keeps_json_report_valid`` (xfail, reported);
+    the fuzz tests skip such examples so that they keep hunting for other
+    bugs instead of rediscovering this one."""
+    if "<secret #" not in r.out:
+        return False
+    try:
+        return bool(report_errors(json.loads(r.out)))
+    except ValueError:
+        return True
+
+
 def assert_check_ok(r: Result) -> dict[str, Any]:
     """rc 0/1, no traceback, no internal error, no HD002, a valid report."""
     assert r.rc in (0, 1), str(r)
     assert_no_traceback(r)
     assert "internal error" not in r.err, str(r)
+    assume(not _scrub_corrupted(r))
     report = assert_valid_report(r.json())
     hook_errors = [f for f in report["findings"] if f["rule"] == "HD002"]
     assert not hook_errors, f"a plugin raised inside a hook: {hook_errors}\n{r}"
@@ -116,6 +154,7 @@ def assert_fix_ok(r: Result, *, applied: bool = False) -> dict[str, Any]:
     assert r.rc in ((0,) if applied else (0, 1)), str(r)
     assert_no_traceback(r)
     assert "internal error" not in r.err, str(r)
+    assume(not ("<secret #" in r.out and not _parses(r.out)))
     data = r.json()
     assert data["schema"] == "hardoctor/fix/v1", data
     assert not data["refused"], data
@@ -618,3 +657,21 @@ def test_places_that_are_directories_or_dangling_links() -> None:
             path.symlink_to(home.path / "nowhere" / rel)
         assert_check_ok(home.run(CHECK))
         assert_fix_ok(home.run(FIX + ["--apply"]), applied=True)
+
+
+# -- known product bugs, pinned ---------------------------------------------------------------
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: cli._write scrubs the rendered JSON text, so a secret equal to a "
+    "word of the report (true, error, clients...) corrupts the JSON (see report)",
+)
+@pytest.mark.parametrize("secret", ["true", "clients", "error"])
+def test_common_word_secret_keeps_json_report_valid(secret: str) -> None:
+    with _TempHome() as home:
+        doc = {"auths": {"hdfuzz.example": {"username": "me", "password": secret}}}
+        _write(home, "docker", json.dumps(doc).encode())
+        r = home.run(CHECK)
+        assert r.rc in (0, 1), str(r)
+        assert_valid_report(r.json())

@@ -12,10 +12,13 @@ the cause ``oci.diagnose`` finds -- and that no secret shows up anywhere.
 
 from __future__ import annotations
 
+import base64
 import secrets
-from collections.abc import Iterator, Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Literal
 
@@ -579,6 +582,160 @@ def test_har_clock_skew() -> None:
     assert (f.rule, f.cause, f.severity) == ("DKR108", "clock-skew", Severity.WARNING)
     assert "2.0 hours ahead of" in f.message
     assert out.step("manifest").outcome == "ok"
+
+
+# -- odd registries (a scripted fake) ---------------------------------------------------
+
+Route = Callable[[BaseHTTPRequestHandler], tuple[int, dict[str, str], bytes]]
+
+
+class FakeRegistry:
+    """A loopback server answering scripted (status, headers, body) per path."""
+
+    def __init__(self, routes: dict[str, Route]) -> None:
+        self.routes = routes
+        self.seen: list[tuple[str, str, bool]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+                pass
+
+            def _any(self) -> None:
+                path = self.path.split("?")[0]
+                outer.seen.append((self.command, path, "Authorization" in self.headers))
+                route = outer.routes.get(f"{self.command} {path}") or outer.routes.get(path)
+                status, headers, body = route(self) if route else (404, {}, b"")
+                self.send_response(status)
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            do_GET = do_HEAD = do_POST = _any  # noqa: N815
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.host = f"127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        ).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def fake() -> Iterator[Callable[[dict[str, Route]], FakeRegistry]]:
+    made: list[FakeRegistry] = []
+
+    def make(routes: dict[str, Route]) -> FakeRegistry:
+        made.append(FakeRegistry(routes))
+        return made[-1]
+
+    yield make
+    for f in made:
+        f.close()
+
+
+def _basic_ok(password: str) -> Route:
+    expected = "Basic " + base64.b64encode(f"u:{password}".encode()).decode()
+
+    def route(h: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        return (200, {}, b"{}") if h.headers.get("Authorization") == expected else (401, {}, b"")
+
+    return route
+
+
+def test_401_without_challenge(fake: Callable[[dict[str, Route]], FakeRegistry]) -> None:
+    password = secrets.token_hex(8)
+    reg = fake({"/v2/": _basic_ok(password)})
+    out = probe(image(reg.host, credential=cred(reg.host, "u", password)))
+    f = out.only()
+    assert (f.rule, f.cause) == ("DKR109", "no-credentials")
+    assert "accept the credential when sent unasked" in f.message
+    assert out.step("ping").facts["no_challenge"] is True
+
+
+def test_open_v2_but_protected_repository(
+    fake: Callable[[dict[str, Route]], FakeRegistry],
+) -> None:
+    challenge = {"WWW-Authenticate": 'Basic realm="r"'}
+    reg = fake(
+        {
+            "/v2/": lambda h: (200, {}, b"{}"),
+            f"/v2/{REPO}/manifests/{TAG}": lambda h: (401, challenge, b""),
+        }
+    )
+    out = probe(image(reg.host, credential=cred(reg.host, "u", secrets.token_hex(8))))
+    f = out.only()
+    assert (f.rule, f.cause) == ("DKR109", "no-credentials")
+    assert "never sends a credential" in f.message
+    assert not any(seen[2] for seen in reg.seen)  # like Docker: nothing was sent
+
+
+def test_v2_404_is_not_a_registry(fake: Callable[[dict[str, Route]], FakeRegistry]) -> None:
+    reg = fake({})
+    out = probe(image(reg.host, credential=cred(reg.host, "u", secrets.token_hex(8))))
+    assert (out.only().rule, out.only().cause) == ("DKR110", "wrong-url")
+
+
+def test_token_endpoint_5xx_is_a_server_error(
+    fake: Callable[[dict[str, Route]], FakeRegistry],
+) -> None:
+    reg: FakeRegistry
+
+    def challenge(h: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        realm = f"http://{reg.host}/token"
+        return 401, {"WWW-Authenticate": f'Bearer realm="{realm}",service="s"'}, b""
+
+    reg = fake({"/v2/": challenge, "/token": lambda h: (503, {}, b"down for maintenance")})
+    out = probe(image(reg.host, credential=cred(reg.host, "u", secrets.token_hex(8))))
+    f = out.only()
+    assert (f.rule, f.cause) == ("DKR111", "connection-error")
+    assert "503" in f.message
+
+
+def test_head_405_falls_back_to_get_and_basic_reaches_only_the_registry(
+    fake: Callable[[dict[str, Route]], FakeRegistry],
+) -> None:
+    password = secrets.token_hex(8)
+    ok = _basic_ok(password)
+
+    def v2(h: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
+        status, headers, body = ok(h)
+        if status == 401:
+            headers = {"WWW-Authenticate": 'Basic realm="r"'}
+        return status, headers, body
+
+    manifest = f"GET /v2/{REPO}/manifests/{TAG}"
+    reg = fake(
+        {
+            "/v2/": v2,
+            f"HEAD /v2/{REPO}/manifests/{TAG}": lambda h: (405, {}, b""),
+            manifest: lambda h: (200, {"Content-Type": "application/json"}, b"{}"),
+        }
+    )
+    out = probe(image(reg.host, credential=cred(reg.host, "u", password)))
+    assert out.problems == []
+    assert out.step("manifest").facts["method"] == "GET"
+    assert out.step("manifest").facts["head_status"] == 405
+    # Docker answers a Basic challenge by sending the credential; the first
+    # ping goes out bare.
+    assert reg.seen[0] == ("GET", "/v2/", False)
+
+
+def test_unusable_realm(fake: Callable[[dict[str, Route]], FakeRegistry]) -> None:
+    challenge = {"WWW-Authenticate": 'Bearer realm="/relative/token",service="s"'}
+    reg = fake({"/v2/": lambda h: (401, challenge, b"")})
+    out = probe(image(reg.host, credential=cred(reg.host, "u", secrets.token_hex(8))))
+    assert out.step("token").outcome == "error"
+    assert out.causes == ["connection-error"]
 
 
 # -- transport through the OCI walk ----------------------------------------------------------

@@ -47,11 +47,7 @@ def _oci() -> Any:
 
 @hookimpl
 def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
-    try:  # TEMP until oci lands
-        extra = list(_oci().OCI_RULES)
-    except ImportError:
-        extra = []
-    rules: list[Rule] = [*RULES, *extra]
+    rules: list[Rule] = [*RULES, *_oci().OCI_RULES]
     for rule in rules:
         register(rule)
 
@@ -268,41 +264,35 @@ def hardoctor_diagnose(resolution: Resolution, results: Sequence[ProbeResult], c
 
 def _offline_no_credentials(resolution: Resolution, ctx: Context) -> list[Finding]:
     target = resolution.target
+    host = target.host
     if any(s.outcome == "failed" for s in resolution.chain):
         return []  # the lint finding about the broken file or helper says it better
-    host = target.host
-    bare = host.rsplit(":", 1)[0] if not host.startswith("[") else host
-    near: list[Credential] = []
     for src in ctx.cache.get(resolve.SOURCES, {}).values():
         payload = src.payload
-        if not isinstance(payload, config.FilePayload) or payload.config is None:
-            continue
-        for entry in payload.config.entries:
-            other = config.host_of_key(entry.key)
-            if is_hub(other) and entry.key != config.canonical_key("docker.io"):
-                return []  # DKR009 (hub-key-not-matched) names the real cause
-            if other != host and (other.rsplit(":", 1)[0] == bare or other.lower() == host):
-                near.append(Credential(id=creds.entry_id(src, entry.key), ecosystem=ECO,
-                                       registry=entry.key, host=other, source=src.id,
-                                       location=config.entry_location(src, payload.config, entry.member.key_start, f'auths["{entry.key}"]')))
-    client = resolution.client
+        if isinstance(payload, config.FilePayload) and payload.config is not None and any(
+            is_hub(config.key_host(e.key)) and e.key != config.canonical_key("docker.io")
+            for e in payload.config.entries
+        ) and is_hub(host):
+            return []  # DKR009 (hub-key-not-matched) names the real cause
+    near = [s for s in resolution.chain if s.outcome == "skipped" and s.credential and s.location]
     if near:
-        cand = near[0]
+        step = near[0]
+        stored = step.description.removeprefix("auths[").removesuffix("]")
         return [ctx.finding(
             "DKR021",
             f"Clients look up {config.canonical_key(host)!r}, but the credential is stored under "
-            f"{cand.registry!r}.",
-            ecosystem=ECO, registry=host, location=cand.location,
+            f"{stored}.",
+            ecosystem=ECO, registry=host, location=step.location,
             why="Keys must match the registry host and port exactly (after scheme and path are "
             "stripped); this one never matches, so the client sends nothing and gets 401.",
             remediation=Remediation("Store the credential under the host the client uses.",
                                     commands=(f"printf '%s' \"$TOKEN\" | docker login {host} -u USER --password-stdin",)),
         )]
-    if client != "docker":
+    if resolution.client != "docker":
         return []  # one no-credentials finding per registry is enough
     return [ctx.finding(
         "DKR020",
-        f"No credential is configured for {host}; {client} pulls anonymously.",
+        f"No credential is configured for {host}; docker pulls anonymously.",
         ecosystem=ECO, registry=host,
         why="A private registry answers 401 (`no basic auth credentials`).",
         evidence=tuple(f"{s.description}: {s.reason}" for s in resolution.chain if s.reason),

@@ -994,7 +994,8 @@ class _Diagnosis:
             elif code and code.strip() not in line:
                 line += f" ({code.strip()})"
             msg = r.facts.get("server_message")
-            if msg and r.outcome != "ok":
+            routine = r.facts.get("step") == "ping" and r.facts.get("challenge")
+            if msg and r.outcome != "ok" and not routine:
                 line += f': "{msg}"'
             out.append(line)
         return out
@@ -1306,7 +1307,7 @@ class _Diagnosis:
             ),
         )
 
-    def no_challenge(self, ping: ProbeResult) -> Finding:
+    def no_challenge(self, result: ProbeResult, open_ping: bool = False) -> Finding:
         pre = self.steps.get("preemptive")
         extra = ""
         if pre is not None and pre.outcome == "ok":
@@ -1314,10 +1315,19 @@ class _Diagnosis:
                 " It does accept the credential when sent unasked, but OCI clients only send "
                 "credentials in answer to a challenge."
             )
+        if open_ping:
+            message = (
+                f"{self.host} answers GET /v2/ with 200, so {self.client} never sends a "
+                f"credential -- and then {result.url} answers 401."
+            )
+        else:
+            message = (
+                f"{self.host} answers GET /v2/ with 401 but no WWW-Authenticate challenge, so "
+                f"{self.client} never sends a credential.{extra}"
+            )
         return self.finding(
             "DKR109",
-            f"{self.host} answers GET /v2/ with 401 but no WWW-Authenticate challenge, so "
-            f"{self.client} never sends a credential.{extra}",
+            message,
             why="Docker, podman and Helm authenticate only when challenged.",
             remediation=Remediation(
                 summary="The registry (or a proxy in front of it) must send its "
@@ -1368,6 +1378,9 @@ class _Diagnosis:
                 )
             if not has_secret:
                 return self.no_credentials(final, anonymous_grant=anon_empty)
+            if not final.facts.get("auth_sent"):
+                # /v2/ let us in without a challenge, so (like Docker) nothing was sent.
+                return self.no_challenge(final, open_ping=True)
             scheme = self.spec.scheme if self.spec else "basic"
             if token is not None and scheme != "registrytoken":
                 return self.issued_token_refused(final, token)

@@ -67,6 +67,20 @@ def cli_lookup(doc: DockerConfig, host: str) -> tuple[AuthEntry | None, list[Aut
     return None, []
 
 
+def near_misses(doc: DockerConfig, host: str) -> list[AuthEntry]:
+    """Entries for the same machine that the lookup will not match: another
+    port, other letter case, or a Docker Hub alias the CLI does not know."""
+    bare = host.rsplit(":", 1)[0] if not host.startswith("[") else host
+    out = []
+    for entry in doc.entries:
+        other = key_host(entry.key)
+        if other == canonical_key(host) or other == host:
+            continue
+        if other.lower() == host.lower() or other.rsplit(":", 1)[0].lower() == bare.lower():
+            out.append(entry)
+    return out
+
+
 def _loc(source: Source, doc: DockerConfig, pos: int, key: str) -> Location:
     return entry_location(source, doc, pos, key)
 
@@ -137,6 +151,12 @@ def cli_file(
     if entry is None:
         steps.append(ChainStep(f"{label} {display}", "missing", f"no auths entry for {key}",
                                location=Location(path)))
+        for near in near_misses(doc, host):
+            steps.append(ChainStep(
+                f'auths["{near.key}"]', "skipped",
+                f"same host under another key: {near.key!r} never matches {key!r}",
+                entry_id(source, near.key),
+                _loc(source, doc, near.member.key_start, f'auths["{near.key}"]')))
         return steps, None, False
     where = _loc(source, doc, entry.member.key_start, f'auths["{entry.key}"]')
     ec = entry_credential(entry)

@@ -132,10 +132,13 @@ def parse_har_url(value: str, *, oci: bool | None = None) -> HarUrl | None:
     if oci is None:
         oci = not (len(segs) >= 3 and _known_type(segs[2]))
     if oci:
+        # With fewer than three segments, which part is missing is a guess:
+        # claim no account or registry rather than a wrong one.
+        full = len(segs) >= 3
         return HarUrl(
             value, host, "oci", segs,
-            account=segs[0],
-            registry=segs[1] if len(segs) > 1 else None,
+            account=segs[0] if full else None,
+            registry=segs[1] if full else None,
             package_type="docker",
         )
     return HarUrl(value, host, "other", segs)

@@ -115,6 +115,9 @@ def _add_token_parser(sub: Any) -> None:
     token = sub.add_parser("token", help="inspect one token read from stdin")
     actions = token.add_subparsers(dest="token_command", metavar="ACTION", parser_class=_Parser)
     inspect = actions.add_parser("inspect", help="kind, account, fingerprint and expiry of the token on stdin")
+    # Caught so that a token given as an argument is refused without being
+    # echoed back in argparse's "unrecognized arguments: ..." message.
+    inspect.add_argument("argv_token", nargs="*", help=argparse.SUPPRESS)
     g = inspect.add_argument_group("token lookup")
     g.add_argument("--offline", action="store_true", help="decode locally only (HARDOCTOR_OFFLINE=1)")
     g.add_argument("--no-token-api", action="store_true",
@@ -135,6 +138,14 @@ def _token_command(ctx: Context, ns: argparse.Namespace) -> int:
 
     if getattr(ns, "token_command", None) != "inspect":
         raise UsageError("token: an action is required (inspect)")
+    if getattr(ns, "argv_token", None):
+        from hardoctor import redact
+
+        for value in ns.argv_token:
+            redact.register(value)
+        raise UsageError("token inspect reads the token from stdin, never from the command line "
+                         "(shell history and ps see arguments): printf '%s' \"$TOKEN\" | "
+                         "hardoctor token inspect")
     try:
         return _emit(ctx, inspect_command(ctx))
     except TokenInputError as exc:  # one line, no usage hint: the input was wrong, not the call

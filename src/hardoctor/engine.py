@@ -65,7 +65,12 @@ def run(ctx: Context, manager: PluginManager) -> Report:
     findings = _dedupe(findings)
     findings.sort(key=_finding_order)
 
-    all_probes = [p for i in sorted(probes) for p in probes[i]]
+    # Clients sharing a credential share one walk: list each request once.
+    unique: dict[tuple[Any, ...], ProbeResult] = {}
+    for i in sorted(probes):
+        for p in probes[i]:
+            unique.setdefault((p.url, p.credential, p.outcome, p.status, p.error_code, p.detail), p)
+    all_probes = list(unique.values())
     return Report(
         started_at=ctx.started_at,
         duration_ms=(time.perf_counter() - t0) * 1000.0,

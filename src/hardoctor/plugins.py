@@ -164,7 +164,9 @@ class PluginManager:
     def _register_rules(self) -> None:
         from dataclasses import replace
 
-        for rule in CORE_RULES:
+        from hardoctor.probe.rules import NET_RULES  # rule data only; no httpx
+
+        for rule in (*CORE_RULES, *NET_RULES):
             self.rules.register(replace(rule, plugin="builtin"))
             if "builtin" in self.infos:
                 self.infos["builtin"].rules.append(rule.code)

@@ -114,10 +114,29 @@ class HarnessApi:
         email: str = "dev@acme.io",
         api_key_type: str | None = None,
     ) -> ApiToken:
-        """A token issued ``age_days`` ago, valid ``valid_days`` from issue
-        (None = no expiry)."""
+        """A new token issued ``age_days`` ago, valid ``valid_days`` from
+        issue (None = no expiry), in the real four-segment shape."""
         ident = secrets.token_hex(12)
         value = f"{kind}.{account}.{ident}.{secrets.token_urlsafe(15).replace('-', 'x')}"
+        return self.add_token(
+            value, valid_days=valid_days, age_days=age_days, revoked=revoked, name=name,
+            email=email, api_key_type=api_key_type,
+        )
+
+    def add_token(
+        self,
+        value: str,
+        *,
+        valid_days: float | None = 30,
+        age_days: float = 0,
+        revoked: bool = False,
+        name: str | None = None,
+        email: str = "dev@acme.io",
+        api_key_type: str | None = None,
+    ) -> ApiToken:
+        """Make an existing ``kind.account.id.secret`` value known (e.g. one a
+        registry emulator issued)."""
+        kind, account, ident = value.split(".")[:3]
         issued = now_ms() - int(age_days * DAY_MS)
         token = ApiToken(
             value=value,

@@ -221,7 +221,7 @@ def to_result(
         merged["date_skew_s"] = round(exchange.date_skew_s, 1)
     if exchange.proxy:
         merged["proxy"] = exchange.proxy
-    if cls.message:
+    if cls.message and exchange.status >= 300:  # a 2xx body is data, never an error text
         merged["server_message"] = cls.message
     if cls.policy:
         merged["policy"] = True

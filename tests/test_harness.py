@@ -16,6 +16,7 @@ from typing import Any
 
 import jwt
 import pytest
+from tests.servers.harness_api import HarnessApi
 
 import hardoctor_harness as har
 from hardoctor import engine, hookimpl
@@ -34,10 +35,9 @@ from hardoctor.model import (
 )
 from hardoctor.plugins import PluginManager
 from hardoctor.report import to_dict
-from hardoctor_harness import checks, diagnose, urls
+from hardoctor_harness import diagnose, urls
 from hardoctor_harness.pat import parse_harness_token
 from hardoctor_harness.rules import RULES
-from tests.servers.harness_api import HarnessApi
 
 NOW = datetime.now(timezone.utc)
 ACCT = "AcmeX1bcDEfgHIjkLMno12"

@@ -166,8 +166,28 @@ def canaries() -> tuple[str, ...]:
     return tuple(sorted(out, key=len, reverse=True))
 
 
-def find_canaries(text: str) -> list[str]:
-    return [c for c in canaries() if c in text]
+#: Leaks found by this file and reported, each pinned by a strict xfail test
+#: below (which fails loudly once the bug is fixed: then delete the entry
+#: here and the marker there).  The broad tests skip only these exact
+#: canaries, so that they keep catching every other leak meanwhile.
+KNOWN_LEAKS: dict[str, tuple[str, frozenset[str]]] = {
+    "unused-field": (
+        "product bug: a secret field the client does not use (`password` next to `auth`) is "
+        "never registered with redact, so the fix diff shows it in a context line (see report)",
+        frozenset(canary_forms("hdcanary-unusedpass-0007")),
+    ),
+    "json-escaped": (
+        "product bug: the fix diff shows a secret as written in the file (JSON-escaped: "
+        "\\u0065, \\\"), but redact only knows the decoded value (see report)",
+        frozenset(canary_forms(ESCAPED_RAW)),
+    ),
+}
+_KNOWN = frozenset().union(*(forms for _, forms in KNOWN_LEAKS.values()))
+
+
+def find_canaries(text: str, *, known: bool = False) -> list[str]:
+    """Canaries in ``text``; those of :data:`KNOWN_LEAKS` only if ``known``."""
+    return [c for c in canaries() if c in text and (known or c not in _KNOWN)]
 
 
 def assert_no_canary(text: str, what: str) -> None:
@@ -283,7 +303,9 @@ def test_fixture_holds_the_canaries(normal_home: LeakHome) -> None:
             continue  # not in a file (environment, command line, helper output)
         if any(value != other and value in other for _, other in STATIC_SECRETS):
             continue  # a part of another secret (PAT/SAT secret part, the fixed password)
-        assert canary_forms(value, user) & set(find_canaries(text)), f"{value!r} is not in the fixture"
+        assert canary_forms(value, user) & set(find_canaries(text, known=True)), (
+            f"{value!r} is not in the fixture"
+        )
     r = normal_home.run(["check", "--format", "json"])
     assert r.rc in (0, 1), str(r)
     report = assert_valid_report(r.json())
@@ -291,7 +313,8 @@ def test_fixture_holds_the_canaries(normal_home: LeakHome) -> None:
     for value in (PAT, SAT, make_jwt(), HELPER_SECRET, ENV_SECRET, "hdcanary-identity-0003",
                   "hdcanary-registrytoken-0004", "hdcanary-newlinepass-0005\n",
                   "hdcanary-plainpass-0002", "hdcanary-helmpass-0011"):
-        assert fingerprint(value) in fps, f"no credential holds {value!r}"
+        # Token fingerprints are taken of the cleaned value (whitespace stripped).
+        assert {fingerprint(value), fingerprint(value.strip())} & fps, f"no credential holds {value!r}"
     vias = {c["via"] for c in report["credentials"]}
     assert {"credHelpers", "credsStore"} <= vias, vias
     assert_clean(r, "check --format json")
@@ -376,9 +399,9 @@ def test_fix_apply_and_undo(leak_home: LeakHome, tmp_path: Path) -> None:
         ["fix", "--apply", "--unsafe", "--debug"],
         ["check", "--debug"],
     ]
-    for argv in steps:
+    for i, argv in enumerate(steps):
         r = leak_home.run(argv)
-        assert r.rc in (0, 1), f"{argv}: {r}"
+        assert r.rc in ((0,) if i == 0 else (0, 1)), f"{argv}: {r}"
         assert_clean(r, " ".join(argv))
     for name in ("apply.txt", "apply.json"):
         written = (tmp_path / name).read_text(encoding="utf-8")
@@ -454,8 +477,11 @@ def test_subprocess(leak_home: LeakHome, tmp_path: Path) -> None:
 # -- the objects themselves ----------------------------------------------------------------------
 
 
-def _engine_run(home: LeakHome, argv: list[str]) -> tuple[Any, Any, Any]:
-    """(report, plan or None, ctx) built exactly as cli.py builds them."""
+def _engine_run(home: LeakHome, argv: list[str]) -> list[Any]:
+    """What the engine produces for ``argv``, run exactly as cli.py runs it:
+    the report (for ``fix``: the first pass's report, whose findings carry
+    the fixes and edits, then the fixed state's report and the plan) and
+    the run's cache."""
     from hardoctor import engine
     from hardoctor.cli import _manager, build_parser, options_from_args
     from hardoctor.commands import plan_fixes
@@ -471,11 +497,14 @@ def _engine_run(home: LeakHome, argv: list[str]) -> tuple[Any, Any, Any]:
         for _, names in manager.call("hardoctor_report_formats"):
             formats.extend(n for n in names if n not in formats)
         ns = build_parser(formats, manager).parse_args(argv)
-        ctx = Context(options_from_args(ns, env), env, manager.rules, manager)
-        if ctx.options.command == "fix":
+        options = options_from_args(ns, env)
+        ctx = Context(options, env, manager.rules, manager)
+        out = [engine.run(ctx, manager), ctx.cache]
+        if options.command == "fix":
+            ctx = Context(options, env, manager.rules, manager)
             report, plan, _ = plan_fixes(ctx, manager)
-            return report, plan, ctx
-        return engine.run(ctx, manager), None, ctx
+            out += [report, plan, ctx.cache]
+        return out
 
 
 def _shown(obj: Any, seen: set[int] | None = None) -> Iterator[Any]:
@@ -502,10 +531,14 @@ def _shown(obj: Any, seen: set[int] | None = None) -> Iterator[Any]:
 
 @pytest.mark.parametrize("argv", [["check"], ["check", *TARGETS], ["fix", "--unsafe"]], ids=" ".join)
 def test_model_objects_never_show_secrets(leak_home: LeakHome, argv: list[str]) -> None:
-    report, plan, ctx = _engine_run(leak_home, argv)
+    produced = _engine_run(leak_home, argv)
+    report = produced[0]
     assert report.credentials, "the engine found no credentials: the test would prove nothing"
+    objects = [obj for top in produced for obj in [top, *_shown(top)]]
+    kinds = {type(o).__name__ for o in objects}
+    assert {"Credential", "Secret", "Source", "Finding", "Fix", "Edit", "Resolution"} <= kinds, kinds
     problems = []
-    for obj in [report, *_shown(report), *([plan, *_shown(plan)] if plan is not None else [])]:
+    for obj in objects:
         for how, text in (("repr", repr(obj)), ("str", str(obj)), ("format", f"{obj}")):
             found = find_canaries(text)
             if found:
@@ -516,6 +549,11 @@ def test_model_objects_never_show_secrets(leak_home: LeakHome, argv: list[str]) 
 # -- secrets typed on the command line ------------------------------------------------------------
 
 
+@pytest.mark.xfail(
+    strict=True,
+    reason="product bug: a TARGET/--registry URL with user:password is echoed verbatim in the "
+    "JSON report's resolutions[].target (see report)",
+)
 def test_target_url_with_userinfo_is_not_echoed(normal_home: LeakHome) -> None:
     """A registry URL pasted with its credentials (``https://user:token@host``)
     is not shown back in any report."""
@@ -525,3 +563,25 @@ def test_target_url_with_userinfo_is_not_echoed(normal_home: LeakHome) -> None:
         r = normal_home.run(argv)
         assert r.rc in (0, 1, 2), str(r)
         assert_clean(r, " ".join(a.replace(URL_PASSWORD, "***") for a in argv))
+
+
+# -- the known leaks, pinned -------------------------------------------------------------------
+
+
+def _assert_no_known_leak(home: LeakHome, name: str) -> None:
+    forms = KNOWN_LEAKS[name][1]
+    for argv in (["fix", "--unsafe"], ["fix", "--unsafe", "--format", "json"]):
+        r = home.run(argv)
+        assert r.rc in (0, 1), str(r)
+        leaked = [c for c in forms if c in r.out or c in r.err]
+        assert not leaked, f"{' '.join(argv)} shows {leaked[0]!r}:\n{r.out}"
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS["unused-field"][0])
+def test_fix_diff_hides_secret_fields_the_client_ignores(normal_home: LeakHome) -> None:
+    _assert_no_known_leak(normal_home, "unused-field")
+
+
+@pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS["json-escaped"][0])
+def test_fix_diff_hides_json_escaped_secrets(tmp_path: Path) -> None:
+    _assert_no_known_leak(make_leak_home(tmp_path, broken=True), "json-escaped")

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.servers.harness_api import DAY_MS, HarnessApi, Recorder
 
 from hardoctor import token_api
 from hardoctor.context import Context, Options
 from hardoctor.env import Environment
 from hardoctor.model import Secret
 from hardoctor.plugins import PluginManager
-from tests.servers.harness_api import DAY_MS, HarnessApi, Recorder
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -188,9 +188,9 @@ def test_redirects_are_not_followed(tmp_path: Path) -> None:
 
 def test_off_when_offline_or_no_token_api(api: HarnessApi, tmp_path: Path) -> None:
     tok = api.new_token("AcmeX1")
-    for opts in ({"offline": True}, {"no_token_api": True}):
-        ans = token_api.lookup(make_ctx(tmp_path, harness_api=api.url, **opts), Secret(tok.value), "AcmeX1")
-        assert ans.outcome == "refused"
+    for ctx in (make_ctx(tmp_path, harness_api=api.url, offline=True),
+                make_ctx(tmp_path, harness_api=api.url, no_token_api=True)):
+        assert token_api.lookup(ctx, Secret(tok.value), "AcmeX1").outcome == "refused"
     assert api.requests == []
 
 

@@ -31,6 +31,8 @@ class UsageError(Exception):
 
 def run(ctx: Context, manager: PluginManager) -> Report:
     t0 = time.perf_counter()
+    if not ctx.options.offline:
+        _prewarm_http()
     manager.call("hardoctor_configure", ctx=ctx)
 
     sources = _discover(ctx, manager)
@@ -81,6 +83,22 @@ def run(ctx: Context, manager: PluginManager) -> Report:
         findings=tuple(findings),
         offline=ctx.options.offline,
     )
+
+
+def _prewarm_http() -> None:
+    """Import the HTTP stack in the background while files are read and
+    helpers run: it costs ~0.2 s that would otherwise sit in front of the
+    first probe."""
+    import threading
+
+    def work() -> None:
+        try:
+            import httpcore  # noqa: F401  (httpx imports it lazily, on first client)
+            import httpx  # noqa: F401
+        except ImportError:  # reported properly when the probe engine needs it
+            pass
+
+    threading.Thread(target=work, name="hardoctor-prewarm", daemon=True).start()
 
 
 def _items(pairs: Sequence[tuple[str, Any]]) -> list[Any]:

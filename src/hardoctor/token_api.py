@@ -405,9 +405,12 @@ def parse_answer(
     if status == 200 and isinstance(doc, dict) and isinstance(doc.get("data"), dict):
         data = doc["data"]
         valid_to = data.get("validTo")
+        until = _ms(valid_to)
+        life = f"valid until {until.date().isoformat()}" if until else "no expiry"
+        asked = "" if caller == "the token itself" else f", asked with {caller}"
         return TokenAnswer(
             "ok", url, status, caller,
-            f"{where} for token {data.get('name') or data.get('identifier') or '?'}",
+            f"{where}{asked}: token {data.get('name') or data.get('identifier') or '?'}, {life}",
             valid=data.get("valid") if isinstance(data.get("valid"), bool) else None,
             valid_from=_ms(data.get("validFrom")),
             valid_to=_ms(valid_to),

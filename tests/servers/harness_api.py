@@ -237,7 +237,8 @@ class HarnessApi:
         if not path.startswith(self.prefix + "/"):
             return 404, {"message": "Not Found"}
         path = path[len(self.prefix) :]
-        account = (rec.query.get("accountIdentifier") or [None])[0]
+        accounts = rec.query.get("accountIdentifier") or []
+        account = accounts[0] if accounts else None
         if rec.method == "POST" and path == "/ng/api/token/validate":
             if not account:
                 return 400, {"status": "ERROR", "code": "INVALID_REQUEST",

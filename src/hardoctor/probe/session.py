@@ -384,6 +384,23 @@ class ProbeSession:
         if fell_back or fallback_http:
             # The same server over http is the same registry to Docker.
             allowed |= {("http", cred_origin[1], cred_origin[2])}
+        if fallback_http and not fell_back and scheme == "https" and auth is None and not form:
+            # Docker tries https, then http.  With nothing secret to send, ask
+            # both at once and keep the answer Docker would act on: the https
+            # one unless https fails.  Saves a round trip per loopback
+            # registry without changing the verdict.
+            secure, plain = await asyncio.gather(
+                self._follow(method, target, allowed, None, headers, None, follow_redirects,
+                             max_redirects, tls),
+                self._follow(method, _with_scheme(url, "http"), allowed, None, headers, None,
+                             follow_redirects, max_redirects, tls),
+            )
+            if isinstance(secure, TransportFailure) and secure.outcome in (
+                "tls-error", "connection-error"
+            ):
+                self._http_only.add(origin(url))
+                return _replace(plain, fallback_http=True) if isinstance(plain, ProbeResponse) else plain
+            return secure
         result = await self._follow(
             method, target, allowed, auth, headers, form, follow_redirects, max_redirects, tls
         )

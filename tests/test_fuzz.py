@@ -31,8 +31,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, given, reject, settings
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from tests.helpers import (
     Result,
     assert_no_traceback,
@@ -137,12 +138,19 @@ def _scrub_corrupted(r: Result) -> bool:
         return True
 
 
+def _skip_known(known_bug: bool) -> None:
+    # Inside a hypothesis example: discard it.  Elsewhere: let the
+    # assertions that follow fail, loudly.
+    if known_bug and currently_in_test_context():
+        reject()
+
+
 def assert_check_ok(r: Result) -> dict[str, Any]:
     """rc 0/1, no traceback, no internal error, no HD002, a valid report."""
     assert r.rc in (0, 1), str(r)
     assert_no_traceback(r)
     assert "internal error" not in r.err, str(r)
-    assume(not _scrub_corrupted(r))
+    _skip_known(_scrub_corrupted(r))
     report = assert_valid_report(r.json())
     hook_errors = [f for f in report["findings"] if f["rule"] == "HD002"]
     assert not hook_errors, f"a plugin raised inside a hook: {hook_errors}\n{r}"
@@ -154,7 +162,7 @@ def assert_fix_ok(r: Result, *, applied: bool = False) -> dict[str, Any]:
     assert r.rc in ((0,) if applied else (0, 1)), str(r)
     assert_no_traceback(r)
     assert "internal error" not in r.err, str(r)
-    assume(not ("<secret #" in r.out and not _parses(r.out)))
+    _skip_known("<secret #" in r.out and not _parses(r.out))
     data = r.json()
     assert data["schema"] == "hardoctor/fix/v1", data
     assert not data["refused"], data

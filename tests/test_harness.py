@@ -45,14 +45,22 @@ PAT = f"pat.{ACCT}.6418b2a4ef2d1e3b41cb12a1.Zk3qW9rT2vXy8LmN0pQa"
 SAT = f"sat.{ACCT}.6418b2a4ef2d1e3b41cb12ff.Qq3qW9rT2vXy8LmN0pQb"
 
 
-def make_ctx(home: Path, environ: dict[str, str] | None = None, manager: PluginManager | None = None,
-             **options: Any) -> Context:
+def make_ctx(
+    home: Path,
+    environ: dict[str, str] | None = None,
+    manager: PluginManager | None = None,
+    **options: Any,
+) -> Context:
     if manager is None:
         manager = PluginManager(autoload=False)
         manager.load()
     env = Environment(
-        stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO(""),
-        environ=environ or {}, cwd=str(home), home=str(home),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        stdin=io.StringIO(""),
+        environ=environ or {},
+        cwd=str(home),
+        home=str(home),
     )
     options.setdefault("offline", True)
     ctx = Context(Options(**options), env, manager.rules, manager)
@@ -77,11 +85,19 @@ def cred(
     plugin: str = "docker",
 ) -> Credential:
     return Credential(
-        id=id, ecosystem=ecosystem, registry=registry, host=host, source=f"{ecosystem}:src",
-        location=Location(path, line, None, key), username=username,
-        secret=Secret(secret) if secret is not None else None, scheme=scheme, via=via,
+        id=id,
+        ecosystem=ecosystem,
+        registry=registry,
+        host=host,
+        source=f"{ecosystem}:src",
+        location=Location(path, line, None, key),
+        username=username,
+        secret=Secret(secret) if secret is not None else None,
+        scheme=scheme,
+        via=via,
         stored_at=NOW - timedelta(days=stored_days_ago) if stored_days_ago is not None else None,
-        plugin=plugin, clients=("docker",) if ecosystem == "docker" else (),
+        plugin=plugin,
+        clients=("docker",) if ecosystem == "docker" else (),
     )
 
 
@@ -103,8 +119,11 @@ def assert_secret_free(objects: Sequence[object], *secrets: str) -> None:
     """No value, no base64 of it, in the repr/str of anything."""
     forms: set[str] = set()
     for s in secrets:
-        forms |= {s, base64.b64encode(s.encode()).decode().rstrip("="),
-                  base64.urlsafe_b64encode(s.encode()).decode().rstrip("=")}
+        forms |= {
+            s,
+            base64.b64encode(s.encode()).decode().rstrip("="),
+            base64.urlsafe_b64encode(s.encode()).decode().rstrip("="),
+        }
     for obj in objects:
         text = repr(obj) + str(obj)
         for form in forms:
@@ -170,17 +189,30 @@ def test_har_hosts() -> None:
     ("value", "layout", "account", "registry", "ptype"),
     [
         ("pkg.harness.io/acmex1/docker-prod/web:1.4", "oci", "acmex1", "docker-prod", "docker"),
-        ("pkg.harness.io/acmex1/docker-prod/team/web@sha256:" + "a" * 64, "oci", "acmex1", "docker-prod", "docker"),
+        (
+            "pkg.harness.io/acmex1/docker-prod/team/web@sha256:" + "a" * 64,
+            "oci",
+            "acmex1",
+            "docker-prod",
+            "docker",
+        ),
         ("https://pkg.harness.io/pkg/AcmeX1/npm-prod/npm/", "pkg", "AcmeX1", "npm-prod", "npm"),
-        ("//pkg.harness.io/pkg/AcmeX1/npm-prod/npm/:_authToken", "pkg", "AcmeX1", "npm-prod", "npm"),
+        (
+            "//pkg.harness.io/pkg/AcmeX1/npm-prod/npm/:_authToken",
+            "pkg",
+            "AcmeX1",
+            "npm-prod",
+            "npm",
+        ),
         ("https://pkg.harness.io/pkg/AcmeX1/py/python/simple", "pkg", "AcmeX1", "py", "python"),
         ("https://pkg.harness.io/pkg/AcmeX1/mvn/maven", "pkg", "AcmeX1", "mvn", "maven"),
         ("pkg.harness.io", "host", None, None, None),
         ("https://pkg.harness.io/v2/", "host", None, None, None),
     ],
 )
-def test_parse_har_url(value: str, layout: str, account: str | None, registry: str | None,
-                       ptype: str | None) -> None:
+def test_parse_har_url(
+    value: str, layout: str, account: str | None, registry: str | None, ptype: str | None
+) -> None:
     u = urls.parse_har_url(value)
     assert u is not None
     assert (u.layout, u.account, u.registry, u.package_type) == (layout, account, registry, ptype)
@@ -190,23 +222,51 @@ def test_parse_har_url(value: str, layout: str, account: str | None, registry: s
 @pytest.mark.parametrize(
     ("value", "eco", "code", "suggestion"),
     [
-        ("https://pkg.harness.io/AcmeX1/npm-prod/npm/", "npm", "HAR201",
-         "https://pkg.harness.io/pkg/AcmeX1/npm-prod/npm/"),
-        ("https://pkg.harness.io/pkg/AcmeX1/py-prod/pip/simple", "pip", "HAR202",
-         "https://pkg.harness.io/pkg/AcmeX1/py-prod/python/simple"),
+        (
+            "https://pkg.harness.io/AcmeX1/npm-prod/npm/",
+            "npm",
+            "HAR201",
+            "https://pkg.harness.io/pkg/AcmeX1/npm-prod/npm/",
+        ),
+        (
+            "https://pkg.harness.io/pkg/AcmeX1/py-prod/pip/simple",
+            "pip",
+            "HAR202",
+            "https://pkg.harness.io/pkg/AcmeX1/py-prod/python/simple",
+        ),
         ("https://pkg.harness.io/pkg/AcmeX1/npm-prod/", "npm", "HAR202", None),
-        ("https://pkg.harness.io/pkg/AcmeX1/py-prod/pypi/simple/", "pip", "HAR203",
-         "https://pkg.harness.io/pkg/AcmeX1/py-prod/python/simple/"),
-        ("https://pkg.harness.io/pkg/AcmeX1/default/shop/npm-prod/npm/", "npm", "HAR204",
-         "https://pkg.harness.io/pkg/AcmeX1/npm-prod/npm/"),
-        ("pkg.harness.io/acmex1/default/shop/docker-prod/web:1", "docker", "HAR204",
-         "pkg.harness.io/acmex1/docker-prod/web"),
-        ("pkg.harness.io/AcmeX1/docker-prod/web:1.4", "docker", "HAR205",
-         "pkg.harness.io/acmex1/docker-prod/web"),
+        (
+            "https://pkg.harness.io/pkg/AcmeX1/py-prod/pypi/simple/",
+            "pip",
+            "HAR203",
+            "https://pkg.harness.io/pkg/AcmeX1/py-prod/python/simple/",
+        ),
+        (
+            "https://pkg.harness.io/pkg/AcmeX1/default/shop/npm-prod/npm/",
+            "npm",
+            "HAR204",
+            "https://pkg.harness.io/pkg/AcmeX1/npm-prod/npm/",
+        ),
+        (
+            "pkg.harness.io/acmex1/default/shop/docker-prod/web:1",
+            "docker",
+            "HAR204",
+            "pkg.harness.io/acmex1/docker-prod/web",
+        ),
+        (
+            "pkg.harness.io/AcmeX1/docker-prod/web:1.4",
+            "docker",
+            "HAR205",
+            "pkg.harness.io/acmex1/docker-prod/web",
+        ),
         ("pkg.harness.io/web:1.4", "docker", "HAR206", None),
         ("pkg.harness.io/docker-prod/web:1.4", "docker", "HAR206", None),
-        ("https://pkg.harness.io/pkg/AcmeX1/docker-prod/docker/web", "docker", "HAR207",
-         "pkg.harness.io/acmex1/docker-prod/web"),
+        (
+            "https://pkg.harness.io/pkg/AcmeX1/docker-prod/docker/web",
+            "docker",
+            "HAR207",
+            "pkg.harness.io/acmex1/docker-prod/web",
+        ),
     ],
 )
 def test_url_issues(value: str, eco: str, code: str, suggestion: str | None) -> None:
@@ -244,7 +304,9 @@ def test_decode_offline_estimates_setup_client_expiry(tmp_path: Path) -> None:
     assert info is not None and info.kind == "harness-pat"
     assert info.account_id == ACCT and info.token_id == "6418b2a4ef2d1e3b41cb12a1"
     assert info.expiry_source == "estimated" and info.status == "expired"
-    assert info.expires_at is not None and abs(info.expires_at - (NOW - timedelta(days=15))) < timedelta(seconds=5)
+    assert info.expires_at is not None and abs(
+        info.expires_at - (NOW - timedelta(days=15))
+    ) < timedelta(seconds=5)
     assert "Setup Client" in info.details["estimate"]
     assert info.details["api"]["outcome"] == "off"
     # SATs come from account settings: no estimate; nor for a non-HAR host
@@ -257,7 +319,9 @@ def test_decode_with_api(api: HarnessApi, tmp_path: Path) -> None:
     tok = api.new_token(ACCT, valid_days=30, age_days=27)
     ctx = make_ctx(tmp_path, offline=False, harness_api=api.url)
     info = decode(cred(tok.value, stored_days_ago=27), ctx).token
-    assert info is not None and info.expiry_source == "harness-api" and info.status == "expiring-soon"
+    assert (
+        info is not None and info.expiry_source == "harness-api" and info.status == "expiring-soon"
+    )
     assert info.issued_at is not None and info.details["email"] == "dev@acme.io"
     assert info.fingerprint == Secret(tok.value).fingerprint
     # a non-Harness secret falls through to the generic decoder
@@ -276,37 +340,67 @@ def test_expired_offline_estimate_is_a_warning_that_says_estimated(tmp_path: Pat
     assert "Setup Client" in f.message and "not asked" in f.message
 
 
-def test_expired_from_api_with_caller_key_names_date_source_and_places(api: HarnessApi,
-                                                                       tmp_path: Path) -> None:
+def test_expired_from_api_with_caller_key_names_date_source_and_places(
+    api: HarnessApi, tmp_path: Path
+) -> None:
     caller = api.new_token(ACCT, valid_days=None)
     tok = api.new_token(ACCT, valid_days=30, age_days=40)
     ctx = make_ctx(tmp_path, {"HARNESS_API_KEY": caller.value}, offline=False, harness_api=api.url)
     docker = cred(tok.value, stored_days_ago=40)
-    npm = cred(tok.value + "\n", id="npm:1", ecosystem="npm", plugin="npm",
-               registry="//pkg.harness.io/pkg/AcmeX1bcDEfgHIjkLMno12/npm-prod/npm/",
-               path=str(tmp_path / ".npmrc"), line=2, key=None, username=None, via="")
-    k8s = cred(tok.value, id="k8s:1", ecosystem="k8s", plugin="k8s",
-               path=str(tmp_path / "manifests" / "app.yaml"), line=7, key="Secret shop/har-pull")
+    npm = cred(
+        tok.value + "\n",
+        id="npm:1",
+        ecosystem="npm",
+        plugin="npm",
+        registry="//pkg.harness.io/pkg/AcmeX1bcDEfgHIjkLMno12/npm-prod/npm/",
+        path=str(tmp_path / ".npmrc"),
+        line=2,
+        key=None,
+        username=None,
+        via="",
+    )
+    k8s = cred(
+        tok.value,
+        id="k8s:1",
+        ecosystem="k8s",
+        plugin="k8s",
+        path=str(tmp_path / "manifests" / "app.yaml"),
+        line=7,
+        key="Secret shop/har-pull",
+    )
     decoded = [decode(c, ctx) for c in (docker, npm, k8s)]  # the engine decodes all first
-    findings = [f for c in decoded for f in har.hardoctor_check_credential(credential=c, ctx=ctx) or []]
+    findings = [
+        f for c in decoded for f in har.hardoctor_check_credential(credential=c, ctx=ctx) or []
+    ]
     expired = [f for f in findings if f.rule == "HAR101"]
     assert len(expired) == 3 and all(f.severity is Severity.ERROR for f in expired)
     date = datetime.fromtimestamp(tok.valid_to / 1000, timezone.utc).date().isoformat()
     first = next(f for f in expired if f.credential == "docker:1")
     assert f"expired on {date} (from the Harness API)" in first.message
     (also,) = [e for e in first.evidence if "also stored in" in e]
-    assert "~/.npmrc:2 (npm)" in also and "~/manifests/app.yaml:7 Secret shop/har-pull (k8s)" in also
+    assert (
+        "~/.npmrc:2 (npm)" in also and "~/manifests/app.yaml:7 Secret shop/har-pull (k8s)" in also
+    )
     rem = first.remediation
     assert rem is not None
-    assert "Set up client" in rem.steps[0] and "30 days" in rem.steps[0] and "API keys" in rem.steps[0]
+    assert (
+        "Set up client" in rem.steps[0] and "30 days" in rem.steps[0] and "API keys" in rem.steps[0]
+    )
     assert any("keep working until their own expiry" in s for s in rem.steps)
     cmds = "\n".join(rem.commands)
-    assert "printf '%s' \"$TOKEN\" | docker login pkg.harness.io -u dev@acme.io --password-stdin" in cmds
-    assert ('npm config set //pkg.harness.io/pkg/AcmeX1bcDEfgHIjkLMno12/npm-prod/npm/:_authToken "$TOKEN"'
-            in cmds)
-    assert ("kubectl create secret docker-registry har-pull --docker-server=pkg.harness.io "
-            "--docker-username=dev@acme.io --docker-password=\"$TOKEN\" -n shop --dry-run=client "
-            "-o yaml | kubectl apply -f -") in cmds
+    assert (
+        "printf '%s' \"$TOKEN\" | docker login pkg.harness.io -u dev@acme.io --password-stdin"
+        in cmds
+    )
+    assert (
+        'npm config set //pkg.harness.io/pkg/AcmeX1bcDEfgHIjkLMno12/npm-prod/npm/:_authToken "$TOKEN"'
+        in cmds
+    )
+    assert (
+        "kubectl create secret docker-registry har-pull --docker-server=pkg.harness.io "
+        '--docker-username=dev@acme.io --docker-password="$TOKEN" -n shop --dry-run=client '
+        "-o yaml | kubectl apply -f -"
+    ) in cmds
     # the npm copy also has a newline: reported, and still recognised as the same token
     assert any(f.rule == "TOK001" and f.credential == "npm:1" for f in findings)
     assert len({f.credential for f in expired}) == 3
@@ -327,7 +421,9 @@ def test_rejected_and_old_is_expired_estimated(tmp_path: Path) -> None:
     with HarnessApi(explain_401=False) as api:
         tok = api.new_token(ACCT, valid_days=30, age_days=40)
         ctx = make_ctx(tmp_path, offline=False, harness_api=api.url)
-        (f,) = [f for f in check(cred(tok.value, stored_days_ago=40), ctx) if f.rule.startswith("HAR1")]
+        (f,) = [
+            f for f in check(cred(tok.value, stored_days_ago=40), ctx) if f.rule.startswith("HAR1")
+        ]
     assert f.rule == "HAR101" and f.severity is Severity.ERROR
     assert "estimated" in f.message and "rejected" in f.message
 
@@ -337,7 +433,11 @@ def test_revoked_is_token_invalid(api: HarnessApi, tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, offline=False, harness_api=api.url)
     c = decode(cred(tok.value, stored_days_ago=3), ctx)
     assert c.token is not None and c.token.status == "invalid"
-    (f,) = [f for f in har.hardoctor_check_credential(credential=c, ctx=ctx) or [] if f.rule.startswith("HAR1")]
+    (f,) = [
+        f
+        for f in har.hardoctor_check_credential(credential=c, ctx=ctx) or []
+        if f.rule.startswith("HAR1")
+    ]
     assert f.rule == "HAR103" and f.cause == "token-invalid" and "revoked" in f.message
 
 
@@ -351,20 +451,28 @@ def test_expiring_soon_names_date_and_days(api: HarnessApi, tmp_path: Path) -> N
 
 
 @pytest.mark.parametrize("valid_days", [None, 90])
-def test_valid_and_no_expiry_tokens_are_quiet(api: HarnessApi, tmp_path: Path,
-                                              valid_days: float | None) -> None:
+def test_valid_and_no_expiry_tokens_are_quiet(
+    api: HarnessApi, tmp_path: Path, valid_days: float | None
+) -> None:
     tok = api.new_token(ACCT, valid_days=valid_days, age_days=40)
     ctx = make_ctx(tmp_path, offline=False, harness_api=api.url)
     c = decode(cred(tok.value, stored_days_ago=40), ctx)
-    assert c.token is not None and c.token.status == "valid" and c.token.expiry_source == "harness-api"
+    assert (
+        c.token is not None and c.token.status == "valid" and c.token.expiry_source == "harness-api"
+    )
     assert bool(c.token.details.get("no_expiry")) == (valid_days is None)
     assert har.hardoctor_check_credential(credential=c, ctx=ctx) == []
 
 
 def test_malformed_values(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
-    npm = {"id": "npm:1", "ecosystem": "npm", "plugin": "npm", "via": "",
-           "registry": f"//pkg.harness.io/pkg/{ACCT}/npm-prod/npm/"}
+    npm = {
+        "id": "npm:1",
+        "ecosystem": "npm",
+        "plugin": "npm",
+        "via": "",
+        "registry": f"//pkg.harness.io/pkg/{ACCT}/npm-prod/npm/",
+    }
     assert rules_of(check(cred(PAT + "\n", **npm), ctx)) == ["TOK001"]  # type: ignore[arg-type]
     # the Docker plugin's DKR004 reports a trailing newline in auths itself
     assert rules_of(check(cred(PAT + "\n"), ctx)) == []
@@ -382,16 +490,31 @@ def test_malformed_values(tmp_path: Path) -> None:
 
 def test_account_mismatch(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
-    other = cred(id="npm:1", ecosystem="npm", plugin="npm", username=None,
-                 registry="//pkg.harness.io/pkg/OtherAcct/npm-prod/npm/")
+    other = cred(
+        id="npm:1",
+        ecosystem="npm",
+        plugin="npm",
+        username=None,
+        registry="//pkg.harness.io/pkg/OtherAcct/npm-prod/npm/",
+    )
     (f,) = check(other, ctx)
     assert f.rule == "HAR105" and f.cause == "account-mismatch" and "OtherAcct" in f.message
-    case_only = cred(id="npm:2", ecosystem="npm", plugin="npm", username=None,
-                     registry=f"//pkg.harness.io/pkg/{ACCT.lower()}/npm-prod/npm/")
+    case_only = cred(
+        id="npm:2",
+        ecosystem="npm",
+        plugin="npm",
+        username=None,
+        registry=f"//pkg.harness.io/pkg/{ACCT.lower()}/npm-prod/npm/",
+    )
     (f,) = check(case_only, ctx)
     assert f.rule == "HAR105" and f.severity is Severity.WARNING and "letter case" in f.message
-    same = cred(id="npm:3", ecosystem="npm", plugin="npm", username=None,
-                registry=f"//pkg.harness.io/pkg/{ACCT}/npm-prod/npm/")
+    same = cred(
+        id="npm:3",
+        ecosystem="npm",
+        plugin="npm",
+        username=None,
+        registry=f"//pkg.harness.io/pkg/{ACCT}/npm-prod/npm/",
+    )
     assert check(same, ctx) == []
 
 
@@ -411,12 +534,21 @@ def test_username_checks(tmp_path: Path, api: HarnessApi) -> None:
 
 def test_credential_url_checks(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
-    pip = cred(id="pip:1", ecosystem="pip", plugin="pip",
-               registry=f"https://pkg.harness.io/pkg/{ACCT}/py-prod/pypi/simple")
+    pip = cred(
+        id="pip:1",
+        ecosystem="pip",
+        plugin="pip",
+        registry=f"https://pkg.harness.io/pkg/{ACCT}/py-prod/pypi/simple",
+    )
     (f,) = check(pip, ctx)
     assert f.rule == "HAR203" and f.severity is Severity.WARNING and f.location == pip.location
-    npm = cred(id="npm:1", ecosystem="npm", plugin="npm", username=None,
-               registry=f"//pkg.harness.io/{ACCT}/npm-prod/npm/")
+    npm = cred(
+        id="npm:1",
+        ecosystem="npm",
+        plugin="npm",
+        username=None,
+        registry=f"//pkg.harness.io/{ACCT}/npm-prod/npm/",
+    )
     assert rules_of(check(npm, ctx)) == ["HAR201"]
     # Docker keys are hosts; a URL-form key is the Docker plugin's business
     assert check(cred(registry="https://pkg.harness.io/v1/"), ctx) == []
@@ -427,11 +559,18 @@ def test_generic_jwt_expiry_and_clock_skew(tmp_path: Path) -> None:
     key = "k" * 32
     expired = jwt.encode({"exp": int((NOW - timedelta(days=1)).timestamp()), "iss": "sso"}, key)
     (f,) = check(cred(expired, host="ghcr.io", registry="ghcr.io", scheme="identitytoken"), ctx)
-    assert f.rule == "TOK005" and "issued by sso" in f.message and "from the token itself" in f.message
+    assert (
+        f.rule == "TOK005" and "issued by sso" in f.message and "from the token itself" in f.message
+    )
     soon = jwt.encode({"exp": int((NOW + timedelta(days=2)).timestamp())}, key)
     assert rules_of(check(cred(soon, host="ghcr.io", registry="ghcr.io"), ctx)) == ["TOK006"]
-    future = jwt.encode({"iat": int((NOW + timedelta(hours=1)).timestamp()),
-                         "exp": int((NOW + timedelta(days=30)).timestamp())}, key)
+    future = jwt.encode(
+        {
+            "iat": int((NOW + timedelta(hours=1)).timestamp()),
+            "exp": int((NOW + timedelta(days=30)).timestamp()),
+        },
+        key,
+    )
     (f,) = check(cred(future, host="ghcr.io", registry="ghcr.io"), ctx)
     assert f.rule == "TOK007" and f.cause == "clock-skew" and "behind" in f.message
 
@@ -460,8 +599,14 @@ def test_diagnose_image_paths(tmp_path: Path) -> None:
 def test_diagnose_pypi_is_an_error_after_a_404(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path)
     url = f"https://pkg.harness.io/pkg/{ACCT}/py-prod/pypi/simple"
-    target = Target(raw="pip:requests", kind="package", host="pkg.harness.io", ecosystem="pip",
-                    name="requests", url=url)
+    target = Target(
+        raw="pip:requests",
+        kind="package",
+        host="pkg.harness.io",
+        ecosystem="pip",
+        name="requests",
+        url=url,
+    )
     res = Resolution(target=target, ecosystem="pip", client="pip", credential=None)
     (f,) = diagnose.diagnose(res, [], ctx)
     assert f.rule == "HAR203" and f.severity is Severity.WARNING
@@ -477,8 +622,16 @@ def test_permission_remediation_explains_the_principal() -> None:
     rem = har.permission_remediation("pull", "docker-prod", "the user dev@acme.io")
     text = " ".join(rem.steps)
     assert "read" in rem.summary and "docker-prod" in rem.summary
-    for needle in ("manual run", "webhook", "schedule", "IDP", "service", "write", "dev@acme.io",
-                   "Upload Artifacts to HAR"):
+    for needle in (
+        "manual run",
+        "webhook",
+        "schedule",
+        "IDP",
+        "service",
+        "write",
+        "dev@acme.io",
+        "Upload Artifacts to HAR",
+    ):
         assert needle in text, needle
     assert "write (upload)" in har.permission_remediation("push").summary
 
@@ -514,25 +667,67 @@ def test_engine_story_one_token_three_places(api: HarnessApi, tmp_path: Path) ->
     caller = api.new_token(ACCT, valid_days=None)
     tok = api.new_token(ACCT, valid_days=30, age_days=35)
     creds = [
-        cred(tok.value, id="npm:1", ecosystem="npm", plugin="", username=None, key=None, via="",
-             registry=f"//pkg.harness.io/pkg/{ACCT}/npm-prod/npm/", path=str(tmp_path / ".npmrc"), line=2),
-        cred(tok.value, id="k8s:1", ecosystem="k8s", plugin="", path=str(tmp_path / "app.yaml"),
-             line=7, key="Secret shop/har-pull"),
+        cred(
+            tok.value,
+            id="npm:1",
+            ecosystem="npm",
+            plugin="",
+            username=None,
+            key=None,
+            via="",
+            registry=f"//pkg.harness.io/pkg/{ACCT}/npm-prod/npm/",
+            path=str(tmp_path / ".npmrc"),
+            line=2,
+        ),
+        cred(
+            tok.value,
+            id="k8s:1",
+            ecosystem="k8s",
+            plugin="",
+            path=str(tmp_path / "app.yaml"),
+            line=7,
+            key="Secret shop/har-pull",
+        ),
     ]
     manager = PluginManager(autoload=False, disabled=["docker"])
     manager.load()
     manager.pm.register(FakeCredentials(creds), name="fake")
-    ctx = make_ctx(tmp_path, {"HARNESS_API_KEY": caller.value}, manager=manager, offline=False,
-                   harness_api=api.url, timeout=3.0)
+    ctx = make_ctx(
+        tmp_path,
+        {"HARNESS_API_KEY": caller.value},
+        manager=manager,
+        offline=False,
+        harness_api=api.url,
+        timeout=3.0,
+    )
     report = engine.run(ctx, manager)
     expired = [f for f in report.findings if f.rule == "HAR101"]
     assert {f.credential for f in expired} == {"npm:1", "k8s:1"}
     assert all("from the Harness API" in f.message for f in expired)
     doc = to_dict(report)
     secrets_ = {c["id"]: c["secret"] for c in doc["credentials"]}
-    assert secrets_["npm:1"]["expiry_source"] == "harness-api" and secrets_["npm:1"]["status"] == "expired"
+    assert (
+        secrets_["npm:1"]["expiry_source"] == "harness-api"
+        and secrets_["npm:1"]["status"] == "expired"
+    )
     assert secrets_["npm:1"]["fingerprint"] == secrets_["k8s:1"]["fingerprint"]
     text = json.dumps(doc)
     for form in (tok.value, caller.value, base64.b64encode(tok.value.encode()).decode()):
         assert form not in text
     assert_secret_free([report, *report.findings, *report.credentials], tok.value, caller.value)
+
+
+def test_prefetch_makes_lookups_concurrent_and_decode_uses_the_cache(tmp_path: Path) -> None:
+    import time
+
+    with HarnessApi(delay=0.5) as api:
+        toks = [api.new_token(ACCT, valid_days=30, age_days=1) for _ in range(4)]
+        ctx = make_ctx(tmp_path, offline=False, harness_api=api.url)
+        creds = [cred(t.value, id=f"c{i}") for i, t in enumerate(toks)]
+        t0 = time.monotonic()
+        har.prefetch_tokens(creds, ctx)
+        assert time.monotonic() - t0 < 1.5  # 4 x 0.5 s, concurrently
+        assert len(api.requests) == 4
+        infos = [decode(c, ctx).token for c in creds]
+        assert all(i is not None and i.expiry_source == "harness-api" for i in infos)
+        assert len(api.requests) == 4  # answered from the cache

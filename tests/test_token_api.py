@@ -31,8 +31,12 @@ def make_ctx(home: Path, environ: dict[str, str] | None = None, **options: Any) 
     manager = PluginManager(autoload=False)
     manager.load()
     env = Environment(
-        stdout=io.StringIO(), stderr=io.StringIO(), stdin=io.StringIO(""),
-        environ=environ or {}, cwd=str(home), home=str(home),
+        stdout=io.StringIO(),
+        stderr=io.StringIO(),
+        stdin=io.StringIO(""),
+        environ=environ or {},
+        cwd=str(home),
+        home=str(home),
     )
     ctx = Context(Options(**options), env, manager.rules, manager)
     manager.call("hardoctor_configure", ctx=ctx)
@@ -110,18 +114,23 @@ def test_revoked_token_with_and_without_caller(api: HarnessApi, tmp_path: Path) 
 
 def test_broken_caller_key_falls_back_to_the_token(api: HarnessApi, tmp_path: Path) -> None:
     tok = api.new_token("AcmeX1", valid_days=30, age_days=1)
-    ctx = make_ctx(tmp_path, {"HARNESS_API_KEY": "pat.AcmeX1.deadbeef.revokedlongago"}, harness_api=api.url)
+    ctx = make_ctx(
+        tmp_path, {"HARNESS_API_KEY": "pat.AcmeX1.deadbeef.revokedlongago"}, harness_api=api.url
+    )
     ans = token_api.lookup(ctx, Secret(tok.value), "AcmeX1")
     assert ans.outcome == "ok" and ans.caller_rejected and ans.caller == "the token itself"
     assert [r.headers["x-api-key"] for r in api.requests] == [
-        "pat.AcmeX1.deadbeef.revokedlongago", tok.value,
+        "pat.AcmeX1.deadbeef.revokedlongago",
+        tok.value,
     ]
 
 
 def test_caller_key_precedence(tmp_path: Path) -> None:
     (tmp_path / ".harness").mkdir()
     (tmp_path / ".harness" / "auth.json").write_text(
-        json.dumps({"token": "from-auth-json", "base_url": "https://app.harness.io", "account_id": "A"})
+        json.dumps(
+            {"token": "from-auth-json", "base_url": "https://app.harness.io", "account_id": "A"}
+        )
     )
     ctx = make_ctx(tmp_path)
     key = token_api.caller_key(ctx)
@@ -188,8 +197,10 @@ def test_redirects_are_not_followed(tmp_path: Path) -> None:
 
 def test_off_when_offline_or_no_token_api(api: HarnessApi, tmp_path: Path) -> None:
     tok = api.new_token("AcmeX1")
-    for ctx in (make_ctx(tmp_path, harness_api=api.url, offline=True),
-                make_ctx(tmp_path, harness_api=api.url, no_token_api=True)):
+    for ctx in (
+        make_ctx(tmp_path, harness_api=api.url, offline=True),
+        make_ctx(tmp_path, harness_api=api.url, no_token_api=True),
+    ):
         assert token_api.lookup(ctx, Secret(tok.value), "AcmeX1").outcome == "refused"
     assert api.requests == []
 
@@ -200,7 +211,9 @@ def test_origin_rules() -> None:
     assert token_api.origin_problem("http://[::1]:8080") is None
     assert token_api.origin_problem("http://localhost:1/") is None
     assert token_api.origin_problem("http://harness.corp:8080/gateway") is not None
-    assert token_api.origin_problem("http://harness.corp:8080/gateway", ["harness.corp:8080"]) is None
+    assert (
+        token_api.origin_problem("http://harness.corp:8080/gateway", ["harness.corp:8080"]) is None
+    )
     assert token_api.origin_problem("http://harness.corp:8080/gateway", ["harness.corp"]) is None
     assert token_api.origin_problem("http://harness.corp:8080/gateway", ["other:8080"]) is not None
     assert token_api.origin_problem("https://user:pw@app.harness.io") is not None
@@ -238,7 +251,10 @@ def test_parse_answer(status: int, body: str, outcome: str) -> None:
 
 def test_parse_answer_epoch_ms() -> None:
     valid_to = int(datetime(2026, 11, 21, tzinfo=timezone.utc).timestamp() * 1000)
-    doc = {"status": "SUCCESS", "data": {"validTo": valid_to, "validFrom": valid_to - 30 * DAY_MS, "valid": True}}
+    doc = {
+        "status": "SUCCESS",
+        "data": {"validTo": valid_to, "validFrom": valid_to - 30 * DAY_MS, "valid": True},
+    }
     ans = token_api.parse_answer(200, json.dumps(doc), "u", "k")
     assert ans.valid_to == datetime(2026, 11, 21, tzinfo=timezone.utc)
     assert ans.valid_from == datetime(2026, 11, 21, tzinfo=timezone.utc) - timedelta(days=30)
@@ -267,7 +283,17 @@ def test_offline_run_does_not_import_httpx(tmp_path: Path) -> None:
         "print(rc, 'httpx' in sys.modules)\n"
     )
     paths = [str(ROOT / "src"), str(ROOT / "plugins")]
-    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.pathsep.join(paths), "HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
-                         timeout=60, check=True).stdout
+    env = {
+        "PATH": os.environ.get("PATH", ""),
+        "PYTHONPATH": os.pathsep.join(paths),
+        "HOME": str(tmp_path),
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=True,
+    ).stdout
     assert out.split() == ["0", "False"], out

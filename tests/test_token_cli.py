@@ -25,8 +25,12 @@ def secret_forms(*values: str) -> list[str]:
     out: list[str] = []
     for v in values:
         raw = v.encode()
-        out += [v, base64.b64encode(raw).decode().rstrip("="), base64.urlsafe_b64encode(raw).decode().rstrip("="),
-                repr(v)]
+        out += [
+            v,
+            base64.b64encode(raw).decode().rstrip("="),
+            base64.urlsafe_b64encode(raw).decode().rstrip("="),
+            repr(v),
+        ]
     return out
 
 
@@ -60,13 +64,22 @@ def test_inspect_json(tmp_path: Path) -> None:
     assert doc["schema"] == "hardoctor/token/v1"
     assert doc["kind"] == "harness-pat" and doc["account_id"] == "AcmeX1bcDEfgHIjkLMno12"
     assert doc["token_id"] == "6418b2a4ef2d1e3b41cb12a1" and len(doc["fingerprint"]) == 8
-    assert doc["expiry_source"] == "unknown" and doc["status"] == "unknown" and doc["problems"] == []
+    assert (
+        doc["expiry_source"] == "unknown" and doc["status"] == "unknown" and doc["problems"] == []
+    )
     assert_no_secret(r, PAT, "Zk3qW9rT2vXy8LmN0pQa")
 
 
 def test_inspect_jwt_expired_exits_1(tmp_path: Path) -> None:
-    token = jwt.encode({"iss": "har", "sub": "dev", "iat": int((NOW - timedelta(days=2)).timestamp()),
-                        "exp": int((NOW - timedelta(days=1)).timestamp())}, "k" * 32)
+    token = jwt.encode(
+        {
+            "iss": "har",
+            "sub": "dev",
+            "iat": int((NOW - timedelta(days=2)).timestamp()),
+            "exp": int((NOW - timedelta(days=1)).timestamp()),
+        },
+        "k" * 32,
+    )
     r = run_cli(["token", "inspect", "--format", "json"], home=tmp_path, stdin=token)
     assert r.rc == 1, str(r)
     doc = r.json()
@@ -83,14 +96,19 @@ def test_inspect_malformed_exits_1(tmp_path: Path) -> None:
 
 def test_inspect_asks_the_api(api: HarnessApi, tmp_path: Path) -> None:
     tok = api.new_token("AcmeX1", valid_days=30, age_days=10, name="laptop")
-    r = run_cli(["token", "inspect", "--harness-api", api.url, "--format", "json"], home=tmp_path,
-                stdin=tok.value)
+    r = run_cli(
+        ["token", "inspect", "--harness-api", api.url, "--format", "json"],
+        home=tmp_path,
+        stdin=tok.value,
+    )
     assert r.rc == 0, str(r)
     doc = r.json()
     assert doc["expiry_source"] == "harness-api" and doc["status"] == "valid"
     assert doc["details"]["name"] == "laptop"
     expected = datetime.fromtimestamp(tok.valid_to / 1000, timezone.utc)
-    assert abs(datetime.fromisoformat(doc["expires_at"].replace("Z", "+00:00")) - expected) < timedelta(seconds=1)
+    assert abs(
+        datetime.fromisoformat(doc["expires_at"].replace("Z", "+00:00")) - expected
+    ) < timedelta(seconds=1)
     assert len(api.requests) == 1
     text = run_cli(["token", "inspect", "--harness-api", api.url], home=tmp_path, stdin=tok.value)
     assert "from the Harness API" in text.out and "in 20.0 days" in text.out
@@ -101,8 +119,12 @@ def test_inspect_asks_the_api(api: HarnessApi, tmp_path: Path) -> None:
 def test_inspect_expired_via_caller_key(api: HarnessApi, tmp_path: Path) -> None:
     caller = api.new_token("AcmeX1", valid_days=None)
     tok = api.new_token("AcmeX1", valid_days=30, age_days=45)
-    r = run_cli(["token", "inspect", "--harness-api", api.url], home=tmp_path, stdin=tok.value,
-                environ={"HARNESS_API_KEY": caller.value})
+    r = run_cli(
+        ["token", "inspect", "--harness-api", api.url],
+        home=tmp_path,
+        stdin=tok.value,
+        environ={"HARNESS_API_KEY": caller.value},
+    )
     assert r.rc == 1 and "expired" in r.out and "from the Harness API" in r.out
     assert api.requests[0].headers["x-api-key"] == caller.value
     assert_no_secret(r, tok.value, caller.value)
@@ -111,10 +133,16 @@ def test_inspect_expired_via_caller_key(api: HarnessApi, tmp_path: Path) -> None
 def test_inspect_no_token_api_sends_nothing(api: HarnessApi, tmp_path: Path) -> None:
     tok = api.new_token("AcmeX1")
     for flag in ("--no-token-api", "--offline"):
-        r = run_cli(["token", "inspect", "--harness-api", api.url, flag], home=tmp_path, stdin=tok.value)
+        r = run_cli(
+            ["token", "inspect", "--harness-api", api.url, flag], home=tmp_path, stdin=tok.value
+        )
         assert r.rc == 0, str(r)
-    r = run_cli(["token", "inspect", "--harness-api", api.url], home=tmp_path, stdin=tok.value,
-                environ={"HARDOCTOR_NO_TOKEN_API": "1"})
+    r = run_cli(
+        ["token", "inspect", "--harness-api", api.url],
+        home=tmp_path,
+        stdin=tok.value,
+        environ={"HARDOCTOR_NO_TOKEN_API": "1"},
+    )
     assert r.rc == 0 and api.requests == []
 
 
@@ -146,10 +174,15 @@ def test_inspect_never_takes_the_token_from_argv(tmp_path: Path) -> None:
 def test_harness_api_key_stdin(tmp_path: Path) -> None:
     r = run_cli(["check", "--offline", "--harness-api-key-stdin"], home=tmp_path, stdin="")
     assert_usage_error(r, "--harness-api-key-stdin")
-    r = run_cli(["check", "--offline", "--harness-api-key-stdin", "--manifests", "-"], home=tmp_path,
-                stdin="key\n")
+    r = run_cli(
+        ["check", "--offline", "--harness-api-key-stdin", "--manifests", "-"],
+        home=tmp_path,
+        stdin="key\n",
+    )
     assert_usage_error(r, "stdin")
-    r = run_cli(["check", "--offline", "--harness-api-key-stdin"], home=tmp_path, stdin="key-value\n")
+    r = run_cli(
+        ["check", "--offline", "--harness-api-key-stdin"], home=tmp_path, stdin="key-value\n"
+    )
     assert r.rc == 0, str(r)
 
 
@@ -183,14 +216,26 @@ def test_check_expired_token_story_and_where_the_token_went(tmp_path: Path) -> N
         caller = api.new_token("AcmeX1", valid_days=None)
         docker_config(home, registry.host, "dev@acme.io", token, age_days=41)
         argv = [
-            "check", f"{registry.host}/acmex1/docker-prod/web:1.4", "--format", "json",
-            "--harness-host", registry.host, "--harness-api", api.url, "--timeout", "5",
+            "check",
+            f"{registry.host}/acmex1/docker-prod/web:1.4",
+            "--format",
+            "json",
+            "--harness-host",
+            registry.host,
+            "--harness-api",
+            api.url,
+            "--timeout",
+            "5",
         ]
         r = run_cli(argv, home=home, environ={"HARNESS_API_KEY": caller.value})
         assert r.rc == 1, str(r)
         report = r.report()
         (finding,) = [f for f in report["findings"] if f["rule"] == "HAR101"]
-        date = datetime.fromtimestamp(api.tokens[token].valid_to / 1000, timezone.utc).date().isoformat()
+        date = (
+            datetime.fromtimestamp(api.tokens[token].valid_to / 1000, timezone.utc)
+            .date()
+            .isoformat()
+        )
         assert finding["severity"] == "error" and finding["cause"] == "token-expired"
         assert f"expired on {date} (from the Harness API)" in finding["message"]
         assert any("docker login" in c for c in finding["remediation"]["commands"])
@@ -201,8 +246,12 @@ def test_check_expired_token_story_and_where_the_token_went(tmp_path: Path) -> N
 
         # where the token went
         at_api = api.received(token)
-        assert at_api and all(q.path == "/gateway/ng/api/token/validate" and q.body == token for q in at_api)
-        assert all(q.headers.get("x-api-key") != token for q in at_api)  # the caller key authenticated
+        assert at_api and all(
+            q.path == "/gateway/ng/api/token/validate" and q.body == token for q in at_api
+        )
+        assert all(
+            q.headers.get("x-api-key") != token for q in at_api
+        )  # the caller key authenticated
         for q in registry.requests:
             assert "x-api-key" not in q.headers
             auth = q.headers.get("authorization", "")
@@ -230,8 +279,18 @@ def test_check_text_output_holds_no_secret(api: HarnessApi, tmp_path: Path) -> N
         token = registry.new_token("AcmeX1", {"docker-prod": ["read"]})
         api.add_token(token, valid_days=30, age_days=28)
         docker_config(tmp_path, registry.host, "dev@acme.io", token, age_days=28)
-        r = run_cli(["check", "--harness-api", api.url, "--harness-host", registry.host, "--no-color",
-                     f"{registry.host}/acmex1/docker-prod/web:1"], home=tmp_path)
+        r = run_cli(
+            [
+                "check",
+                "--harness-api",
+                api.url,
+                "--harness-host",
+                registry.host,
+                "--no-color",
+                f"{registry.host}/acmex1/docker-prod/web:1",
+            ],
+            home=tmp_path,
+        )
     assert_no_traceback(r)
     assert "HAR102" in r.out and "from the Harness API" in r.out
     assert_no_secret(r, token)

@@ -53,10 +53,15 @@ def ts(dt: datetime) -> int:
 def test_registry_jwt_claims_and_expiry() -> None:
     token = rsa_jwt(
         {
-            "iss": "har", "sub": "dev@acme.io", "aud": "Harness Registry",
-            "iat": ts(NOW - timedelta(hours=1)), "nbf": ts(NOW - timedelta(hours=1)),
+            "iss": "har",
+            "sub": "dev@acme.io",
+            "aud": "Harness Registry",
+            "iat": ts(NOW - timedelta(hours=1)),
+            "nbf": ts(NOW - timedelta(hours=1)),
             "exp": ts(NOW + timedelta(hours=23)),
-            "access": [{"type": "repository", "name": "acmex1/docker-prod/web", "actions": ["pull"]}],
+            "access": [
+                {"type": "repository", "name": "acmex1/docker-prod/web", "actions": ["pull"]}
+            ],
         },
         headers={"kid": "ABCD:EFGH"},
     )
@@ -120,7 +125,11 @@ def test_decode_generic_formats_and_problems() -> None:
     # a JWT with a stray newline is still decoded (and reported)
     token = rsa_jwt({"exp": ts(NOW - timedelta(days=1))})
     info = tokens.decode_generic(Secret(token + "\n"), "bearer", NOW, 7)
-    assert info.kind == "jwt" and info.status == "expired" and "newline" in info.details["problem_codes"]
+    assert (
+        info.kind == "jwt"
+        and info.status == "expired"
+        and "newline" in info.details["problem_codes"]
+    )
     info = tokens.decode_generic(Secret(NPM), "basic", NOW, 7, username=PAT)
     assert info.details["problem_codes"] == ("token-as-username",)
 
@@ -226,7 +235,9 @@ def test_peel_docker_auth_errors() -> None:
     with pytest.raises(PeelError) as exc:
         tokens.peel_basic_auth(unpadded)  # Docker is strict
     assert exc.value.code == "bad-base64" and "padded" in str(exc.value)
-    assert tokens.peel_basic_auth(unpadded, strict=False).password.reveal() == PAT + "x"  # npm is not
+    assert (
+        tokens.peel_basic_auth(unpadded, strict=False).password.reveal() == PAT + "x"
+    )  # npm is not
     with pytest.raises(PeelError) as exc:
         tokens.peel_basic_auth(b64(PAT))
     assert exc.value.code == "no-colon" and PAT not in str(exc.value)
@@ -253,7 +264,11 @@ def test_peel_npm_password() -> None:
 
 
 def test_peel_url_userinfo() -> None:
-    url = "https://dev%40acme.io:" + PAT.replace(".", "%2E") + "@pkg.harness.io/pkg/AcmeX1/py/python/simple"
+    url = (
+        "https://dev%40acme.io:"
+        + PAT.replace(".", "%2E")
+        + "@pkg.harness.io/pkg/AcmeX1/py/python/simple"
+    )
     got = tokens.peel_url_userinfo(url)
     assert got.url == "https://pkg.harness.io/pkg/AcmeX1/py/python/simple"
     assert got.userpass is not None
@@ -319,7 +334,9 @@ def test_maven_recognise() -> None:
     assert enc is not None and enc.format == "plexus" and enc.readable
     commented = tokens.maven_encrypted("Oleg reset this on 2009-03-11 {COQLCE6DU6GtcS5P=}")
     assert commented is not None and commented.comment.startswith("Oleg")
-    m4 = tokens.maven_encrypted("{[name=master,cipher=AES/GCM/NoPadding,version=4.0]vvq66pZ7rkvzSPStGTI9q4QDnsmuDwo+LtjraRel2b0XpcGJFdXcYAHAS75HUA6GLpcVtEnmyQ==}")
+    m4 = tokens.maven_encrypted(
+        "{[name=master,cipher=AES/GCM/NoPadding,version=4.0]vvq66pZ7rkvzSPStGTI9q4QDnsmuDwo+LtjraRel2b0XpcGJFdXcYAHAS75HUA6GLpcVtEnmyQ==}"
+    )
     assert m4 is not None and m4.format == "maven4" and not m4.readable
     assert m4.attributes == {"name": "master", "cipher": "AES/GCM/NoPadding", "version": "4.0"}
     assert "AES/GCM/NoPadding" in m4.why_unreadable
@@ -396,9 +413,16 @@ def test_maven_decrypt_real_mvn_values(tmp_path: Path) -> None:
     assert tokens.maven_decrypt_master(master_enc).reveal() == master_plain
     sec = tmp_path / "settings-security.xml"
     sec.write_text(f"<settingsSecurity><master>{master_enc}</master></settingsSecurity>")
-    token = "pat.AcmeX1." + os.urandom(12).hex() + "." + base64.urlsafe_b64encode(os.urandom(15)).decode()
+    token = (
+        "pat.AcmeX1."
+        + os.urandom(12).hex()
+        + "."
+        + base64.urlsafe_b64encode(os.urandom(15)).decode()
+    )
     enc = _mvn([f"-Dsettings.security={sec}", "--encrypt-password", token], tmp_path)
-    master = tokens.maven_decrypt_master(tokens.parse_settings_security(sec.read_text()).master or "")
+    master = tokens.maven_decrypt_master(
+        tokens.parse_settings_security(sec.read_text()).master or ""
+    )
     assert tokens.maven_decrypt(enc, master).reveal() == token
 
 

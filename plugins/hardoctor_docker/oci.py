@@ -1085,7 +1085,9 @@ class _Diagnosis:
         return [
             self.finding(
                 "DKR112",
-                f"{self.client} sends {self.where()} to the token service "
+                # Client-neutral wording: every client of the registry does
+                # this, and one finding per credential and realm is enough.
+                f"Registry clients send {self.where()} to the token service "
                 f"{token.facts.get('realm_origin', realm)}{plain}, not only to {self.host}: "
                 "the registry's challenge names it as the realm.",
                 why="The Docker token protocol sends the registry credential to the realm of "

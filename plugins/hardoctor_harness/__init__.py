@@ -95,6 +95,14 @@ def prefetch_tokens(credentials: Sequence[Credential], ctx: Context) -> None:
     prefetch(list(credentials), ctx)
 
 
+@hookimpl(optionalhook=True)
+def hardoctor_prefetch(credentials: Sequence[Credential], ctx: Context) -> None:
+    """Ready for a core ``hardoctor_prefetch(credentials, ctx)`` hook called
+    once with every credential before decoding (pluggy ignores it until the
+    spec exists): it makes every token API lookup of the run concurrent."""
+    prefetch_tokens(credentials, ctx)
+
+
 @hookimpl
 def hardoctor_check_credential(credential: Credential, ctx: Context) -> Sequence[Finding] | None:
     from .checks import check_credential

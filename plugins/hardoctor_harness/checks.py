@@ -101,56 +101,90 @@ def malformed(cred: Credential, token: HarnessToken | None, ctx: Context) -> lis
     out: list[Finding] = []
     step, cmds = paste_instructions(cred, _where(cred, ctx), home=ctx.home)
     common = dict(
-        location=cred.location, ecosystem=cred.ecosystem, credential=cred.id,
-        registry=cred.host, plugin=PLUGIN,
+        location=cred.location,
+        ecosystem=cred.ecosystem,
+        credential=cred.id,
+        registry=cred.host,
+        plugin=PLUGIN,
     )
     for rule, items in sorted(groups.items()):
         texts = "; ".join(dict.fromkeys(p.text for p in items))
         severity = None
         if rule == "TOK004":
             message = f"The username stored for {cred.registry or cred.host} is a token."
-            swapped = any(p.code in ("email", "empty") or p.code in PLACEHOLDER_CODES for p in problems)
+            swapped = any(
+                p.code in ("email", "empty") or p.code in PLACEHOLDER_CODES for p in problems
+            )
             if swapped or not looks_like_token(clean_token(cred.secret.reveal())):
                 severity = Severity.ERROR
                 message = (
                     f"The username stored for {cred.registry or cred.host} is a token and the "
                     "password is not: username and password look swapped."
                 )
-            why = ("Registries authenticate with the password; a token in the username is "
-                   "ignored, and it shows up in logs where passwords are hidden.")
-            rem = Remediation("Store your login name as username and the token as password.",
-                              (step,), tuple(cmds))
+            why = (
+                "Registries authenticate with the password; a token in the username is "
+                "ignored, and it shows up in logs where passwords are hidden."
+            )
+            rem = Remediation(
+                "Store your login name as username and the token as password.", (step,), tuple(cmds)
+            )
         elif rule == "TOK003":
             message = f"{_subject(cred)} {texts}."
             why = "An e-mail never authenticates as a password: every request gets 401."
-            rem = Remediation("Put the token in the password field and your e-mail in the "
-                              "username field.", (step,), tuple(cmds))
+            rem = Remediation(
+                "Put the token in the password field and your e-mail in the username field.",
+                (step,),
+                tuple(cmds),
+            )
         elif rule == "TOK002":
             message = f"{_subject(cred)} {texts}."
-            why = ("The client sends this text as the password, and the registry answers 401. "
-                   "Docker's config.json, pip.conf and Kubernetes secrets never expand "
-                   "environment variables.")
-            rem = Remediation("Store the real token there (or use the client's own variable "
-                              "syntax where it has one).", (step,), tuple(cmds))
+            why = (
+                "The client sends this text as the password, and the registry answers 401. "
+                "Docker's config.json, pip.conf and Kubernetes secrets never expand "
+                "environment variables."
+            )
+            rem = Remediation(
+                "Store the real token there (or use the client's own variable "
+                "syntax where it has one).",
+                (step,),
+                tuple(cmds),
+            )
         elif rule == "HAR104":
             message = f"{_subject(cred)} is a Harness token that {texts}."
             why = "A partial Harness token never authenticates: HAR answers 401."
             rem = Remediation(
                 "Copy the whole token again -- it is shown only once, so create a new one if "
-                "you no longer have it.", (step,), tuple(cmds))
+                "you no longer have it.",
+                (step,),
+                tuple(cmds),
+            )
         else:
             message = f"{_subject(cred)} {texts}."
-            why = ("The client sends the value byte for byte, so the registry sees another "
-                   "token and answers 401 -- the token itself may be fine.")
+            why = (
+                "The client sends the value byte for byte, so the registry sees another "
+                "token and answers 401 -- the token itself may be fine."
+            )
             rem = Remediation(
                 "Store the token again without the extra characters (printf '%s' \"$TOKEN\", "
-                "not echo; no quotes around it).", (step,), tuple(cmds))
+                "not echo; no quotes around it).",
+                (step,),
+                tuple(cmds),
+            )
         evidence = []
         fp = token_fingerprint(cred)
         if fp and rule in ("TOK001", "TOK004"):
             evidence.append(f"cleaned of whitespace and quotes, the token has fingerprint #{fp}")
-        out.append(ctx.finding(rule, message, severity=severity, why=why, evidence=evidence,
-                               remediation=rem, **common))  # type: ignore[arg-type]
+        out.append(
+            ctx.finding(
+                rule,
+                message,
+                severity=severity,
+                why=why,
+                evidence=evidence,
+                remediation=rem,
+                **common,
+            )
+        )  # type: ignore[arg-type]
     return out
 
 
@@ -233,10 +267,17 @@ def harness_expiry(
     here = _where(cred, ctx)
     email = info.details.get("email") if isinstance(info.details.get("email"), str) else None
     common = dict(
-        location=cred.location, ecosystem=cred.ecosystem, credential=cred.id,
-        registry=cred.host, plugin=PLUGIN,
+        location=cred.location,
+        ecosystem=cred.ecosystem,
+        credential=cred.id,
+        registry=cred.host,
+        plugin=PLUGIN,
     )
-    copies = f" {len(others)} other cop{'ies' if len(others) != 1 else 'y'} expire with it." if others else ""
+    copies = (
+        f" {len(others)} other cop{'ies' if len(others) != 1 else 'y'} expire with it."
+        if others
+        else ""
+    )
     severity = None
     if info.status == "expired":
         code = "HAR101"
@@ -275,11 +316,19 @@ def harness_expiry(
         )
         why = "HAR refuses it the same way: 401 on every pull and push."
     rem = token_remediation(
-        summary, cred, here, [(o, where(o, ctx.home)) for o in others],
-        registry=_registry_name(cred), email=email, home=ctx.home,
+        summary,
+        cred,
+        here,
+        [(o, where(o, ctx.home)) for o in others],
+        registry=_registry_name(cred),
+        email=email,
+        home=ctx.home,
     )
-    return [ctx.finding(code, message, severity=severity, why=why, evidence=evidence,
-                        remediation=rem, **common)]  # type: ignore[arg-type]
+    return [
+        ctx.finding(
+            code, message, severity=severity, why=why, evidence=evidence, remediation=rem, **common
+        )
+    ]  # type: ignore[arg-type]
 
 
 def generic_expiry(cred: Credential, info: TokenInfo, ctx: Context) -> list[Finding]:
@@ -289,8 +338,11 @@ def generic_expiry(cred: Credential, info: TokenInfo, ctx: Context) -> list[Find
     others, evidence = _places(cred, ctx)
     step, cmds = paste_instructions(cred, _where(cred, ctx), home=ctx.home)
     common = dict(
-        location=cred.location, ecosystem=cred.ecosystem, credential=cred.id,
-        registry=cred.host, plugin=PLUGIN,
+        location=cred.location,
+        ecosystem=cred.ecosystem,
+        credential=cred.id,
+        registry=cred.host,
+        plugin=PLUGIN,
     )
     issuer = info.details.get("iss")
     by = f" (issued by {issuer})" if isinstance(issuer, str) else ""
@@ -298,12 +350,16 @@ def generic_expiry(cred: Credential, info: TokenInfo, ctx: Context) -> list[Find
         message = f"{_subject(cred)}{by} expired on {_date(info.expires_at)} ({_source(info)})."
         rule, why = "TOK005", "The registry refuses an expired token with 401."
     else:
-        message = (f"{_subject(cred)}{by} expires on {_date(info.expires_at)} "
-                   f"({_days(info.expires_at, now)}, {_source(info)}).")
+        message = (
+            f"{_subject(cred)}{by} expires on {_date(info.expires_at)} "
+            f"({_days(info.expires_at, now)}, {_source(info)})."
+        )
         rule, why = "TOK006", "On that date the client starts getting 401."
-    rem = Remediation("Get a fresh token from its issuer (log in again) and store it.",
-                      (step, *(f"Also update {where(o, ctx.home)}: it holds the same token." for o in others)),
-                      tuple(cmds))
+    rem = Remediation(
+        "Get a fresh token from its issuer (log in again) and store it.",
+        (step, *(f"Also update {where(o, ctx.home)}: it holds the same token." for o in others)),
+        tuple(cmds),
+    )
     return [ctx.finding(rule, message, why=why, evidence=evidence, remediation=rem, **common)]  # type: ignore[arg-type]
 
 
@@ -313,19 +369,30 @@ def skew(cred: Credential, info: TokenInfo, ctx: Context) -> list[Finding]:
         return []
     minutes = ahead.total_seconds() / 60
     amount = f"{minutes:.0f} minutes" if minutes < 120 else f"{minutes / 60:.1f} hours"
-    what = "becomes valid" if info.not_before and info.not_before - ctx.now() == ahead else "was issued"
+    what = (
+        "becomes valid"
+        if info.not_before and info.not_before - ctx.now() == ahead
+        else "was issued"
+    )
     return [
         ctx.finding(
             "TOK007",
             f"{_subject(cred)} {what} {amount} in the future by this machine's clock: the local "
             "clock is probably behind.",
-            location=cred.location, ecosystem=cred.ecosystem, credential=cred.id,
-            registry=cred.host, plugin=PLUGIN,
+            location=cred.location,
+            ecosystem=cred.ecosystem,
+            credential=cred.id,
+            registry=cred.host,
+            plugin=PLUGIN,
             why="Expiry computed here is off by the same amount, and tokens checked against the "
-                "local clock are refused as not yet valid.",
-            remediation=Remediation("Synchronise the clock.",
-                                    ("Turn on time sync (timedatectl set-ntp true), or restart "
-                                     "it on WSL and VMs that were suspended.",)),
+            "local clock are refused as not yet valid.",
+            remediation=Remediation(
+                "Synchronise the clock.",
+                (
+                    "Turn on time sync (timedatectl set-ntp true), or restart "
+                    "it on WSL and VMs that were suspended.",
+                ),
+            ),
         )
     ]
 
@@ -351,8 +418,15 @@ def account_mismatch(cred: Credential, token: HarnessToken, ctx: Context) -> lis
     if har is None or url_account is None:
         return []
     finding = mismatch_finding(
-        token, url_account, har.layout == "oci", cred.registry, ctx,
-        location=cred.location, ecosystem=cred.ecosystem, credential=cred.id, registry=cred.host,
+        token,
+        url_account,
+        har.layout == "oci",
+        cred.registry,
+        ctx,
+        location=cred.location,
+        ecosystem=cred.ecosystem,
+        credential=cred.id,
+        registry=cred.host,
     )
     return [finding] if finding else []
 
@@ -377,13 +451,18 @@ def mismatch_finding(
             f"account {url_account}."
         )
     return ctx.finding(
-        "HAR105", message, severity=severity, plugin=PLUGIN,
+        "HAR105",
+        message,
+        severity=severity,
+        plugin=PLUGIN,
         why="A Harness token works only in its own account: HAR answers 401 (or 404 "
-            "ROOT_NOT_FOUND) although the token is valid.",
+        "ROOT_NOT_FOUND) although the token is valid.",
         remediation=Remediation(
             f"Use a token created in account {url_account}, or fix the account in the URL.",
-            ("Tokens are created per account: switch to the right account in the Harness UI "
-             "before Set up client / API keys.",),
+            (
+                "Tokens are created per account: switch to the right account in the Harness UI "
+                "before Set up client / API keys.",
+            ),
         ),
         **where_,  # type: ignore[arg-type]
     )
@@ -404,19 +483,32 @@ def username(
     if _EMAIL.match(user):
         if not isinstance(owner, str) or owner.lower() == user.lower():
             return []
-        message = (f"The username for {cred.registry or cred.host} is {user}, but the token "
-                   f"belongs to {owner}.")
+        message = (
+            f"The username for {cred.registry or cred.host} is {user}, but the token "
+            f"belongs to {owner}."
+        )
     else:
-        message = (f"The username for {cred.registry or cred.host} is {user!r}, not the account "
-                   "e-mail that HAR's Setup Client uses.")
-    step, cmds = paste_instructions(cred, _where(cred, ctx), owner if isinstance(owner, str) else None, ctx.home)
+        message = (
+            f"The username for {cred.registry or cred.host} is {user!r}, not the account "
+            "e-mail that HAR's Setup Client uses."
+        )
+    step, cmds = paste_instructions(
+        cred, _where(cred, ctx), owner if isinstance(owner, str) else None, ctx.home
+    )
     return [
         ctx.finding(
-            "HAR106", message, location=cred.location, ecosystem=cred.ecosystem,
-            credential=cred.id, registry=cred.host, plugin=PLUGIN,
+            "HAR106",
+            message,
+            location=cred.location,
+            ecosystem=cred.ecosystem,
+            credential=cred.id,
+            registry=cred.host,
+            plugin=PLUGIN,
             why="HAR authenticates with the token and may ignore the username, so this alone "
-                "does not cause a 401 -- but Setup Client writes your e-mail there.",
-            remediation=Remediation("Use your Harness login e-mail as the username.", (step,), cmds),
+            "does not cause a 401 -- but Setup Client writes your e-mail there.",
+            remediation=Remediation(
+                "Use your Harness login e-mail as the username.", (step,), cmds
+            ),
         )
     ]
 
@@ -433,18 +525,37 @@ def credential_url(cred: Credential, ctx: Context) -> list[Finding]:
     if har is None:
         return []
     return [
-        url_finding(issue, ctx, location=cred.location, ecosystem=cred.ecosystem,
-                    credential=cred.id, registry=cred.host)
+        url_finding(
+            issue,
+            ctx,
+            location=cred.location,
+            ecosystem=cred.ecosystem,
+            credential=cred.id,
+            registry=cred.host,
+        )
         for issue in url_issues(har, cred.ecosystem)
     ]
 
 
-def url_finding(issue: UrlIssue, ctx: Context, severity: Severity | None = None, **where_: object) -> Finding:
-    steps = (f"Use {issue.suggestion}" + (" (and the matching auth key)" if where_.get("ecosystem") == "npm" else "") + ".",) if issue.suggestion else ()
+def url_finding(
+    issue: UrlIssue, ctx: Context, severity: Severity | None = None, **where_: object
+) -> Finding:
+    steps = (
+        (
+            f"Use {issue.suggestion}"
+            + (" (and the matching auth key)" if where_.get("ecosystem") == "npm" else "")
+            + ".",
+        )
+        if issue.suggestion
+        else ()
+    )
     return ctx.finding(
-        issue.code, issue.message, severity=severity, plugin=PLUGIN,
+        issue.code,
+        issue.message,
+        severity=severity,
+        plugin=PLUGIN,
         why="HAR routes requests by this path; with the wrong layout it finds no registry and "
-            "answers 404 or 401.",
+        "answers 404 or 401.",
         remediation=Remediation("Use the URL from the registry's Set up client page.", steps),
         **where_,  # type: ignore[arg-type]
     )

@@ -22,6 +22,7 @@ from .urls import OCI_ECOSYSTEMS, HarUrl, account_of, is_har_host, parse_har_url
 if TYPE_CHECKING:
     from hardoctor.context import Context
 
+
 def target_url(res: Resolution) -> tuple[str, bool] | None:
     """(the value to check, whether it is an OCI image path)."""
     t = res.target

@@ -74,10 +74,15 @@ def decode_harness(cred: Credential, token: HarnessToken, ctx: Context) -> Token
     answer: token_api.TokenAnswer | None = None
     account = lookup_account(cred, token)
     if not token_api.enabled(ctx):
-        details["api"] = {"outcome": "off", "detail": "the Harness API was not asked "
-                          "(--offline or --no-token-api)"}
+        details["api"] = {
+            "outcome": "off",
+            "detail": "the Harness API was not asked (--offline or --no-token-api)",
+        }
     elif not token.complete:
-        details["api"] = {"outcome": "skipped", "detail": "the token is malformed; not sent anywhere"}
+        details["api"] = {
+            "outcome": "skipped",
+            "detail": "the token is malformed; not sent anywhere",
+        }
     elif account is None:
         details["api"] = {"outcome": "skipped", "detail": "no account ID to ask the Harness API in"}
     else:

@@ -64,14 +64,22 @@ def parse_harness_token(value: str) -> HarnessToken | None:
     )
     problems: list[Problem] = []
     if head != head.lower():
-        problems.append(Problem("prefix-case", f"starts with {head[:3]!r}: Harness tokens start "
-                                f"with lower-case {head[:3].lower()!r}"))
+        problems.append(
+            Problem(
+                "prefix-case",
+                f"starts with {head[:3]!r}: Harness tokens start "
+                f"with lower-case {head[:3].lower()!r}",
+            )
+        )
     parts = value.split(".")
     bad = [i for i, p in enumerate(parts[1:], 1) if p and not _SEGMENT.match(p)]
     if bad:
         problems.append(
-            Problem("bad-chars", "has characters a Harness token never contains (only letters, "
-                    "digits, '_' and '-' between the dots)")
+            Problem(
+                "bad-chars",
+                "has characters a Harness token never contains (only letters, "
+                "digits, '_' and '-' between the dots)",
+            )
         )
     if any(not p for p in parts[1:]):
         problems.append(Problem("truncated", "has an empty part between dots (cut off or mangled)"))
@@ -82,22 +90,28 @@ def parse_harness_token(value: str) -> HarnessToken | None:
         account, token_id = parts[1] or None, parts[2] or None
         if parts[3] and len(parts[3]) < MIN_SECRET:
             problems.append(
-                Problem("truncated", f"looks cut off: its secret part has only {len(parts[3])} "
-                        "characters")
+                Problem(
+                    "truncated",
+                    f"looks cut off: its secret part has only {len(parts[3])} characters",
+                )
             )
     elif len(parts) == 3 and _TOKEN_ID.match(parts[2]):
         account, token_id = parts[1] or None, parts[2]
         problems.append(
-            Problem("truncated", "ends after the token ID: the secret part (the 4th segment) is "
-                    "missing")
+            Problem(
+                "truncated", "ends after the token ID: the secret part (the 4th segment) is missing"
+            )
         )
     elif len(parts) == 3:
         token_id, legacy = parts[1] or None, True
     else:
         account = parts[1] if len(parts) > 1 and parts[1] else None
         problems.append(
-            Problem("segments", f"has {len(parts)} dot-separated parts; a Harness token has 4 "
-                    f"({kind[8:]}.ACCOUNT.TOKEN_ID.SECRET)")
+            Problem(
+                "segments",
+                f"has {len(parts)} dot-separated parts; a Harness token has 4 "
+                f"({kind[8:]}.ACCOUNT.TOKEN_ID.SECRET)",
+            )
         )
     if account and not _SEGMENT.match(account):
         account = None  # never show a mangled segment: it may hold secret bytes

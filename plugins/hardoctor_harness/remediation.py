@@ -26,7 +26,11 @@ _EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
 
 
 def regenerate_step(registry: str | None = None) -> str:
-    where = f"Registries → {registry} → Set up client" if registry else "Registries → (your registry) → Set up client"
+    where = (
+        f"Registries → {registry} → Set up client"
+        if registry
+        else "Registries → (your registry) → Set up client"
+    )
     return (
         f"Create a new token: {where} (valid 30 days), or Account settings → API keys → "
         "+ Token for a longer-lived one (you pick its expiry)."
@@ -88,7 +92,7 @@ def paste_instructions(
         flag, note = _npm_location(cred, home)
         return (
             f"Replace the _authToken in {where}.",
-            (f"npm config set{flag} {key}:_authToken \"$TOKEN\"{note}",),
+            (f'npm config set{flag} {key}:_authToken "$TOKEN"{note}',),
         )
     if eco in ("pip", "python"):
         return (
@@ -109,7 +113,7 @@ def paste_instructions(
             "on their next pull.",
             (
                 f"kubectl create secret docker-registry {name} --docker-server={server} "
-                f"--docker-username={user} --docker-password=\"$TOKEN\" -n {ns} "
+                f'--docker-username={user} --docker-password="$TOKEN" -n {ns} '
                 "--dry-run=client -o yaml | kubectl apply -f -",
             ),
         )
@@ -150,7 +154,9 @@ def token_remediation(
         steps.append(step + " It holds the same token.")
         commands += [c for c in cmds if c not in commands]
     steps.append(OLD_TOKENS_STEP)
-    return Remediation(summary=summary, steps=tuple(steps), commands=tuple(commands), docs=(API_KEYS_DOC,))
+    return Remediation(
+        summary=summary, steps=tuple(steps), commands=tuple(commands), docs=(API_KEYS_DOC,)
+    )
 
 
 def permission_remediation(
@@ -169,7 +175,11 @@ def permission_remediation(
     write = action.lower() in ("push", "upload", "write", "publish", "deploy")
     need = "write (upload)" if write else "read (view/pull)"
     reg = f"registry {registry}" if registry else "the registry"
-    who = f"The token belongs to {principal}; it never has more rights than its owner. " if principal else ""
+    who = (
+        f"The token belongs to {principal}; it never has more rights than its owner. "
+        if principal
+        else ""
+    )
     steps = (
         f"{who}A personal access token acts as its user; a service account token as that "
         "service account.",

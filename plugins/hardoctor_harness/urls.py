@@ -21,20 +21,62 @@ SAAS_HOST = "pkg.harness.io"
 #: Package-type path segments HAR serves under ``/pkg/ACCT/REG/``.
 PACKAGE_TYPES = frozenset(
     {
-        "npm", "python", "maven", "helm", "helm-http", "nuget", "go", "rpm", "generic",
-        "files", "cargo", "conda", "composer", "dart", "debian", "swift", "cran", "puppet",
+        "npm",
+        "python",
+        "maven",
+        "helm",
+        "helm-http",
+        "nuget",
+        "go",
+        "rpm",
+        "generic",
+        "files",
+        "cargo",
+        "conda",
+        "composer",
+        "dart",
+        "debian",
+        "swift",
+        "cran",
+        "puppet",
         "huggingface",
     }
 )
 #: Segments people write instead, and what they meant.  ``None`` = OCI.
 TYPE_ALIASES: dict[str, str | None] = {
-    "pip": "python", "py": "python", "pypi-simple": "python", "node": "npm", "nodejs": "npm",
-    "yarn": "npm", "pnpm": "npm", "gradle": "maven", "mvn": "maven", "sbt": "maven",
-    "java": "maven", "ivy": "maven", "golang": "go", "gomod": "go", "yum": "rpm", "dnf": "rpm",
-    "deb": "debian", "apt": "debian", "raw": "generic", "nupkg": "nuget", "dotnet": "nuget",
-    "crates": "cargo", "rust": "cargo", "php": "composer", "pub": "dart", "flutter": "dart",
-    "r": "cran", "hf": "huggingface", "docker": None, "oci": None, "container": None,
-    "containers": None, "v2": None,
+    "pip": "python",
+    "py": "python",
+    "pypi-simple": "python",
+    "node": "npm",
+    "nodejs": "npm",
+    "yarn": "npm",
+    "pnpm": "npm",
+    "gradle": "maven",
+    "mvn": "maven",
+    "sbt": "maven",
+    "java": "maven",
+    "ivy": "maven",
+    "golang": "go",
+    "gomod": "go",
+    "yum": "rpm",
+    "dnf": "rpm",
+    "deb": "debian",
+    "apt": "debian",
+    "raw": "generic",
+    "nupkg": "nuget",
+    "dotnet": "nuget",
+    "crates": "cargo",
+    "rust": "cargo",
+    "php": "composer",
+    "pub": "dart",
+    "flutter": "dart",
+    "r": "cran",
+    "hf": "huggingface",
+    "docker": None,
+    "oci": None,
+    "container": None,
+    "containers": None,
+    "v2": None,
 }
 #: The other spelling of the Python segment: Harness's own ``hc`` CLI writes
 #: ``/pypi/simple/`` while Setup Client shows ``/python/simple``.
@@ -52,7 +94,9 @@ def is_har_host(host: str, declared: Iterable[str] = ()) -> bool:
     if not h:
         return False
     bare = h.rsplit(":", 1)[0] if not h.startswith("[") else h.split("]")[0] + "]"
-    if bare == SAAS_HOST or (bare.endswith(".harness.io") and bare.split(".", 1)[0].startswith("pkg")):
+    if bare == SAAS_HOST or (
+        bare.endswith(".harness.io") and bare.split(".", 1)[0].startswith("pkg")
+    ):
         return True
     for d in declared:
         d = d.strip().lower()
@@ -124,7 +168,10 @@ def parse_har_url(value: str, *, oci: bool | None = None) -> HarUrl | None:
     if segs[0] == "pkg":
         rest = segs[1:]
         return HarUrl(
-            value, host, "pkg", segs,
+            value,
+            host,
+            "pkg",
+            segs,
             account=rest[0] if len(rest) > 0 else None,
             registry=rest[1] if len(rest) > 1 else None,
             package_type=rest[2] if len(rest) > 2 else None,
@@ -136,7 +183,10 @@ def parse_har_url(value: str, *, oci: bool | None = None) -> HarUrl | None:
         # claim no account or registry rather than a wrong one.
         full = len(segs) >= 3
         return HarUrl(
-            value, host, "oci", segs,
+            value,
+            host,
+            "oci",
+            segs,
             account=segs[0] if full else None,
             registry=segs[1] if full else None,
             package_type="docker",
@@ -264,7 +314,9 @@ def _oci_issues(har: HarUrl) -> list[UrlIssue]:
     shown = _show(har)
     out: list[UrlIssue] = []
     if len(segs) < 3:
-        missing = "the account and the registry" if len(segs) == 1 else "the account or the registry"
+        missing = (
+            "the account and the registry" if len(segs) == 1 else "the account or the registry"
+        )
         out.append(
             UrlIssue(
                 "HAR206",

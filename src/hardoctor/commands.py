@@ -235,7 +235,7 @@ def fix_command(ctx: Context, manager: PluginManager) -> int:
             )
         if remaining:
             lines.append(
-                f"{len(remaining)} problem{'s' * (len(remaining) != 1)} remain after these fixes: "
+                f"{len(remaining)} problem{'s remain' if len(remaining) != 1 else ' remains'} after these fixes: "
                 "see `hardoctor check`."
             )
         _write(ctx, "\n".join(lines) + "\n")

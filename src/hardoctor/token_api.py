@@ -295,8 +295,10 @@ async def _validate_all(
     try:
         verify = build_ssl_context(resolve_tls(None, environ))
     except (OSError, ssl.SSLError):
-        return [TokenAnswer("unreachable", url, detail="a configured CA file cannot be used")
-                for _ in requests]
+        return [
+            TokenAnswer("unreachable", url, detail="a configured CA file cannot be used")
+            for _ in requests
+        ]
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
         follow_redirects=False,  # a redirect would carry the token to another origin
@@ -361,14 +363,20 @@ async def _post(
             content=req.token.reveal().encode("utf-8"),
         )
     except httpx.TimeoutException:
-        return TokenAnswer("timeout", url, caller=caller, detail="the Harness API did not answer in time")
+        return TokenAnswer(
+            "timeout", url, caller=caller, detail="the Harness API did not answer in time"
+        )
     except httpx.ProxyError as exc:
-        return TokenAnswer("unreachable", url, caller=caller, detail=f"proxy error: {type(exc).__name__}")
+        return TokenAnswer(
+            "unreachable", url, caller=caller, detail=f"proxy error: {type(exc).__name__}"
+        )
     except httpx.ConnectError as exc:
         reason = "TLS error" if "SSL" in str(exc) or "certificate" in str(exc) else "cannot connect"
         return TokenAnswer("unreachable", url, caller=caller, detail=f"{reason} ({_host(url)})")
     except httpx.HTTPError as exc:
-        return TokenAnswer("error", url, caller=caller, detail=f"request failed: {type(exc).__name__}")
+        return TokenAnswer(
+            "error", url, caller=caller, detail=f"request failed: {type(exc).__name__}"
+        )
     return parse_answer(resp.status_code, resp.text, url, caller, resp.headers.get("location"))
 
 
@@ -398,7 +406,10 @@ def parse_answer(
     where = f"{url} answered {status}"
     if 300 <= status < 400:
         return TokenAnswer(
-            "error", url, status, caller,
+            "error",
+            url,
+            status,
+            caller,
             f"{where} (a redirect{' to ' + _host(location) if location else ''}; not followed, "
             "so the token goes nowhere else)",
         )
@@ -409,7 +420,10 @@ def parse_answer(
         life = f"valid until {until.date().isoformat()}" if until else "no expiry"
         asked = "" if caller == "the token itself" else f", asked with {caller}"
         return TokenAnswer(
-            "ok", url, status, caller,
+            "ok",
+            url,
+            status,
+            caller,
             f"{where}{asked}: token {data.get('name') or data.get('identifier') or '?'}, {life}",
             valid=data.get("valid") if isinstance(data.get("valid"), bool) else None,
             valid_from=_ms(data.get("validFrom")),

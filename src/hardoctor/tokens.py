@@ -202,7 +202,7 @@ def clean_token(value: str) -> str:
     matching quotes removed.  Used to fingerprint (the same token with a
     stray newline is still the same token) and to look it up."""
     v = value.strip()
-    ascii_quoted = v[:1] == v[-1:] and v[:1] in ("\"", "'", "`")
+    ascii_quoted = v[:1] == v[-1:] and v[:1] in ('"', "'", "`")
     typographic = v[:1] in ("\u201c", "\u2018") and v[-1:] in ("\u201d", "\u2019")
     if len(v) >= 2 and (ascii_quoted or typographic):
         v = v[1:-1].strip()
@@ -225,12 +225,44 @@ class Problem:
 #: stripping quotes and angle brackets).
 _PLACEHOLDERS = frozenset(
     {
-        "token", "your_token", "your-token", "yourtoken", "your_api_key", "your-api-key",
-        "your_pat", "your-pat", "api_key", "apikey", "api-key", "my_token", "mytoken",
-        "changeme", "change_me", "change-me", "changeit", "replace_me", "replaceme",
-        "replace-me", "todo", "tbd", "fixme", "password", "passwd", "secret", "pat",
-        "your_password", "your-password", "yourpassword", "insert_token_here",
-        "token_here", "<token>", "placeholder", "redacted", "none", "null", "undefined",
+        "token",
+        "your_token",
+        "your-token",
+        "yourtoken",
+        "your_api_key",
+        "your-api-key",
+        "your_pat",
+        "your-pat",
+        "api_key",
+        "apikey",
+        "api-key",
+        "my_token",
+        "mytoken",
+        "changeme",
+        "change_me",
+        "change-me",
+        "changeit",
+        "replace_me",
+        "replaceme",
+        "replace-me",
+        "todo",
+        "tbd",
+        "fixme",
+        "password",
+        "passwd",
+        "secret",
+        "pat",
+        "your_password",
+        "your-password",
+        "yourpassword",
+        "insert_token_here",
+        "token_here",
+        "<token>",
+        "placeholder",
+        "redacted",
+        "none",
+        "null",
+        "undefined",
     }
 )
 _ENV_LITERAL = re.compile(r"\$\{[^}]*\}|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_]*%$")
@@ -255,7 +287,10 @@ def value_problems(value: str) -> list[Problem]:
         out.append(Problem("inner-whitespace", "contains whitespace or a line break inside"))
     if any(c in _INVISIBLE for c in value):
         out.append(
-            Problem("invisible", "contains an invisible character (zero-width space, BOM or no-break space)")
+            Problem(
+                "invisible",
+                "contains an invisible character (zero-width space, BOM or no-break space)",
+            )
         )
     if any(unicodedata.category(c) == "Cc" and not c.isspace() for c in value):
         out.append(Problem("control-char", "contains control characters"))
@@ -264,30 +299,42 @@ def value_problems(value: str) -> list[Problem]:
         out.append(Problem("quoted", "is wrapped in quotes, which become part of the token"))
     elif any(ord(c) > 127 and c not in _INVISIBLE for c in stripped):
         out.append(
-            Problem("non-ascii", "contains non-ASCII characters (typographic quotes or dashes from a "
-                    "chat or word processor?)")
+            Problem(
+                "non-ascii",
+                "contains non-ASCII characters (typographic quotes or dashes from a "
+                "chat or word processor?)",
+            )
         )
     low = cleaned.lower()
     if _ENV_LITERAL.search(cleaned):
         out.append(
-            Problem("env-literal", "contains an environment-variable reference (like ${NAME}) "
-                    "literally: nothing expanded it")
+            Problem(
+                "env-literal",
+                "contains an environment-variable reference (like ${NAME}) "
+                "literally: nothing expanded it",
+            )
         )
     elif _TEMPLATE_LITERAL.search(cleaned):
-        out.append(Problem("template-literal", "contains an unrendered template expression ({{ ... }})"))
+        out.append(
+            Problem("template-literal", "contains an unrendered template expression ({{ ... }})")
+        )
     elif (
         low in _PLACEHOLDERS
         or low.strip("<>[]") in _PLACEHOLDERS
         or re.fullmatch(r"<[^<>]{1,40}>", cleaned)
         or re.fullmatch(r"x{3,}|\*{3,}|\.{3,}|0{6,}", low)
-        or re.fullmatch(r"(your|my|insert)[_-]?\w*[_-]?(token|key|password|pat|secret)(_here)?", low)
+        or re.fullmatch(
+            r"(your|my|insert)[_-]?\w*[_-]?(token|key|password|pat|secret)(_here)?", low
+        )
     ):
         out.append(Problem("placeholder", "is placeholder text, not a real token"))
     elif "\u2026" in cleaned or "***" in cleaned or "<secret #" in cleaned:
         out.append(Problem("masked", "is a masked copy (with … or ***), not the token itself"))
     if _EMAIL.match(cleaned):
         out.append(
-            Problem("email", "is an e-mail address, not a token (are username and password swapped?)")
+            Problem(
+                "email", "is an e-mail address, not a token (are username and password swapped?)"
+            )
         )
     return out
 
@@ -446,8 +493,11 @@ def peel_url_userinfo(url: str) -> UrlCredentials:
     problems: list[Problem] = []
     if "@" in userinfo:
         problems.append(
-            Problem("raw-at", "has a raw '@' in the username; write it as %40 (some clients split "
-                    "the URL at the first '@')")
+            Problem(
+                "raw-at",
+                "has a raw '@' in the username; write it as %40 (some clients split "
+                "the URL at the first '@')",
+            )
         )
     if re.search(r"%(?![0-9A-Fa-f]{2})", userinfo):
         problems.append(Problem("bad-percent", "has a '%' that is not a %XX escape"))
@@ -474,7 +524,8 @@ def peel_k8s_json(value: str) -> tuple[Any, tuple[Problem, ...]]:
     """
     if value.lstrip().startswith("{"):
         raise PeelError(
-            "not-base64", "holds raw JSON: under data: it must be base64 (or move it to stringData:)"
+            "not-base64",
+            "holds raw JSON: under data: it must be base64 (or move it to stringData:)",
         )
     text = peel_k8s_data(value)
     try:
@@ -610,8 +661,9 @@ def maven_decrypt(value: str, master: str | Secret) -> Secret:
         text = clear.decode("utf-8")
     except (ValueError, UnicodeDecodeError):
         raise PeelError(
-            "wrong-master", "does not decrypt with this master password (wrong master, or the "
-            "value was encrypted with another one)"
+            "wrong-master",
+            "does not decrypt with this master password (wrong master, or the "
+            "value was encrypted with another one)",
         ) from None
     return Secret(text)
 
@@ -704,7 +756,11 @@ def inspect_token(ctx: Any, secret: Secret) -> TokenInfo:
         secret=secret,
         scheme="bearer",
     )
-    found = ctx.plugins.call_first("hardoctor_decode_secret", credential=cred, ctx=ctx) if ctx.plugins else None
+    found = (
+        ctx.plugins.call_first("hardoctor_decode_secret", credential=cred, ctx=ctx)
+        if ctx.plugins
+        else None
+    )
     if found is not None:
         info: TokenInfo = found[1]
         return info
@@ -745,8 +801,12 @@ def inspect_text(info: TokenInfo, now: datetime) -> str:
         rel = f"in {days:.1f} days" if delta.total_seconds() > 0 else f"{days:.1f} days ago"
         return f"{_iso(dt)}  ({rel}; from {source})"
 
-    source = {"token": "the token itself", "harness-api": "the Harness API",
-              "estimated": "an estimate", "unknown": "?"}[info.expiry_source]
+    source = {
+        "token": "the token itself",
+        "harness-api": "the Harness API",
+        "estimated": "an estimate",
+        "unknown": "?",
+    }[info.expiry_source]
     expires = when(info.expires_at, source)
     if info.expires_at is None:
         if info.details.get("no_expiry"):

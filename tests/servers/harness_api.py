@@ -119,8 +119,13 @@ class HarnessApi:
         ident = secrets.token_hex(12)
         value = f"{kind}.{account}.{ident}.{secrets.token_urlsafe(15).replace('-', 'x')}"
         return self.add_token(
-            value, valid_days=valid_days, age_days=age_days, revoked=revoked, name=name,
-            email=email, api_key_type=api_key_type,
+            value,
+            valid_days=valid_days,
+            age_days=age_days,
+            revoked=revoked,
+            name=name,
+            email=email,
+            api_key_type=api_key_type,
         )
 
     def add_token(
@@ -156,7 +161,9 @@ class HarnessApi:
         """Requests whose headers or body contain ``text``."""
         with self._lock:
             return [
-                r for r in self.requests if text in r.body or any(text in v for v in r.headers.values())
+                r
+                for r in self.requests
+                if text in r.body or any(text in v for v in r.headers.values())
             ]
 
     # -- life -------------------------------------------------------------------
@@ -241,15 +248,21 @@ class HarnessApi:
         account = accounts[0] if accounts else None
         if rec.method == "POST" and path == "/ng/api/token/validate":
             if not account:
-                return 400, {"status": "ERROR", "code": "INVALID_REQUEST",
-                             "message": "Account detail is not present in the request"}
+                return 400, {
+                    "status": "ERROR",
+                    "code": "INVALID_REQUEST",
+                    "message": "Account detail is not present in the request",
+                }
             caller, ok = self._caller(rec.api_key, account)
             if not ok:
                 return self._refuse(caller)
             token = self.tokens.get(rec.body)
             if token is None or token.revoked or token.account != account:
-                return 400, {"status": "ERROR", "code": "INVALID_TOKEN",
-                             "message": "Invalid API token: Token not found"}
+                return 400, {
+                    "status": "ERROR",
+                    "code": "INVALID_TOKEN",
+                    "message": "Invalid API token: Token not found",
+                }
             return 200, {
                 "status": "SUCCESS",
                 "data": {
@@ -273,7 +286,10 @@ class HarnessApi:
             caller, ok = self._caller(rec.api_key, path.rsplit("/", 1)[-1])
             if not ok:
                 return self._refuse(caller)
-            return 200, {"status": "SUCCESS", "data": {"identifier": caller.account if caller else ""}}
+            return 200, {
+                "status": "SUCCESS",
+                "data": {"identifier": caller.account if caller else ""},
+            }
         return 404, {"status": "ERROR", "code": "RESOURCE_NOT_FOUND", "message": "Not Found"}
 
 

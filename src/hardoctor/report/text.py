@@ -66,11 +66,12 @@ class TextReporter:
         creds = {c.id: c for c in report.credentials}
         files = sum(1 for s in report.sources if s.kind == "file" and s.exists)
         hosts = {r.target.host for r in report.resolutions}
+        probed_urls = {p.url for p in report.probes if p.outcome != "not-probed"}
         probed = {
-            p.url.split("/")[2]
-            for p in report.probes
-            if "://" in p.url and p.outcome != "not-probed"
-        }
+            r.target.host
+            for r in report.resolutions
+            if any(u.split("/")[2:3] == [r.target.host] for u in probed_urls if "://" in u)
+        } or {u.split("/")[2] for u in probed_urls if "://" in u}
         head = (
             f"hardoctor {__version__} · {files} config file{'s' * (files != 1)} · "
             f"{len(report.credentials)} credential{'s' * (len(report.credentials) != 1)} · "

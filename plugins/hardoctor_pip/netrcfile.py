@@ -1,0 +1,238 @@
+"""``~/.netrc`` as Python's :mod:`netrc` (which pip's requests uses) reads it,
+with the position of every token.
+
+A port of CPython 3.11's ``netrc._netrclex`` and ``netrc._parse`` over a
+string: same tokens, same quoting and backslash rules, same comment quirks
+(``#`` alone skips the rest of the line, ``#word`` skips only itself), same
+errors.  requests swallows a ``NetrcParseError`` and then uses *no* netrc
+credentials at all, which is why the exact error and its line matter.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .ini import line_of
+
+WHITESPACE = "\n\t\r "
+
+
+@dataclass(frozen=True)
+class Token:
+    value: str
+    start: int
+    end: int
+
+
+@dataclass
+class Entry:
+    """One ``machine NAME`` (or ``default``) entry."""
+
+    kind: str  # "machine" or "default"
+    name: str
+    keyword: Token
+    name_token: Token | None
+    line: int
+    login: Token | None = None
+    account: Token | None = None
+    password: Token | None = None
+
+    @property
+    def values(self) -> tuple[str, str, str]:
+        """(login, account, password) as ``netrc.authenticators`` returns."""
+        return (
+            self.login.value if self.login else "",
+            self.account.value if self.account else "",
+            self.password.value if self.password else "",
+        )
+
+    @property
+    def end(self) -> int:
+        tokens = [t for t in (self.keyword, self.name_token, self.login, self.account, self.password) if t]
+        return max(t.end for t in tokens)
+
+
+@dataclass(frozen=True)
+class NetrcError:
+    message: str
+    line: int
+
+
+@dataclass
+class NetrcFile:
+    text: str
+    entries: list[Entry] = field(default_factory=list)
+    macros: list[str] = field(default_factory=list)
+    error: NetrcError | None = None
+
+    @property
+    def hosts(self) -> dict[str, Entry]:
+        """Name -> the entry Python keeps (the last one of each name)."""
+        out: dict[str, Entry] = {}
+        for e in self.entries:
+            out[e.name] = e
+        return out
+
+    def authenticators(self, host: str) -> Entry | None:
+        """``netrc.authenticators(host)``: the exact (case-sensitive) name,
+        else the ``default`` entry."""
+        hosts = self.hosts
+        if host in hosts:
+            return hosts[host]
+        return hosts.get("default")
+
+
+class _Lexer:
+    def __init__(self, text: str) -> None:
+        # Python reads the file in text mode: universal newlines.
+        self.text = text
+        self.pos = 0
+        #: Where the character last read started.
+        self.prev = 0
+        self.pushback: list[Token] = []
+
+    def _read(self) -> str:
+        self.prev = self.pos
+        if self.pos >= len(self.text):
+            return ""
+        ch = self.text[self.pos]
+        self.pos += 1
+        if ch == "\r":
+            if self.text[self.pos : self.pos + 1] == "\n":
+                self.pos += 1
+            return "\n"
+        return ch
+
+    def line(self) -> int:
+        return line_of(self.text, self.pos)
+
+    def readline(self) -> str:
+        out = []
+        while True:
+            ch = self._read()
+            if not ch:
+                break
+            out.append(ch)
+            if ch == "\n":
+                break
+        return "".join(out)
+
+    def get_token(self) -> Token:
+        if self.pushback:
+            return self.pushback.pop(0)
+        token = ""
+        start = self.pos
+        while True:
+            ch = self._read()
+            if not ch:
+                return Token(token, start, self.pos)
+            if ch in WHITESPACE:
+                start = self.pos
+                continue
+            if ch == '"':
+                while True:
+                    ch = self._read()
+                    if not ch:
+                        return Token(token, start, self.pos)
+                    if ch == '"':
+                        return Token(token, start, self.pos)
+                    if ch == "\\":
+                        ch = self._read()
+                    token += ch
+            if ch == "\\":
+                ch = self._read()
+            token += ch
+            while True:
+                ch = self._read()
+                if not ch:
+                    return Token(token, start, self.pos)
+                if ch in WHITESPACE:
+                    return Token(token, start, self.prev)
+                if ch == "\\":
+                    ch = self._read()
+                token += ch
+
+    def push(self, token: Token) -> None:
+        self.pushback.append(token)
+
+
+def parse(text: str) -> NetrcFile:
+    doc = NetrcFile(text=text)
+    lexer = _Lexer(text)
+    while True:
+        saved_line = lexer.line()
+        tt = lexer.get_token()
+        if not tt.value:
+            break
+        if tt.value[0] == "#":
+            if lexer.line() == saved_line and len(tt.value) == 1:
+                lexer.readline()
+            continue
+        name_token: Token | None
+        if tt.value == "machine":
+            name_token = lexer.get_token()
+            name = name_token.value
+        elif tt.value == "default":
+            name_token, name = None, "default"
+        elif tt.value == "macdef":
+            name_token = lexer.get_token()
+            doc.macros.append(name_token.value)
+            while True:
+                line = lexer.readline()
+                if not line:
+                    doc.error = NetrcError(
+                        "a macdef is not ended by an empty line", lexer.line()
+                    )
+                    return doc
+                if line == "\n":
+                    break
+            continue
+        else:
+            doc.error = NetrcError(
+                f"unexpected word {_show(tt.value)} where machine, default or macdef belongs",
+                line_of(text, tt.start),
+            )
+            return doc
+        if not name:
+            doc.error = NetrcError(f"{tt.value!r} has no host name", line_of(text, tt.start))
+            return doc
+        entry = Entry(tt.value, name, tt, name_token, line_of(text, tt.start))
+        while True:
+            prev_line = lexer.line()
+            ft = lexer.get_token()
+            if ft.value.startswith("#"):
+                if lexer.line() == prev_line:
+                    lexer.readline()
+                continue
+            if ft.value in ("", "machine", "default", "macdef"):
+                lexer.push(ft)
+                break
+            if ft.value in ("login", "user"):
+                entry.login = lexer.get_token()
+            elif ft.value == "account":
+                entry.account = lexer.get_token()
+            elif ft.value == "password":
+                entry.password = lexer.get_token()
+            else:
+                doc.error = NetrcError(
+                    f"unexpected word {_show(ft.value)} in the entry for {_show(name)} "
+                    "(expected login, account or password)",
+                    line_of(text, ft.start),
+                )
+                return doc
+        doc.entries.append(entry)
+    return doc
+
+
+_HOSTLIKE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+$")
+_KEYWORDS = frozenset({"machine", "default", "macdef", "login", "user", "account", "password",
+                       "port", "protocol", "force"})
+
+
+def _show(word: str) -> str:
+    """A token for a message.  Anything that is not a keyword or a host name
+    might be a password that lost its keyword: never quote it."""
+    if word.lower() in _KEYWORDS or (len(word) <= 80 and _HOSTLIKE.match(word)):
+        return repr(word)
+    return "(a value not shown)"

@@ -105,10 +105,12 @@ def test_skopeo_trailing_newline_story(env: Env, home: Path) -> None:
     assert f["location"]["path"].endswith(".docker/config.json")
     assert f["location"]["line"] == 4
 
-    # Online, the registry's own answer confirms it: the token endpoint refuses.
+    # Online, the registry's own answer confirms it: the token endpoint refuses
+    # the value -- one story (the malformed value), with the refusal as evidence.
     online = online_report(home, env.image)
-    (f,) = [f for f in online["findings"] if f["rule"] == "DKR101"]
-    assert f["cause"] == "token-invalid"
+    (f,) = [f for f in online["findings"] if f["cause"] == "token-malformed"]
+    assert f["rule"] == "DKR004" and f["fix"]["available"]
+    assert any("DKR101" in line and "401" in line for line in f["evidence"])
     assert any(p["outcome"] == "unauthorized" and p["credential"] for p in online["probes"])
 
     fixed = run_cli(["fix", "--offline", "--apply"], home=home)

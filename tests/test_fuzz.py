@@ -31,14 +31,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, reject, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from hypothesis.control import currently_in_test_context
 from tests.helpers import (
     Result,
     assert_no_traceback,
     assert_valid_report,
-    report_errors,
     run_cli,
 )
 
@@ -94,9 +92,7 @@ class _TempHome:
     exit.  Generated "secrets" are often common words (hypothesis likes the
     string constants of the code under test: ``error``, ``clients``,
     ``true``...); left registered, every later test in this process would
-    see those words scrubbed out of its output.  (A real, single run has the
-    same problem with a short or common secret: see
-    ``test_common_word_secret_keeps_json_report_valid``.)
+    see those words scrubbed out of its (text) output.
     """
 
     def __enter__(self) -> Home:
@@ -123,34 +119,11 @@ def _write(home: Home, place: str, data: bytes, mode: int = 0o600) -> Path:
     return path
 
 
-def _scrub_corrupted(r: Result) -> bool:
-    """The known product bug: a generated secret that is also a word of the
-    report (``true``, ``error``, ``clients``...) is replaced in the rendered
-    JSON text, breaking the JSON or the schema.  Pinned down by
-    ``test_common_word_secret_keeps_json_report_valid`` (xfail, reported);
-    the fuzz tests skip such examples so that they keep hunting for other
-    bugs instead of rediscovering this one."""
-    if "<secret #" not in r.out:
-        return False
-    try:
-        return bool(report_errors(json.loads(r.out)))
-    except ValueError:
-        return True
-
-
-def _skip_known(known_bug: bool) -> None:
-    # Inside a hypothesis example: discard it.  Elsewhere: let the
-    # assertions that follow fail, loudly.
-    if known_bug and currently_in_test_context():
-        reject()
-
-
 def assert_check_ok(r: Result) -> dict[str, Any]:
     """rc 0/1, no traceback, no internal error, no HD002, a valid report."""
     assert r.rc in (0, 1), str(r)
     assert_no_traceback(r)
     assert "internal error" not in r.err, str(r)
-    _skip_known(_scrub_corrupted(r))
     report = assert_valid_report(r.json())
     hook_errors = [f for f in report["findings"] if f["rule"] == "HD002"]
     assert not hook_errors, f"a plugin raised inside a hook: {hook_errors}\n{r}"
@@ -162,7 +135,6 @@ def assert_fix_ok(r: Result, *, applied: bool = False) -> dict[str, Any]:
     assert r.rc in ((0,) if applied else (0, 1)), str(r)
     assert_no_traceback(r)
     assert "internal error" not in r.err, str(r)
-    _skip_known("<secret #" in r.out and not _parses(r.out))
     data = r.json()
     assert data["schema"] == "hardoctor/fix/v1", data
     assert not data["refused"], data
@@ -590,9 +562,6 @@ def test_fuzz_target_arguments(values: list[str], separator: bool) -> None:
 def test_fuzz_registry_option_and_fix_targets(value: str, how: str) -> None:
     with _TempHome() as home:
         _populate(home, TARGET_HOME)
-        # "--registry=--" is a known crash, pinned by
-        # test_option_equals_double_dash_is_a_usage_error: keep hunting others.
-        assume(value != "--")
         if how == "registry":
             argv = CHECK + [f"--registry={value}"]
         elif how == "fix":
@@ -670,47 +639,41 @@ def test_places_that_are_directories_or_dangling_links() -> None:
         assert_fix_ok(home.run(FIX + ["--apply"]), applied=True)
 
 
-# -- known product bugs, pinned ---------------------------------------------------------------
+# -- regressions: bugs the fuzz tests found -----------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: cli._write scrubs the rendered JSON text, so a secret equal to a "
-    "word of the report (true, error, clients...) corrupts the JSON (see report)",
-)
 @pytest.mark.parametrize("secret", ["true", "clients", "error"])
 def test_common_word_secret_keeps_json_report_valid(secret: str) -> None:
+    """A secret equal to a word of the report (``true``, a rule name...) is
+    scrubbed from values, never from the JSON syntax or the vocabulary."""
     with _TempHome() as home:
-        doc = {"auths": {"hdfuzz.example": {"username": "me", "password": secret}}}
-        _write(home, "docker", json.dumps(doc).encode())
+        doc = {"auths": {"hdfuzz.example": {"username": "me", "password": secret},
+                         "y.hdfuzz.example": {"identitytoken": secret + "s"}}}
+        _write(home, "docker", json.dumps(doc).encode(), 0o644)
         r = home.run(CHECK)
         assert r.rc in (0, 1), str(r)
         assert_valid_report(r.json())
+        assert_fix_ok(home.run(FIX))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: argparse (3.11) turns `--opt=--` into an empty list; --registry, "
-    "--ecosystem and --only then crash with AttributeError (internal error) (see report)",
-)
 @pytest.mark.parametrize(
     "argv",
-    [["check", "--registry=--"], ["check", "--ecosystem=--"], ["fix", "--only=--"]],
+    [["check", "--registry=--"], ["check", "--ecosystem=--"], ["fix", "--only=--"],
+     ["check", "--harness-host=--"], ["check", "--manifests=--"]],
     ids=" ".join,
 )
 def test_option_equals_double_dash_is_a_usage_error(argv: list[str]) -> None:
+    """argparse (3.11) turns ``--opt=--`` into an empty list, not a string."""
     with _TempHome() as home:
         r = home.run([*argv, "--offline"])
         assert_no_traceback(r)
         assert "internal error" not in r.err, str(r)
+        assert r.rc == 2 and r.err.startswith("hardoctor: error: "), str(r)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: DKR014 treats a namespaced containers key (host/namespace) as a URL "
-    "and its safe fix renames it to the bare host, widening its scope (see report)",
-)
 def test_fix_keeps_namespaced_containers_keys() -> None:
+    """``host/namespace`` is a containers/image scope, not a URL: renaming it
+    to the bare host would widen what the credential applies to."""
     with _TempHome() as home:
         doc = {"auths": {"pkg.harness.io/acctx1": {"auth": base64.b64encode(b"me:pw-hdfuzz").decode()}}}
         text = json.dumps(doc, indent=2) + "\n"

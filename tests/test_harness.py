@@ -392,10 +392,7 @@ def test_expired_from_api_with_caller_key_names_date_source_and_places(
         "printf '%s' \"$TOKEN\" | docker login pkg.harness.io -u dev@acme.io --password-stdin"
         in cmds
     )
-    assert (
-        'npm config set //pkg.harness.io/pkg/AcmeX1bcDEfgHIjkLMno12/npm-prod/npm/:_authToken "$TOKEN"'
-        in cmds
-    )
+    assert f'npm config set //pkg.harness.io/pkg/{ACCT}/npm-prod/npm/:_authToken "$TOKEN"' in cmds
     assert (
         "kubectl create secret docker-registry har-pull --docker-server=pkg.harness.io "
         '--docker-username=dev@acme.io --docker-password="$TOKEN" -n shop --dry-run=client '

@@ -133,7 +133,7 @@ def make_jwt() -> str:
     """A JWT built with PyJWT (HS256; the key is not a canary, the token is)."""
     now = int(time.time())
     claims = {"iss": "hd-leak-test", "sub": "hdjwt-user", "iat": now, "exp": now + 3600,
-              "jti": "hdcanary-jwtid-0023"}
+              "jti": "hd-jwtid-0023"}
     return jwt.encode(claims, "hd-leak-test-signing-key-not-a-canary", algorithm="HS256")
 
 
@@ -166,28 +166,8 @@ def canaries() -> tuple[str, ...]:
     return tuple(sorted(out, key=len, reverse=True))
 
 
-#: Leaks found by this file and reported, each pinned by a strict xfail test
-#: below (which fails loudly once the bug is fixed: then delete the entry
-#: here and the marker there).  The broad tests skip only these exact
-#: canaries, so that they keep catching every other leak meanwhile.
-KNOWN_LEAKS: dict[str, tuple[str, frozenset[str]]] = {
-    "unused-field": (
-        "product bug: a secret field the client does not use (`password` next to `auth`) is "
-        "never registered with redact, so the fix diff shows it in a context line (see report)",
-        frozenset(canary_forms("hdcanary-unusedpass-0007")),
-    ),
-    "json-escaped": (
-        "product bug: the fix diff shows a secret as written in the file (JSON-escaped: "
-        "\\u0065, \\\"), but redact only knows the decoded value (see report)",
-        frozenset(canary_forms(ESCAPED_RAW)),
-    ),
-}
-_KNOWN = frozenset().union(*(forms for _, forms in KNOWN_LEAKS.values()))
-
-
-def find_canaries(text: str, *, known: bool = False) -> list[str]:
-    """Canaries in ``text``; those of :data:`KNOWN_LEAKS` only if ``known``."""
-    return [c for c in canaries() if c in text and (known or c not in _KNOWN)]
+def find_canaries(text: str) -> list[str]:
+    return [c for c in canaries() if c in text]
 
 
 def assert_no_canary(text: str, what: str) -> None:
@@ -303,7 +283,7 @@ def test_fixture_holds_the_canaries(normal_home: LeakHome) -> None:
             continue  # not in a file (environment, command line, helper output)
         if any(value != other and value in other for _, other in STATIC_SECRETS):
             continue  # a part of another secret (PAT/SAT secret part, the fixed password)
-        assert canary_forms(value, user) & set(find_canaries(text, known=True)), (
+        assert canary_forms(value, user) & set(find_canaries(text)), (
             f"{value!r} is not in the fixture"
         )
     r = normal_home.run(["check", "--format", "json"])
@@ -549,11 +529,6 @@ def test_model_objects_never_show_secrets(leak_home: LeakHome, argv: list[str]) 
 # -- secrets typed on the command line ------------------------------------------------------------
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="product bug: a TARGET/--registry URL with user:password is echoed verbatim in the "
-    "JSON report's resolutions[].target (see report)",
-)
 def test_target_url_with_userinfo_is_not_echoed(normal_home: LeakHome) -> None:
     """A registry URL pasted with its credentials (``https://user:token@host``)
     is not shown back in any report."""
@@ -565,23 +540,23 @@ def test_target_url_with_userinfo_is_not_echoed(normal_home: LeakHome) -> None:
         assert_clean(r, " ".join(a.replace(URL_PASSWORD, "***") for a in argv))
 
 
-# -- the known leaks, pinned -------------------------------------------------------------------
+# -- regressions: leaks this file found -----------------------------------------------------------
 
 
-def _assert_no_known_leak(home: LeakHome, name: str) -> None:
-    forms = KNOWN_LEAKS[name][1]
+@pytest.mark.parametrize(
+    ("broken", "secret"),
+    [(False, "hdcanary-unusedpass-0007"), (True, ESCAPED_RAW)],
+    ids=["field-the-client-ignores", "json-escaped-in-file"],
+)
+def test_fix_diff_hides_every_secret_as_written(tmp_path: Path, broken: bool, secret: str) -> None:
+    """The diff shows the file's own text: a secret there is scrubbed even
+    when no client uses it (a ``password`` next to an ``auth``) and when it is
+    written with JSON escapes (``\\u0065``, ``\\"``)."""
+    home = make_leak_home(tmp_path, broken=broken)
+    forms = canary_forms(secret)
     for argv in (["fix", "--unsafe"], ["fix", "--unsafe", "--format", "json"]):
         r = home.run(argv)
         assert r.rc in (0, 1), str(r)
+        assert "--- a/" in r.out or "--- a/" in r.json()["diff"], str(r)
         leaked = [c for c in forms if c in r.out or c in r.err]
         assert not leaked, f"{' '.join(argv)} shows {leaked[0]!r}:\n{r.out}"
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS["unused-field"][0])
-def test_fix_diff_hides_secret_fields_the_client_ignores(normal_home: LeakHome) -> None:
-    _assert_no_known_leak(normal_home, "unused-field")
-
-
-@pytest.mark.xfail(strict=True, reason=KNOWN_LEAKS["json-escaped"][0])
-def test_fix_diff_hides_json_escaped_secrets(tmp_path: Path) -> None:
-    _assert_no_known_leak(make_leak_home(tmp_path, broken=True), "json-escaped")

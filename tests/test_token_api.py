@@ -278,7 +278,8 @@ def test_offline_run_does_not_import_httpx(tmp_path: Path) -> None:
         "from hardoctor.env import Environment\n"
         "env = Environment(stdout=io.StringIO(), stderr=io.StringIO(),\n"
         "    stdin=io.StringIO('pat.AcmeX1.6418b2a4ef2d1e3b41cb12a1.Zk3qW9rT2vXy8LmN0pQa'),\n"
-        f"    environ={{'HOME': {str(tmp_path)!r}}}, home={str(tmp_path)!r}, cwd={str(tmp_path)!r})\n"
+        f"    environ={{'HOME': {str(tmp_path)!r}}},\n"
+        f"    home={str(tmp_path)!r}, cwd={str(tmp_path)!r})\n"
         "rc = main(['token', 'inspect', '--offline'], env=env)\n"
         "print(rc, 'httpx' in sys.modules)\n"
     )

@@ -380,7 +380,8 @@ def test_maven_decrypt_errors() -> None:
 def test_parse_settings_security() -> None:
     master = plexus_encrypt("mm", tokens.MAVEN_MASTER_PASSPHRASE)
     sec = tokens.parse_settings_security(
-        f"<?xml version='1.0'?>\n<settingsSecurity>\n  <master>{master}</master>\n</settingsSecurity>\n"
+        "<?xml version='1.0'?>\n"
+        f"<settingsSecurity>\n  <master>{master}</master>\n</settingsSecurity>\n"
     )
     assert sec.master == master and sec.relocation is None
     assert master.strip("{}") not in repr(sec)

@@ -15,7 +15,7 @@ import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
-from hardoctor import jsonspan
+from hardoctor import jsonspan, redact
 from hardoctor.context import Context
 from hardoctor.files import read_file
 from hardoctor.model import Location, Source
@@ -69,6 +69,7 @@ MISSPELLINGS = {
     "authes": "auths",
     "registry-auths": "auths",
 }
+SECRET_FIELDS = ("auth", "password", "identitytoken", "registrytoken")
 ENTRY_FIELDS = ("auth", "username", "password", "email", "identitytoken", "registrytoken", "serveraddress")
 
 
@@ -158,6 +159,8 @@ def parse_config(text: str, legacy: bool = False) -> DockerConfig:
                 fields: dict[str, jsonspan.Member] = {}
                 for fm in m.value.members:
                     fields[fm.key.lower()] = fm
+                    if fm.key.lower() in SECRET_FIELDS and fm.value.kind == "string":
+                        _register_secret(text, fm.value)
                     if fm.key.lower() in ENTRY_FIELDS and fm.value.kind not in ("string", "null"):
                         doc.type_errors.append(
                             (f'auths["{m.key}"].{fm.key} must be a string', fm.value.start)
@@ -183,6 +186,15 @@ def parse_config(text: str, legacy: bool = False) -> DockerConfig:
         elif helpers.value.kind != "null":
             doc.type_errors.append(("credHelpers must be an object", helpers.value.start))
     return doc
+
+
+def _register_secret(text: str, node: jsonspan.Node) -> None:
+    """Every secret-bearing value is scrubbed from output -- also fields the
+    client ignores (a `password` next to an `auth`), and also as written in
+    the file (JSON escapes such as \\u0065), which is what a fix diff shows."""
+    if isinstance(node.value, str):
+        redact.register(node.value)
+    redact.register(text[node.start + 1 : node.end - 1])
 
 
 def decode_auth(value: str) -> DecodedAuth:

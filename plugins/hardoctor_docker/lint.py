@@ -25,7 +25,7 @@ from .config import (
     host_of_key,
     key_host,
 )
-from .creds import ask, entry_credential, list_store
+from .creds import ask, entry_credential, entry_id, list_store
 from .helpers import binary_name, find_helper
 
 ECO = "docker"
@@ -157,6 +157,7 @@ class _Linter:
 
     def _entry(self, entry: AuthEntry) -> None:
         key = f'auths["{entry.key}"]'
+        cred = entry_id(self.source, entry.key)
         auth = entry.text("auth")
         host = host_of_key(entry.key)
         if auth:
@@ -169,6 +170,7 @@ class _Linter:
                     f"{key}.auth {decoded.problem}.",
                     location=self.loc(m.value.start, key),
                     registry=host,
+                    credential=cred,
                     why="The Docker CLI refuses to load the whole file, so no registry gets "
                     "credentials from it; skopeo fails with the same error.",
                     remediation=Remediation(
@@ -186,6 +188,7 @@ class _Linter:
                     f"{key}: the password decoded from `auth` ends in whitespace or a newline.",
                     location=self.loc(m.value.start, key),
                     registry=host,
+                    credential=cred,
                     why="The registry receives the password with the newline (from `echo ... | base64`) "
                     "and answers 401.",
                     fix=self.fix("re-encode `auth` without the trailing whitespace",
@@ -199,6 +202,7 @@ class _Linter:
                     f"{key}.password ends in whitespace or a newline.",
                     location=self.loc(entry.fields["password"].value.start, key),
                     registry=host,
+                    credential=cred,
                     why="The registry receives the password with the whitespace and answers 401.",
                     fix=self.fix("strip the trailing whitespace from `password`",
                                  self.edit(*jsonspan.replace_value(entry.fields["password"].value, pw.rstrip()))),
@@ -215,6 +219,7 @@ class _Linter:
                     f"{key} has username/password fields but no `auth`.",
                     location=self.loc(entry.member.key_start, key),
                     registry=host,
+                    credential=cred,
                     why="The Docker CLI reads these fields, but podman, skopeo, buildah and docker-py "
                     "read only `auth`: they send nothing and get 401.",
                     fix=self.fix("add the equivalent `auth` value", self.edit(first.key_start, first.key_start, insert)),
@@ -233,7 +238,8 @@ class _Linter:
                     fix=self.fix("rename the key to https://index.docker.io/v1/",
                                  self.edit(*jsonspan.rename_key(entry.member, canonical_key("docker.io")))),
                 )
-        elif (entry.key != host and key_host(entry.key).lower() == host and not self.doc.legacy
+        elif (entry.key.startswith(("http://", "https://"))
+              and key_host(entry.key).lower() == host and not self.doc.legacy
               and not is_hub(host) and not any(e.key == host for e in self.doc.entries)):
             self.add(
                 "DKR014",

@@ -88,7 +88,7 @@ def _rule(
         cause=cause,
         summary=summary,
         explain=explain,
-        plugin="hardoctor_docker",
+        plugin="docker",
     )
 
 
@@ -1119,14 +1119,20 @@ class _Diagnosis:
             "identitytoken": "identity token",
             "registrytoken": "registry token",
         }.get(self.spec.scheme if self.spec else "", "credential")
-        message = (
-            f"{where_text} refused {self.where()} with {status or 'an error'}."
-            + why_exp
-            + ("" if expired else f" The {kind} is wrong, revoked or deleted.")
-        )
+        problems = tuple(token.problems) if token is not None and not expired else ()
+        if problems:
+            # The value cannot be right as stored (a newline from `echo | base64`,
+            # quotes, a placeholder): that, not revocation, is the cause.
+            reason = f" The stored value is malformed: {'; '.join(problems)}."
+        elif expired:
+            reason = ""
+        else:
+            reason = f" The {kind} is wrong, revoked or deleted."
+        message = f"{where_text} refused {self.where()} with {status or 'an error'}." + why_exp + reason
         return self.finding(
             code,
             message,
+            cause="token-malformed" if problems else None,
             why=f"{self.client} gets a 401 for {self.image} with this credential "
             '("unauthorized: authentication required").',
             remediation=Remediation(

@@ -95,11 +95,9 @@ def prefetch_tokens(credentials: Sequence[Credential], ctx: Context) -> None:
     prefetch(list(credentials), ctx)
 
 
-@hookimpl(optionalhook=True)
+@hookimpl
 def hardoctor_prefetch(credentials: Sequence[Credential], ctx: Context) -> None:
-    """Ready for a core ``hardoctor_prefetch(credentials, ctx)`` hook called
-    once with every credential before decoding (pluggy ignores it until the
-    spec exists): it makes every token API lookup of the run concurrent."""
+    """Every token API lookup of the run at once, before decoding."""
     prefetch_tokens(credentials, ctx)
 
 

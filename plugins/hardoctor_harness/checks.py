@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from hardoctor.model import Credential, Finding, Remediation, Severity, TokenInfo
 from hardoctor.tokens import Problem, clean_token, clock_skew, looks_like_token, problems_for
@@ -69,6 +69,17 @@ def check_credential(cred: Credential, ctx: Context) -> list[Finding]:
 # --------------------------------------------------------------- malformed
 
 
+def _about(cred: Credential) -> dict[str, Any]:
+    """The ``ctx.finding`` arguments that tie a finding to ``cred``."""
+    return {
+        "location": cred.location,
+        "ecosystem": cred.ecosystem,
+        "credential": cred.id,
+        "registry": cred.host,
+        "plugin": PLUGIN,
+    }
+
+
 def _where(cred: Credential, ctx: Context) -> str:
     return where(cred, ctx.home)
 
@@ -77,9 +88,50 @@ def _subject(cred: Credential) -> str:
     return f"The token stored for {cred.registry or cred.host}"
 
 
+#: (why the client fails, what to do) per malformed-value rule.
+_MALFORMED: dict[str, tuple[str, str]] = {
+    "TOK001": (
+        "The client sends the value byte for byte, so the registry sees another token and "
+        "answers 401 -- the token itself may be fine.",
+        "Store the token again without the extra characters (printf '%s' \"$TOKEN\", not "
+        "echo; no quotes around it).",
+    ),
+    "TOK002": (
+        "The client sends this text as the password, and the registry answers 401. Docker's "
+        "config.json, pip.conf and Kubernetes secrets never expand environment variables.",
+        "Store the real token there (or use the client's own variable syntax where it has one).",
+    ),
+    "TOK003": (
+        "An e-mail never authenticates as a password: every request gets 401.",
+        "Put the token in the password field and your e-mail in the username field.",
+    ),
+    "TOK004": (
+        "Registries authenticate with the password; a token in the username is ignored, and "
+        "it shows up in logs where passwords are hidden.",
+        "Store your login name as username and the token as password.",
+    ),
+    "HAR104": (
+        "A partial Harness token never authenticates: HAR answers 401.",
+        "Copy the whole token again -- it is shown only once, so create a new one if you no "
+        "longer have it.",
+    ),
+}
+
+
+def _rule_for(problem: Problem) -> str:
+    if problem.code in PLACEHOLDER_CODES:
+        return "TOK002"
+    if problem.code == "email":
+        return "TOK003"
+    if problem.code == "token-as-username":
+        return "TOK004"
+    return "HAR104" if problem.code in STRUCTURE_CODES else "TOK001"
+
+
 def malformed(cred: Credential, token: HarnessToken | None, ctx: Context) -> list[Finding]:
     assert cred.secret is not None
-    problems = problems_for(cred.secret.reveal(), cred.username)
+    value = cred.secret.reveal()
+    problems = problems_for(value, cred.username)
     if token is not None:
         problems += list(token.problems)
     for (plugin, via), codes in OWNER_REPORTED.items():
@@ -87,93 +139,34 @@ def malformed(cred: Credential, token: HarnessToken | None, ctx: Context) -> lis
             problems = [p for p in problems if p.code not in codes]
     groups: dict[str, list[Problem]] = {}
     for p in problems:
-        if p.code in PLACEHOLDER_CODES:
-            rule = "TOK002"
-        elif p.code == "email":
-            rule = "TOK003"
-        elif p.code == "token-as-username":
-            rule = "TOK004"
-        elif p.code in STRUCTURE_CODES:
-            rule = "HAR104"
-        else:
-            rule = "TOK001"
-        groups.setdefault(rule, []).append(p)
-    out: list[Finding] = []
+        groups.setdefault(_rule_for(p), []).append(p)
     step, cmds = paste_instructions(cred, _where(cred, ctx), home=ctx.home)
-    common = dict(
-        location=cred.location,
-        ecosystem=cred.ecosystem,
-        credential=cred.id,
-        registry=cred.host,
-        plugin=PLUGIN,
-    )
+    reg = cred.registry or cred.host
+    out: list[Finding] = []
     for rule, items in sorted(groups.items()):
         texts = "; ".join(dict.fromkeys(p.text for p in items))
+        why, todo = _MALFORMED[rule]
         severity = None
+        evidence: list[str] = []
         if rule == "TOK004":
-            message = f"The username stored for {cred.registry or cred.host} is a token."
+            message = f"The username stored for {reg} is a token."
             swapped = any(
                 p.code in ("email", "empty") or p.code in PLACEHOLDER_CODES for p in problems
             )
-            if swapped or not looks_like_token(clean_token(cred.secret.reveal())):
+            if swapped or not looks_like_token(clean_token(value)):
                 severity = Severity.ERROR
                 message = (
-                    f"The username stored for {cred.registry or cred.host} is a token and the "
-                    "password is not: username and password look swapped."
+                    f"The username stored for {reg} is a token and the password is not: "
+                    "username and password look swapped."
                 )
-            why = (
-                "Registries authenticate with the password; a token in the username is "
-                "ignored, and it shows up in logs where passwords are hidden."
-            )
-            rem = Remediation(
-                "Store your login name as username and the token as password.", (step,), tuple(cmds)
-            )
-        elif rule == "TOK003":
-            message = f"{_subject(cred)} {texts}."
-            why = "An e-mail never authenticates as a password: every request gets 401."
-            rem = Remediation(
-                "Put the token in the password field and your e-mail in the username field.",
-                (step,),
-                tuple(cmds),
-            )
-        elif rule == "TOK002":
-            message = f"{_subject(cred)} {texts}."
-            why = (
-                "The client sends this text as the password, and the registry answers 401. "
-                "Docker's config.json, pip.conf and Kubernetes secrets never expand "
-                "environment variables."
-            )
-            rem = Remediation(
-                "Store the real token there (or use the client's own variable "
-                "syntax where it has one).",
-                (step,),
-                tuple(cmds),
-            )
         elif rule == "HAR104":
             message = f"{_subject(cred)} is a Harness token that {texts}."
-            why = "A partial Harness token never authenticates: HAR answers 401."
-            rem = Remediation(
-                "Copy the whole token again -- it is shown only once, so create a new one if "
-                "you no longer have it.",
-                (step,),
-                tuple(cmds),
-            )
         else:
             message = f"{_subject(cred)} {texts}."
-            why = (
-                "The client sends the value byte for byte, so the registry sees another "
-                "token and answers 401 -- the token itself may be fine."
-            )
-            rem = Remediation(
-                "Store the token again without the extra characters (printf '%s' \"$TOKEN\", "
-                "not echo; no quotes around it).",
-                (step,),
-                tuple(cmds),
-            )
-        evidence = []
         fp = token_fingerprint(cred)
-        if fp and rule in ("TOK001", "TOK004"):
+        if fp and rule == "TOK001":
             evidence.append(f"cleaned of whitespace and quotes, the token has fingerprint #{fp}")
+        rem = Remediation(todo, (step,), tuple(cmds))
         out.append(
             ctx.finding(
                 rule,
@@ -182,9 +175,9 @@ def malformed(cred: Credential, token: HarnessToken | None, ctx: Context) -> lis
                 why=why,
                 evidence=evidence,
                 remediation=rem,
-                **common,
+                **_about(cred),
             )
-        )  # type: ignore[arg-type]
+        )
     return out
 
 
@@ -266,13 +259,7 @@ def harness_expiry(
         evidence.append(f"Harness API: {api}")
     here = _where(cred, ctx)
     email = info.details.get("email") if isinstance(info.details.get("email"), str) else None
-    common = dict(
-        location=cred.location,
-        ecosystem=cred.ecosystem,
-        credential=cred.id,
-        registry=cred.host,
-        plugin=PLUGIN,
-    )
+    common = _about(cred)
     copies = (
         f" {len(others)} other cop{'ies' if len(others) != 1 else 'y'} expire with it."
         if others
@@ -296,7 +283,10 @@ def harness_expiry(
                 "so; to learn the date, set HARNESS_API_KEY to another working key)."
             )
         else:
-            message = f"The Harness token {shown} stored for {reg} expired on {_date(info.expires_at)} ({_source(info)})."
+            message = (
+                f"The Harness token {shown} stored for {reg} expired on "
+                f"{_date(info.expires_at)} ({_source(info)})."
+            )
         why = "HAR answers 401 Unauthorized for an expired token, without saying why." + copies
     elif info.status == "expiring-soon":
         code = "HAR102"
@@ -328,7 +318,7 @@ def harness_expiry(
         ctx.finding(
             code, message, severity=severity, why=why, evidence=evidence, remediation=rem, **common
         )
-    ]  # type: ignore[arg-type]
+    ]
 
 
 def generic_expiry(cred: Credential, info: TokenInfo, ctx: Context) -> list[Finding]:
@@ -337,13 +327,7 @@ def generic_expiry(cred: Credential, info: TokenInfo, ctx: Context) -> list[Find
     now = ctx.now()
     others, evidence = _places(cred, ctx)
     step, cmds = paste_instructions(cred, _where(cred, ctx), home=ctx.home)
-    common = dict(
-        location=cred.location,
-        ecosystem=cred.ecosystem,
-        credential=cred.id,
-        registry=cred.host,
-        plugin=PLUGIN,
-    )
+    common = _about(cred)
     issuer = info.details.get("iss")
     by = f" (issued by {issuer})" if isinstance(issuer, str) else ""
     if info.status == "expired":
@@ -360,7 +344,7 @@ def generic_expiry(cred: Credential, info: TokenInfo, ctx: Context) -> list[Find
         (step, *(f"Also update {where(o, ctx.home)}: it holds the same token." for o in others)),
         tuple(cmds),
     )
-    return [ctx.finding(rule, message, why=why, evidence=evidence, remediation=rem, **common)]  # type: ignore[arg-type]
+    return [ctx.finding(rule, message, why=why, evidence=evidence, remediation=rem, **common)]
 
 
 def skew(cred: Credential, info: TokenInfo, ctx: Context) -> list[Finding]:
@@ -432,7 +416,7 @@ def account_mismatch(cred: Credential, token: HarnessToken, ctx: Context) -> lis
 
 
 def mismatch_finding(
-    token: HarnessToken, url_account: str, oci: bool, url: str, ctx: Context, **where_: object
+    token: HarnessToken, url_account: str, oci: bool, url: str, ctx: Context, **where_: Any
 ) -> Finding | None:
     assert token.account is not None
     if token.account == url_account or (oci and token.account.lower() == url_account.lower()):
@@ -464,7 +448,7 @@ def mismatch_finding(
                 "before Set up client / API keys.",
             ),
         ),
-        **where_,  # type: ignore[arg-type]
+        **where_,
     )
 
 
@@ -538,7 +522,7 @@ def credential_url(cred: Credential, ctx: Context) -> list[Finding]:
 
 
 def url_finding(
-    issue: UrlIssue, ctx: Context, severity: Severity | None = None, **where_: object
+    issue: UrlIssue, ctx: Context, severity: Severity | None = None, **where_: Any
 ) -> Finding:
     steps = (
         (
@@ -557,5 +541,5 @@ def url_finding(
         why="HAR routes requests by this path; with the wrong layout it finds no registry and "
         "answers 404 or 401.",
         remediation=Remediation("Use the URL from the registry's Set up client page.", steps),
-        **where_,  # type: ignore[arg-type]
+        **where_,
     )

@@ -47,7 +47,8 @@ def estimate(cred: Credential, token: HarnessToken, ctx: Context) -> Estimate | 
         stored = stored.replace(tzinfo=timezone.utc)
     return Estimate(
         stored + timedelta(days=SETUP_CLIENT_DAYS),
-        f"stored on {stored.date().isoformat()} + {SETUP_CLIENT_DAYS} days, the Setup Client default",
+        f"stored on {stored.date().isoformat()} + {SETUP_CLIENT_DAYS} days, "
+        "the Setup Client default",
     )
 
 

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from hardoctor.model import Credential, Remediation
 
-from .urls import SAAS_HOST, is_har_host
+from .urls import SAAS_HOST
 
 API_KEYS_DOC = "https://developer.harness.io/docs/platform/automation/api/add-and-manage-api-keys"
 READ_TOKEN = "read -rs TOKEN   # paste the new token, then Enter (not echoed, not in history)"
@@ -198,7 +198,3 @@ def permission_remediation(
         steps=steps,
         docs=(),
     )
-
-
-def is_har(cred: Credential, declared: Sequence[str]) -> bool:
-    return is_har_host(cred.host, declared)

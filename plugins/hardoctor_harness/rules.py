@@ -166,7 +166,7 @@ Fix
         name="clock-skew",
         severity=W,
         cause="clock-skew",
-        summary="A token says it was issued (or becomes valid) in the future: the local clock is off.",
+        summary="A token says it was issued (or becomes valid) in the future: the clock is off.",
         explain="""\
 What it does
   Compares a token's issue time (JWT iat, nbf; Harness validFrom) with the

@@ -1,1 +1,202 @@
-"""Kubernetes image pull secrets: manifests and live clusters."""
+"""Kubernetes image pull secrets: manifests and live clusters.
+
+Sources: ``--manifests PATH`` (files, directories, ``-`` for stdin; YAML
+streams and ``kubectl get -o json`` lists) and ``--kube`` (a live cluster
+through ``kubectl``).  Every pull-secret entry becomes a credential (the
+Harness plugin checks its token's expiry and account); every container image
+of every workload becomes a target that the kubelet resolves through the
+pod's (or its ServiceAccount's) pull secrets by the kubelet's own matching
+rules; online, the OCI pull walk of the Docker plugin tests every credential
+the kubelet would try.
+
+Modules: :mod:`.yamlstream` (streaming reader), :mod:`.objects` (records),
+:mod:`.sources` (files, stdin, kubectl), :mod:`.dockercfg` (secret values),
+:mod:`.keyring` (kubelet matching), :mod:`.resolve` (the chain),
+:mod:`.lint` (offline findings), :mod:`.probe` (walks, stale tokens),
+:mod:`.fixes` (edits and ``kubectl apply``), :mod:`.rules`.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from hardoctor import hookimpl
+from hardoctor.context import Context
+from hardoctor.model import Credential, Finding, ProbeResult, Resolution, Rule, Source, Target
+from hardoctor.targets import normalize_host
+
+from .state import SourceData, State, state
+
+ECO = "k8s"
+
+
+def _active(ctx: Context) -> bool:
+    return ctx.wants_ecosystem(ECO) and bool(ctx.options.manifests or ctx.options.kube)
+
+
+def _positive(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    return value
+
+
+@hookimpl
+def hardoctor_addoption(parser: argparse.ArgumentParser) -> None:
+    g = parser.add_argument_group("kubernetes")
+    g.add_argument("--kube-timeout", type=_positive, default=None, metavar="SECONDS",
+                   help="deadline for reading the cluster with kubectl "
+                        "(HARDOCTOR_KUBE_TIMEOUT; default 30)")
+    g.add_argument("--kubectl", default=None, metavar="PATH",
+                   help="the kubectl binary to use (HARDOCTOR_KUBECTL; default: kubectl on PATH)")
+
+
+@hookimpl
+def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
+    from .rules import RULES
+
+    for rule in RULES:
+        register(rule)
+
+
+@hookimpl
+def hardoctor_configure(ctx: Context) -> None:
+    from .state import STATE
+
+    ctx.cache[STATE] = State()  # fresh per run (fix runs the engine in passes)
+
+
+@hookimpl
+def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
+    if not _active(ctx):
+        return None
+    from .sources import discover
+
+    sources = discover(ctx)
+    st = state(ctx)
+    for src in sources:
+        if isinstance(src.payload, SourceData):
+            st.add_source(src.payload)
+    return sources
+
+
+def _data(source: Source, ctx: Context) -> SourceData | None:
+    if source.ecosystem != ECO or not isinstance(source.payload, SourceData):
+        return None
+    data = source.payload
+    if data.kind == "cluster" and not data.loaded:
+        from .sources import load_cluster
+
+        load_cluster(ctx, data)
+        state(ctx).add_source(data)  # re-index with what kubectl returned
+    return data
+
+
+@hookimpl
+def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] | None:
+    data = _data(source, ctx)
+    if data is None:
+        return None
+    from .creds import credentials
+
+    return credentials(data, state(ctx), ctx)
+
+
+@hookimpl
+def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
+    data = _data(source, ctx)
+    if data is None:
+        return None
+    from .lint import lint
+
+    return lint(source, data, state(ctx), ctx)
+
+
+@hookimpl
+def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequence[Target] | None:
+    if not _active(ctx):
+        return None
+    from . import keyring
+    from .resolve import applies
+
+    st = state(ctx)
+    st.credentials.update({c.id: c for c in credentials})
+    st.index()
+    out: list[Target] = []
+    seen: set[str] = set()
+    used: set[tuple[str, str]] = set()
+    for w in st.workloads:
+        for ref in applies(st, w).refs:
+            used.add((w.namespace, ref.name))
+        for use in w.images:
+            ref_ = st.image(use.image)
+            if ref_ is None:
+                continue
+            repo = keyring.image_repository(ref_)
+            if repo in seen:
+                continue
+            seen.add(repo)
+            out.append(Target(raw=use.image, kind="image", host=ref_.host, ecosystem=ECO,
+                              name=ref_.path, reference=ref_.digest or ref_.tag or "latest"))
+    # Pull secrets no workload uses still hold tokens worth checking.
+    hosts: list[str] = []
+    for cred in credentials:
+        origin = st.cred_origin.get(cred.id)
+        if origin is None or "kubelet" not in cred.clients:
+            continue
+        secret = origin[0]
+        if (secret.namespace, secret.name) in used:
+            continue
+        hosts.append(normalize_host(cred.registry))
+    for host in dict.fromkeys(hosts):
+        raw = f"{host}"
+        st.auto_targets.add(raw)
+        out.append(Target(raw=raw, kind="registry", host=host, ecosystem=ECO))
+    return out
+
+
+def _mine(target: Target, ctx: Context) -> bool:
+    if target.ecosystem == ECO:
+        return True
+    # Targets named on the command line (or --registry) are for every client.
+    return bool(ctx.options.targets or ctx.options.registries) and \
+        target.ecosystem in (None, "docker") and target.kind in ("image", "registry")
+
+
+@hookimpl
+def hardoctor_resolve(
+    target: Target, credentials: Sequence[Credential], ctx: Context
+) -> Sequence[Resolution] | None:
+    if not _active(ctx) or not _mine(target, ctx):
+        return None
+    from .resolve import resolve, resolve_registry
+
+    st = state(ctx)
+    if target.kind == "registry":
+        return resolve_registry(ctx, st, target, credentials)
+    return resolve(ctx, st, target, credentials)
+
+
+@hookimpl
+def hardoctor_probe(resolution: Resolution, ctx: Context) -> Any:
+    if resolution.ecosystem != ECO:
+        return None
+    from .probe import plan
+
+    return plan(resolution, state(ctx), ctx)
+
+
+@hookimpl
+def hardoctor_diagnose(
+    resolution: Resolution, results: Sequence[ProbeResult], ctx: Context
+) -> Sequence[Finding] | None:
+    if resolution.ecosystem != ECO:
+        return None
+    from .probe import diagnose
+
+    return diagnose(resolution, results, state(ctx), ctx)

@@ -108,16 +108,20 @@ class Layer:
 
     def items(self, flavor: str, env: Mapping[str, str], home: str) -> list[Item]:
         if self.where == "env":
-            return [Item("env", key, _coerce(key, value, env, home, flavor)[0], (), (), None, var)
-                    for var, key, value in self.env_items]
+            out_env = []
+            for var, key, value in self.env_items:
+                parsed, refs = _coerce(key, value, env, home, flavor)
+                out_env.append(Item("env", key, parsed, (), refs, None, var, None,
+                                    self.source_id))
+            return out_env
         if self.parsed is None or self.ignored:
             return []
         out: list[Item] = []
         for key_raw, entries in self.parsed.by_key.items():
             entry = entries[-1]
             exp_key = _expand(key_raw, env, flavor)
-            value = self.parsed.values.get(key_raw)
-            parsed_value, vrefs = _coerce(exp_key.value, value, env, home, flavor)
+            raw_val = self.parsed.values.get(key_raw)
+            parsed_value, vrefs = _coerce(exp_key.value, raw_val, env, home, flavor)
             out.append(Item(self.where, exp_key.value, parsed_value, exp_key.refs, vrefs,
                             entry, None, self.path, self.source_id))
         return out
@@ -136,8 +140,8 @@ def _coerce(key: str, value: Any, env: Mapping[str, str], home: str,
         return value, ()
     f = ini.js_trim(value)
     base = key.rsplit(":", 1)[-1] if key.startswith("//") else key
-    if base not in _STRING_KEYS or key.startswith("//"):
-        if f in ("true", "false", "null", "undefined"):
+    if (base not in _STRING_KEYS or key.startswith("//")) and \
+            f in ("true", "false", "null", "undefined"):
             return {"true": True, "false": False, "null": None, "undefined": None}[f], ()
     exp = _expand(f, env, flavor)
     out = exp.value

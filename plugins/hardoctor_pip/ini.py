@@ -120,12 +120,10 @@ def split_lines(text: str) -> list[Line]:
     the file in text mode: ``\\r\\n``, ``\\r`` and ``\\n`` all end a line)."""
     out: list[Line] = []
     pos = 0
-    number = 0
-    for m in _LINE_RE.finditer(text):
+    for number, m in enumerate(_LINE_RE.finditer(text), start=1):
         chunk = m.group(0)
         if not chunk:
             break
-        number += 1
         body = chunk.rstrip("\r\n")
         out.append(Line(number, pos, pos + len(body), body))
         pos += len(chunk)

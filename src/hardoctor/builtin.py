@@ -41,7 +41,11 @@ def hardoctor_decode_secret(credential: Credential, ctx: Context) -> TokenInfo |
     from hardoctor.tokens import decode_generic
 
     return decode_generic(
-        credential.secret, credential.scheme, ctx.now(), ctx.options.expiry_warning_days
+        credential.secret,
+        credential.scheme,
+        ctx.now(),
+        ctx.options.expiry_warning_days,
+        username=credential.username,
     )
 
 

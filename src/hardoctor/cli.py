@@ -205,6 +205,18 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     return parser
 
 
+def _strings(ns: argparse.Namespace, name: str) -> tuple[str, ...]:
+    """A repeatable option's values.  argparse turns `--opt=--` into an empty
+    list instead of a string; every value must be a non-empty string."""
+    out = []
+    for value in getattr(ns, name, None) or []:
+        if not isinstance(value, str) or not value.strip():
+            flag = "--" + name.replace("_", "-")
+            raise UsageError(f"argument {flag}: expected a non-empty value")
+        out.append(value)
+    return tuple(out)
+
+
 def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
     from hardoctor.context import Options
 
@@ -241,16 +253,16 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
     if expiry is None:
         expiry = env_float("HARDOCTOR_EXPIRY_WARNING", 7.0)
     hosts = [h.strip() for h in (e.get("HARDOCTOR_HARNESS_HOSTS") or "").split(",") if h.strip()]
-    hosts += list(getattr(ns, "harness_host", []) or [])
+    hosts += list(_strings(ns, "harness_host"))
     disabled = [d.strip() for d in (e.get("HARDOCTOR_DISABLE_PLUGINS") or "").split(",") if d.strip()]
-    disabled += list(getattr(ns, "disable_plugin", []) or [])
+    disabled += list(_strings(ns, "disable_plugin"))
     no_color = getattr(ns, "no_color", False) or bool(e.get("NO_COLOR"))
     color = False if no_color else env.stdout_isatty and not getattr(ns, "output", None)
-    ecosystems = tuple(x.strip().lower() for x in getattr(ns, "ecosystem", []) or [])
+    ecosystems = tuple(x.strip().lower() for x in _strings(ns, "ecosystem"))
     offline = bool(getattr(ns, "offline", False)) or _env_bool(e, "HARDOCTOR_OFFLINE")
     return Options(
         command=ns.command,
-        targets=tuple(getattr(ns, "targets", []) or []),
+        targets=_strings(ns, "targets"),
         format=fmt,
         output=getattr(ns, "output", None),
         fail_on=fail_on,
@@ -259,9 +271,9 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
         debug=bool(getattr(ns, "debug", False)) or _env_bool(e, "HARDOCTOR_DEBUG"),
         color=color,
         ecosystems=ecosystems,
-        registries=tuple(getattr(ns, "registry", []) or []),
+        registries=_strings(ns, "registry"),
         project=getattr(ns, "project", None),
-        manifests=tuple(getattr(ns, "manifests", []) or []),
+        manifests=_strings(ns, "manifests"),
         kube=bool(getattr(ns, "kube", False)),
         kube_context=getattr(ns, "kube_context", None),
         namespace=getattr(ns, "namespace", None),
@@ -275,7 +287,7 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
         push=bool(getattr(ns, "push", False)),
         apply=bool(getattr(ns, "apply", False)),
         unsafe=bool(getattr(ns, "unsafe", False)),
-        only=tuple(getattr(ns, "only", []) or []),
+        only=_strings(ns, "only"),
         disabled_plugins=tuple(disabled),
         extra=extra,
     )
@@ -411,7 +423,8 @@ def _run_check(ctx: Context, manager: PluginManager) -> int:
     found = manager.call_first("hardoctor_reporter", name=ctx.options.format, ctx=ctx)
     if found is None:
         raise UsageError(f"no reporter for format {ctx.options.format!r}")
-    _write(ctx, found[1].render(report, ctx))
+    reporter = found[1]
+    _write(ctx, reporter.render(report, ctx), scrubbed=getattr(reporter, "scrubbed", False))
     return exit_status(ctx, report)
 
 
@@ -451,8 +464,11 @@ def _emit(ctx: Context, result: tuple[str, int]) -> int:
     return status
 
 
-def _write(ctx: Context, text: str) -> None:
-    text = _scrub(text)
+def _write(ctx: Context, text: str, scrubbed: bool = False) -> None:
+    """Write output; ``scrubbed`` says the producer already scrubbed every
+    value (structured formats, where scrubbing the text could break syntax)."""
+    if not scrubbed:
+        text = _scrub(text)
     if ctx.options.output:
         path = os.path.abspath(ctx.options.output)
         try:

@@ -206,7 +206,9 @@ def fix_command(ctx: Context, manager: PluginManager) -> int:
             "unsafe_not_selected": skipped_unsafe,
             "remaining": [f.rule for f in remaining],
         }
-        _write(ctx, json.dumps(data, indent=2) + "\n")
+        from hardoctor.report import scrub_values
+
+        _write(ctx, json.dumps(scrub_values(data), indent=2) + "\n", scrubbed=True)
     else:
         lines: list[str] = []
         if diff:

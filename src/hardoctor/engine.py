@@ -37,6 +37,7 @@ def run(ctx: Context, manager: PluginManager) -> Report:
 
     sources = _discover(ctx, manager)
     credentials = _credentials(ctx, manager, sources)
+    manager.call("hardoctor_prefetch", credentials=credentials, ctx=ctx)
     credentials = [_decode(ctx, manager, c) for c in credentials]
     findings: list[Finding] = []
     for source in sources:
@@ -64,7 +65,7 @@ def run(ctx: Context, manager: PluginManager) -> Report:
     if ctx.options.command == "fix":
         findings = [_with_fix(ctx, manager, f) for f in findings]
     findings += manager.problem_findings()
-    findings = _dedupe(findings)
+    findings = _merge_same_story(_dedupe(findings))
     findings.sort(key=_finding_order)
 
     # Clients sharing a credential share one walk: list each request once.
@@ -143,14 +144,14 @@ def _decode(ctx: Context, manager: PluginManager, cred: Credential) -> Credentia
 def _targets(ctx: Context, manager: PluginManager, credentials: list[Credential]) -> list[Target]:
     targets: list[Target] = []
     if ctx.options.targets:
-        for raw in ctx.options.targets:
+        for raw in map(_without_userinfo, ctx.options.targets):
             found = manager.call_first("hardoctor_parse_target", value=raw, ctx=ctx)
             target = found[1] if found else parse_registry_target(raw)
             if target is None:
                 raise UsageError(f"cannot understand target {raw!r}")
             targets.append(target)
         return targets
-    for reg in ctx.options.registries:
+    for reg in map(_without_userinfo, ctx.options.registries):
         target = parse_registry_target(reg)
         if target is None:
             raise UsageError(f"cannot understand --registry {reg!r}")
@@ -166,6 +167,23 @@ def _targets(ctx: Context, manager: PluginManager, credentials: list[Credential]
             seen.add(key)
             targets.append(target)
     return targets
+
+
+def _without_userinfo(raw: str) -> str:
+    """A target typed as ``https://user:token@host/...``: the credential is
+    registered as a secret and dropped from the target (it is not a config
+    any client reads, and it must never be echoed)."""
+    import re
+
+    m = re.match(r"^([A-Za-z][A-Za-z0-9+.-]*://)([^/@]*)@(.*)$", raw.strip())
+    if m is None:
+        return raw
+    userinfo = m.group(2)
+    from urllib.parse import unquote
+
+    redact.register(userinfo)
+    redact.register(unquote(userinfo.partition(":")[2]))
+    return m.group(1) + m.group(3)
 
 
 def _probe(
@@ -213,6 +231,53 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
             seen.add(key)
             out.append(replace(f, message=redact.scrub(f.message)))
     return out
+
+
+def _merge_same_story(findings: list[Finding]) -> list[Finding]:
+    """One finding per (cause, credential).
+
+    Several plugins often see the same fact: the HAR plugin knows a token
+    expired (from the token API) and the Docker probe saw the registry refuse
+    it.  A person should read one story, so the richest finding -- the one
+    with a fix, else the vendor-specific one, else the first -- keeps its
+    place and takes the others' evidence.
+    """
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, f in enumerate(findings):
+        if f.credential and f.cause and f.severity.value != "info":
+            groups.setdefault((f.cause, f.credential), []).append(i)
+    drop: set[int] = set()
+    out = list(findings)
+    for members in groups.values():
+        if len(members) < 2:
+            continue
+        best = max(
+            members,
+            key=lambda i: (
+                findings[i].severity.rank,
+                findings[i].fix is not None,
+                findings[i].rule.startswith(("HAR", "TOK")),
+                -i,
+            ),
+        )
+        primary = findings[best]
+        evidence = list(primary.evidence)
+        for i in members:
+            if i == best:
+                continue
+            other = findings[i]
+            for line in (*other.evidence, f"also reported as {other.rule}: {other.message}"):
+                if line not in evidence:
+                    evidence.append(line)
+            drop.add(i)
+        out[best] = replace(
+            primary,
+            evidence=tuple(evidence),
+            location=primary.location or next(
+                (findings[i].location for i in members if findings[i].location), None
+            ),
+        )
+    return [f for i, f in enumerate(out) if i not in drop]
 
 
 def _finding_order(f: Finding) -> tuple[Any, ...]:

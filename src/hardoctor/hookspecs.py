@@ -101,6 +101,17 @@ def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] 
     """
 
 
+@hookspec
+def hardoctor_prefetch(credentials: Sequence[Credential], ctx: Context) -> None:
+    """Called once with every credential of the run, before any is decoded.
+
+    The place to start slow lookups for all of them at once (the Harness
+    token API, say) so that ``hardoctor_decode_secret``, called per
+    credential, finds the answers cached.  Network lookups here must honour
+    ``ctx.options.offline`` and the run's deadline.  Returns nothing.
+    """
+
+
 @hookspec(firstresult=True)
 def hardoctor_decode_secret(credential: Credential, ctx: Context) -> TokenInfo | None:
     """Decode ``credential.secret``: kind, account, token id, expiry.

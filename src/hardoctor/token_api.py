@@ -299,14 +299,18 @@ async def _validate_all(
             TokenAnswer("unreachable", url, detail="a configured CA file cannot be used")
             for _ in requests
         ]
-    client = httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=False,  # a redirect would carry the token to another origin
-        trust_env=False,  # proxies come from ctx.env, not this process
-        verify=verify,
-        proxy=proxy_for(url, environ),
-        headers={"User-Agent": "hardoctor"},
-    )
+    try:
+        client = httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout),
+            follow_redirects=False,  # a redirect would carry the token to another origin
+            trust_env=False,  # proxies come from ctx.env, not this process
+            verify=verify,
+            proxy=proxy_for(url, environ),
+            headers={"User-Agent": "hardoctor"},
+        )
+    except (ImportError, ValueError) as exc:  # e.g. a socks:// proxy without socksio
+        detail = f"the configured proxy cannot be used ({type(exc).__name__})"
+        return [TokenAnswer("unreachable", url, detail=detail) for _ in requests]
     async with client:
         tasks = [asyncio.ensure_future(_validate_one(client, url, r, caller)) for r in requests]
         done, pending = await asyncio.wait(tasks, timeout=timeout)
@@ -319,8 +323,8 @@ async def _validate_all(
         if task in done and not task.cancelled() and task.exception() is None:
             out.append(task.result())
         elif task in done and not task.cancelled():
-            exc = task.exception()
-            out.append(TokenAnswer("error", url, detail=f"lookup failed: {type(exc).__name__}"))
+            failure = task.exception()
+            out.append(TokenAnswer("error", url, detail=f"lookup failed: {type(failure).__name__}"))
         else:
             out.append(TokenAnswer("timeout", url, detail=f"no answer within {timeout:.1f} s"))
     return out

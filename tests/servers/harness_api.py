@@ -225,7 +225,8 @@ class HarnessApi:
             return 401, {
                 "status": "ERROR",
                 "code": "EXPIRED_TOKEN",
-                "message": f"Incoming API token {caller.name} has expired. Token id: {caller.identifier}",
+                "message": f"Incoming API token {caller.name} has expired. "
+                f"Token id: {caller.identifier}",
             }
         return 401, {"status": "ERROR", "code": "INVALID_TOKEN", "message": "Invalid API token"}
 

@@ -172,11 +172,39 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+#: Fields whose values come from hardoctor's own fixed vocabularies (rule
+#: codes and names, causes, outcomes, enums): never user data, never a secret.
+VOCABULARY_FIELDS = frozenset({
+    "schema", "rule", "name", "severity", "cause", "outcome", "kind", "status",
+    "expiry_source", "scheme", "applicability", "ecosystem", "client", "error_code",
+})
+
+
+def scrub_values(obj: Any, field: str | None = None) -> Any:
+    """Scrub secrets from every string *value* of a JSON-able structure.
+
+    Scrubbing the rendered text instead could hit JSON syntax or key names
+    when a secret happens to equal one (a password "true" or "error"); the
+    fixed vocabularies are left alone for the same reason."""
+    from hardoctor import redact
+
+    if isinstance(obj, str):
+        return obj if field in VOCABULARY_FIELDS else redact.scrub(obj)
+    if isinstance(obj, dict):
+        return {k: scrub_values(v, k) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [scrub_values(v, field) for v in obj]
+    return obj
+
+
 class JsonReporter:
+    #: The CLI must not scrub this output again as text (see scrub_values).
+    scrubbed = True
+
     def render(self, report: Report, ctx: Context) -> str:
         import json
 
-        return json.dumps(to_dict(report), indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(scrub_values(to_dict(report)), indent=2, ensure_ascii=False) + "\n"
 
 
 def schema_path() -> str:

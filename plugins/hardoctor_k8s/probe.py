@@ -1,0 +1,235 @@
+"""Online and per-resolution checks: the OCI pull walk for every credential
+the kubelet would try, and the stale pull secret next to a newer local
+login.
+
+The walk is the Docker plugin's (:mod:`hardoctor_docker.oci`): the kubelet
+(through the container runtime) speaks the same distribution protocol.  Each
+matched credential gets its own walk; walks with the same token, user and
+repository are shared (``oci.plan`` caches them by that key), so a
+secret used by 5,000 pods is probed once.  The kubelet tries every matched
+credential until one works, so a refused credential is only an error when
+none of the others works.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from hardoctor.model import Credential, Finding, ProbeResult, Remediation, Resolution, Severity
+
+from . import fixes
+from .creds import secret_location
+from .resolve import Group, group_of, matched_credentials
+from .state import State
+
+if TYPE_CHECKING:
+    from hardoctor.context import Context
+
+ECO = "k8s"
+#: Probe rules whose remediation says "docker login": for a pull secret the
+#: fix is the Secret.
+_CREDENTIAL_RULES = frozenset({"DKR101", "DKR102", "DKR103"})
+
+
+def _oci() -> Any:
+    from hardoctor_docker import oci
+
+    return oci
+
+
+def plan(resolution: Resolution, st: State, ctx: Context) -> list[Any]:
+    group = group_of(st, resolution)
+    if group is None:
+        return []
+    creds = [c for c in matched_credentials(group, st.credentials) if c.secret is not None]
+    oci = _oci()
+    if not creds:
+        return list(oci.plan(resolution, ctx))
+    out: list[Any] = []
+    for cred in creds:
+        out += oci.plan(replace(resolution, credential=cred), ctx)
+    return out
+
+
+def _walk_ok(results: Sequence[ProbeResult]) -> bool:
+    steps = {r.facts.get("step"): r for r in results}
+    final = steps.get("manifest") or steps.get("login")
+    if final is not None:
+        return final.outcome == "ok"
+    ping = steps.get("ping")
+    return ping is not None and ping.status == 200
+
+
+def diagnose(resolution: Resolution, results: Sequence[ProbeResult], st: State,
+             ctx: Context) -> list[Finding]:
+    group = group_of(st, resolution)
+    if group is None:
+        return []
+    out: list[Finding] = []
+    creds = [c for c in matched_credentials(group, st.credentials) if c.secret is not None]
+    refused: set[str] = set()
+    if results:
+        oci = _oci()
+        by_cred: dict[str | None, list[ProbeResult]] = {}
+        for r in results:
+            by_cred.setdefault(r.credential, []).append(r)
+        per: list[tuple[Credential | None, list[Finding], bool]] = []
+        options: list[Credential | None] = list(creds) or [None]
+        for cred in options:
+            sub = replace(resolution, credential=cred)
+            rs = by_cred.get(cred.id if cred else None, [])
+            found = list(oci.diagnose(sub, rs, ctx)) if rs else []
+            per.append((cred, found, _walk_ok(rs)))
+            if cred is not None and any(f.cause in ("token-invalid", "token-expired")
+                                        for f in found):
+                refused.add(cred.id)
+        working = next((c for c, _, ok in per if ok and c is not None), None)
+        for cred, found, ok in per:
+            for f in found:
+                out.append(_adapt(f, cred, group, working if not ok else None, st, ctx))
+    out += stale(resolution, group, creds, refused, st, ctx)
+    return out
+
+
+def _adapt(f: Finding, cred: Credential | None, group: Group, working: Credential | None,
+           st: State, ctx: Context) -> Finding:
+    """A probe finding, told for pods: who pulls, and how to fix a Secret."""
+    evidence = list(f.evidence)
+    if group.uses:
+        evidence.insert(0, f"pulled by {group.workloads_text()} (namespace {group.namespace})")
+    remediation = f.remediation
+    if f.rule in _CREDENTIAL_RULES and cred is not None:
+        origin = st.cred_origin.get(cred.id)
+        if origin is not None:
+            secret, value_key, registry = origin
+            remediation = Remediation(
+                summary=f"Put a working token into Secret {secret.ref}.",
+                steps=("Create a new token (for a cluster, a service account token or a "
+                       "longer-lived one), then replace the secret; pods pick it up on their next "
+                       "pull.",),
+                commands=(
+                    "read -rs TOKEN   # paste the token (not echoed)",
+                    f"kubectl create secret docker-registry {secret.name} -n {secret.namespace} "
+                    f"--docker-server={registry} --docker-username={cred.username or 'USER'} "
+                    "--docker-password=\"$TOKEN\" --dry-run=client -o yaml | kubectl apply -f -",
+                ),
+            )
+    severity = f.severity
+    message = f.message
+    if working is not None and severity is Severity.ERROR and cred is not None:
+        severity = Severity.WARNING
+        message += (f" The kubelet then tries the credential from "
+                    f"{working.location.display(ctx.home)}, which works.")
+    return replace(f, evidence=tuple(evidence), remediation=remediation, severity=severity,
+                   message=message)
+
+
+# -- the pull secret the laptop has outgrown -------------------------------------------
+
+
+_BAD = {"expired": "token-expired", "expiring-soon": "token-expiring-soon",
+        "invalid": "token-invalid"}
+
+
+def _token_fp(cred: Credential) -> str | None:
+    if cred.token is not None and cred.token.fingerprint:
+        return cred.token.fingerprint
+    return cred.secret.fingerprint if cred.secret is not None else None
+
+
+def donors(st: State, cred: Credential) -> list[Credential]:
+    """Docker credentials on this machine for the same registry host whose
+    token differs and is not known to be bad, best first."""
+    mine = _token_fp(cred)
+    rank = {"valid": 0, "unknown": 1, "expiring-soon": 2}
+    out = []
+    for other in st.credentials.values():
+        if other.ecosystem != "docker" or other.secret is None or other.host != cred.host:
+            continue
+        if _token_fp(other) == mine:
+            continue
+        status = other.token.status if other.token is not None else "unknown"
+        if status in ("expired", "invalid"):
+            continue
+        out.append((rank.get(status, 1), other.id, other))
+    return [c for _, _, c in sorted(out, key=lambda t: (t[0], t[1]))]
+
+
+def stale(resolution: Resolution, group: Group, creds: Sequence[Credential], refused: set[str],
+          st: State, ctx: Context) -> list[Finding]:
+    out: list[Finding] = []
+    for cred in creds:
+        status = cred.token.status if cred.token is not None else "unknown"
+        if status not in _BAD and cred.id not in refused:
+            continue
+        candidates = donors(st, cred)
+        origin = st.cred_origin.get(cred.id)
+        if not candidates or origin is None or not st.once("K8S011", cred.id):
+            continue
+        donor = candidates[0]
+        secret, value_key, registry = origin
+        token = cred.token
+        if status in _BAD:
+            cause = _BAD[status]
+            date = how = ""
+            if token is not None and token.expires_at is not None:
+                date = f"{token.expires_at:%Y-%m-%d}"
+                how = {"estimated": "estimated", "harness-api": "from the Harness API",
+                       "token": "from the token"}.get(token.expiry_source, token.expiry_source)
+            if status == "expired":
+                state_text = f"expired on {date} ({how})" if date else "is expired"
+            elif status == "expiring-soon":
+                state_text = f"expires on {date} ({how})" if date else "expires soon"
+            else:
+                state_text = "is rejected by the Harness API"
+        else:
+            cause, state_text = "token-invalid", "is refused by the registry"
+        severity = Severity.WARNING if cause == "token-expiring-soon" else None
+        here = secret_location(secret, cred.location.line).display(ctx.home)
+        theirs = donor.location.display(ctx.home)
+        if donor.location.path and donor.location.key:
+            theirs += f" {donor.location.key}"
+        fix = fixes.replace_token(ctx, st, secret, value_key, registry, donor)
+        steps = []
+        if fix is not None and not fix.edits:
+            steps.append("The corrected Secret (its value shown as a fingerprint):\n"
+                         + _shown_manifest(st, secret, value_key, registry, donor))
+        message = (
+            f"Secret {secret.ref} ({here}) holds the token #{_token_fp(cred)} for {registry}, "
+            f"which {state_text}; this machine has another token #{_token_fp(donor)} for "
+            f"{cred.host} in {theirs}: the pull secret was not updated when you logged in again."
+        )
+        out.append(ctx.finding(
+            "K8S011", message, cause=cause, severity=severity, ecosystem=ECO,
+            location=cred.location, credential=cred.id, registry=cred.host,
+            why="The pull secret and the laptop's login are updated separately; pods keep "
+                "pulling with the old token and get 401.",
+            evidence=(f"pulled by {group.workloads_text()} (namespace {group.namespace})",)
+            if group.uses else (),
+            remediation=Remediation(
+                summary=f"Put the working token from {theirs} into Secret {secret.ref}.",
+                steps=tuple(steps) or (
+                    "`hardoctor fix --unsafe --apply` writes it into the manifest"
+                    + (" (add --kube to apply it to the cluster)" if not secret.where.path else "")
+                    + ".",),
+                commands=(
+                    f"kubectl create secret docker-registry {secret.name} -n {secret.namespace} "
+                    f"--docker-server={registry} --docker-username={donor.username or 'USER'} "
+                    "--docker-password=\"$TOKEN\" --dry-run=client -o yaml | kubectl apply -f -",
+                )),
+            fix=fix))
+    return out
+
+
+def _shown_manifest(st: State, secret: Any, value_key: str, registry: str,
+                    donor: Credential) -> str:
+    from . import dockercfg
+
+    dec = st.decoded(secret).get(value_key)
+    base = (fixes.repaired_json(dec) or dec.json_text) if dec is not None else None
+    assert donor.secret is not None
+    new = dockercfg.replace_entry(value_key, base or "{}", registry, donor.username or "harness",
+                                  donor.secret.reveal()) or "{}"
+    return fixes.manifest(secret, value_key, new, shown=True)

@@ -1,0 +1,193 @@
+"""Per-run state: what every source held, indexed for lookups across
+sources (a Deployment in one file, its Secret in another, its
+ServiceAccount in the cluster)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from hardoctor.targets import ImageRef, parse_image_reference
+
+from .dockercfg import KEY_FOR_TYPE, Decoded, decode_value
+from .objects import SecretObj, ServiceAccountObj, Workload
+
+if TYPE_CHECKING:
+    from hardoctor.context import Context
+    from hardoctor.model import Credential
+
+STATE = "k8s.state"
+#: Survives the passes of ``fix`` (stdin can be read only once; a Secret
+#: applied to the cluster is applied once).
+PERSISTENT = "k8s.persistent"
+
+
+@dataclass
+class StreamProblem:
+    message: str
+    line: int | None
+    column: int | None = None
+    #: "syntax", "helm-template", "missing", "kubectl"
+    kind: str = "syntax"
+    cause: str = "config-invalid"
+    detail: str = ""
+
+
+@dataclass
+class SourceData:
+    """Everything read from one source."""
+
+    id: str
+    kind: str  # file | stdin | cluster
+    path: str | None
+    display: str
+    mtime: float | None = None
+    #: Characters before the first one the parser indexes (a BOM).
+    offset: int = 0
+    secrets: list[SecretObj] = field(default_factory=list)
+    service_accounts: list[ServiceAccountObj] = field(default_factory=list)
+    workloads: list[Workload] = field(default_factory=list)
+    problems: list[StreamProblem] = field(default_factory=list)
+    loaded: bool = False
+    #: Live cluster: how it was read.
+    context: str | None = None
+    objects: int = 0
+
+    def add(self, record: Any) -> None:
+        self.objects += 1
+        if isinstance(record, SecretObj):
+            self.secrets.append(record)
+        elif isinstance(record, ServiceAccountObj):
+            self.service_accounts.append(record)
+        elif isinstance(record, Workload):
+            self.workloads.append(record)
+
+
+class State:
+    def __init__(self) -> None:
+        self.sources: dict[str, SourceData] = {}
+        self._indexed = False
+        self.secrets: dict[tuple[str, str], list[SecretObj]] = {}
+        self.secrets_by_name: dict[str, list[SecretObj]] = {}
+        self.service_accounts: dict[tuple[str, str], list[ServiceAccountObj]] = {}
+        self.workloads: list[Workload] = []
+        self.by_name: dict[tuple[str, str, str], Workload] = {}
+        self._decoded: dict[int, dict[str, Decoded]] = {}
+        self._images: dict[str, ImageRef | None] = {}
+        #: (id(secret), value key, registry key) -> credential id
+        self.cred_ids: dict[tuple[int, str, str], str] = {}
+        #: credential id -> (secret, value key, registry key)
+        self.cred_origin: dict[str, tuple[SecretObj, str, str]] = {}
+        #: Every credential of the run (from resolve/targets), by id.
+        self.credentials: dict[str, Credential] = {}
+        self.reported: set[tuple[Any, ...]] = set()
+        self.groups: dict[int, Any] = {}
+        #: Manifest texts read for fixes (path -> text), once per run.
+        self.texts: dict[str, str | None] = {}
+        #: Targets this plugin made up for secrets no workload uses.
+        self.auto_targets: set[str] = set()
+
+    # -- building ------------------------------------------------------------------
+
+    def add_source(self, data: SourceData) -> None:
+        self.sources[data.id] = data
+        self._indexed = False
+
+    def index(self) -> None:
+        if self._indexed:
+            return
+        self.secrets.clear()
+        self.secrets_by_name.clear()
+        self.service_accounts.clear()
+        self.workloads = []
+        self.by_name.clear()
+        for data in self.sources.values():
+            for s in data.secrets:
+                self.secrets.setdefault((s.namespace, s.name), []).append(s)
+                self.secrets_by_name.setdefault(s.name, []).append(s)
+            for sa in data.service_accounts:
+                self.service_accounts.setdefault((sa.namespace, sa.name), []).append(sa)
+            for w in data.workloads:
+                self.workloads.append(w)
+                self.by_name[(w.kind, w.namespace, w.name)] = w
+        self._indexed = True
+
+    @property
+    def has_cluster(self) -> bool:
+        return any(d.kind == "cluster" for d in self.sources.values())
+
+    def source_kind(self, source_id: str) -> str:
+        data = self.sources.get(source_id)
+        return data.kind if data else "file"
+
+    # -- lookups -------------------------------------------------------------------
+
+    def _prefer(self, items: list[Any], source: str) -> Any:
+        """The same source's object first (a manifest set is applied
+        together), then the last manifest, then the cluster's."""
+        same = [x for x in items if x.where.source == source]
+        if same:
+            return same[-1]
+        files = [x for x in items if self.source_kind(x.where.source) != "cluster"]
+        if files and self.source_kind(source) != "cluster":
+            return files[-1]
+        cluster = [x for x in items if self.source_kind(x.where.source) == "cluster"]
+        return (cluster or items)[-1]
+
+    def find_secret(self, namespace: str, name: str, source: str) -> SecretObj | None:
+        self.index()
+        items = self.secrets.get((namespace, name))
+        return self._prefer(items, source) if items else None
+
+    def other_namespaces(self, namespace: str, name: str) -> list[str]:
+        self.index()
+        return sorted({s.namespace for s in self.secrets_by_name.get(name, [])
+                       if s.namespace != namespace})
+
+    def find_sa(self, namespace: str, name: str, source: str) -> ServiceAccountObj | None:
+        self.index()
+        items = self.service_accounts.get((namespace, name))
+        return self._prefer(items, source) if items else None
+
+    def image(self, value: str) -> ImageRef | None:
+        if value not in self._images:
+            self._images[value] = parse_image_reference(value)
+        return self._images[value]
+
+    def decoded(self, secret: SecretObj) -> dict[str, Decoded]:
+        """Every docker-format value of ``secret`` (the one the API server
+        keeps per key), decoded."""
+        key = id(secret)
+        if key not in self._decoded:
+            out: dict[str, Decoded] = {}
+            for k in dict.fromkeys(v.key for v in secret.values):
+                value = secret.value(k)
+                if value is not None:
+                    out[k] = decode_value(k, value.section, value.raw)
+            self._decoded[key] = out
+        return self._decoded[key]
+
+    def pull_value(self, secret: SecretObj) -> Decoded | None:
+        """The value the kubelet reads: the type's own key, else None."""
+        key = KEY_FOR_TYPE.get(secret.effective_type)
+        return self.decoded(secret).get(key) if key else None
+
+    def once(self, *key: Any) -> bool:
+        """True the first time ``key`` is seen this run (deduplication)."""
+        if key in self.reported:
+            return False
+        self.reported.add(key)
+        return True
+
+
+def state(ctx: Context) -> State:
+    st = ctx.cache.get(STATE)
+    if not isinstance(st, State):
+        st = ctx.cache[STATE] = State()
+    return st
+
+
+def persistent(ctx: Context) -> dict[str, Any]:
+    value = ctx.cache.setdefault(PERSISTENT, {})
+    assert isinstance(value, dict)
+    return value

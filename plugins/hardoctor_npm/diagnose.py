@@ -1,0 +1,306 @@
+"""Findings for one resolution: offline from the chain alone, online from
+what the registry answered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hardoctor.context import Context
+from hardoctor.model import Finding, ProbeResult, Remediation, Resolution, Severity
+
+from .nerf import nerf_dart, parse_url
+from .resolve import Details, details
+from .state import State
+
+ECO = "npm"
+RESOLUTIONS = "npm.resolutions"
+ORDER = "npm.order"
+CLIENT = {"npm": "npm", "pnpm": "pnpm", "yarn": "Yarn"}
+
+
+def _is_har(host: str, ctx: Context) -> bool:
+    from hardoctor_harness import is_har_host
+
+    return is_har_host(host, ctx.options.harness_hosts)
+
+
+def _host(url: str) -> str:
+    u = parse_url(url)
+    return u.host if u else url
+
+
+def _what(det: Details) -> str:
+    return det.package or det.registry
+
+
+def _set_cmd(det: Details, client: str) -> str:
+    if client == "yarn":
+        scope = (det.scope or "").lstrip("@")
+        if scope:
+            return f"yarn config set 'npmScopes.{scope}.npmAuthToken' \"$TOKEN\""
+        return "yarn config set npmAuthToken \"$TOKEN\" && yarn config set npmAlwaysAuth true"
+    nerf = nerf_dart(det.registry) or "//HOST/PATH/"
+    return f"npm config set \"{nerf}:_authToken\" \"$TOKEN\""
+
+
+def diagnose(res: Resolution, results: Sequence[ProbeResult], st: State,
+             ctx: Context) -> list[Finding]:
+    det = details(ctx, res)
+    if det is None:
+        return []
+    ctx.cache.setdefault(RESOLUTIONS, {}).setdefault(res.target.raw, {})[res.client] = res
+    out: list[Finding] = []
+    if results:
+        out += _online(res, det, results, st, ctx)
+    else:
+        out += _offline(res, det, st, ctx)
+    out += _yarn_vs_npm(res, det, st, ctx, bool(results))
+    order: list[str] = ctx.cache.get(ORDER, {}).get(res.target.raw, [])
+    if order and res.client == order[-1]:
+        out += disagreement(ctx, res.target.raw)
+    return out
+
+
+def _common(res: Resolution, det: Details, **kw: Any) -> dict[str, Any]:
+    base: dict[str, Any] = {
+        "ecosystem": ECO,
+        "registry": det.registry,
+        "credential": res.credential.id if res.credential else None,
+        "location": res.credential.location if res.credential else None,
+    }
+    base.update(kw)
+    return base
+
+
+def _offline(res: Resolution, det: Details, st: State, ctx: Context) -> list[Finding]:
+    if res.credential is not None or res.client == "yarn":
+        return []
+    if det.registry in st.explained or any(n.kind != "whoami" for n in det.near):
+        return []
+    if res.client != "npm":
+        return []
+    if det.orphans and (det.scope or det.registry_item is not None):
+        return [_orphan_finding(res, det, ctx, Severity.WARNING, ())]
+    if det.scope:
+        return [ctx.finding(
+            "NPM009",
+            f"{det.scope}:registry is {det.registry}, and npm sends no credential to it.",
+            why="A private scoped registry answers 401 (or 404) for anonymous requests; the "
+                "default registry's token is not sent to it.",
+            remediation=Remediation("Add an auth key for that registry URL.",
+                                    commands=("read -rs TOKEN", _set_cmd(det, "npm"))),
+            **_common(res, det, location=det.registry_item.location if det.registry_item
+                      else None))]
+    if _is_har(_host(det.registry), ctx):
+        return [ctx.finding(
+            "NPM014",
+            f"npm sends no credential to the HAR registry {det.registry}.",
+            why="HAR package routes answer 401 to anonymous requests.",
+            remediation=Remediation("Add the token from the registry's Set up client page.",
+                                    commands=("read -rs TOKEN", _set_cmd(det, "npm"))),
+            **_common(res, det, location=det.registry_item.location if det.registry_item
+                      else None))]
+    return []
+
+
+def _orphan_finding(res: Resolution, det: Details, ctx: Context, severity: Severity | None,
+                    evidence: tuple[str, ...]) -> Finding:
+    prefix, fld, item = det.orphans[0]
+    others = ", ".join(f"`{p}`" for p, _, _ in det.orphans[:3])
+    exact = det.exact_prefix or "//HOST/PATH/"
+    return ctx.finding(
+        "NPM013",
+        f"npm sends no credential to {det.registry}: the only auth keys are for other "
+        f"registries ({others}; first at {item.location.display(ctx.home)}). npm compares host "
+        "names as text, so another name or address of the same server never matches.",
+        severity=severity,
+        why="The request goes out anonymous and a private registry answers 401.",
+        evidence=(*evidence, f"npm looks for keys on the path of {det.request_url}"),
+        remediation=Remediation(
+            f"Key the credential as `{exact}:{fld}`.",
+            commands=("read -rs TOKEN", f"npm config set \"{exact}:_authToken\" \"$TOKEN\"")),
+        **_common(res, det, location=item.location))
+
+
+def _online(res: Resolution, det: Details, results: Sequence[ProbeResult], st: State,
+            ctx: Context) -> list[Finding]:
+    from hardoctor.probe.classify import is_transport_outcome
+    from hardoctor.probe.rules import transport_finding
+
+    client = CLIENT.get(res.client, res.client)
+    transport = next((r for r in results if is_transport_outcome(r.outcome) or r.status == 407),
+                     None)
+    if transport is not None:
+        f = transport_finding(ctx, transport, host=_host(det.registry), ecosystems=("npm",),
+                              ecosystem=ECO, credential=res.credential.id if res.credential
+                              else None)
+        return [f] if f else []
+    main = results[-1] if results[0].facts.get("step") == "whoami" and results[0].status in (
+        404, 405, 501) else results[0]
+    evidence = tuple(r.detail + (f': "{r.facts["server_message"]}"'
+                                 if r.facts.get("server_message") else "") for r in results)
+    cred = res.credential
+    if main.outcome == "ok":
+        return []
+    if main.outcome == "unauthorized":
+        if cred is None:
+            if det.registry in st.explained or any(n.kind != "whoami" for n in det.near):
+                return []  # the lint finding at the key's line says why
+            if res.client == "yarn" and det.withheld:
+                return []  # _yarn_vs_npm reports NPM032
+            if det.orphans:
+                return [_orphan_finding(res, det, ctx, None, evidence)]
+            what = (f"{det.scope}:registry {det.registry}" if det.scope else det.registry)
+            return [ctx.finding(
+                "NPM102",
+                f"{what} requires authentication and {client} sends no credential "
+                f"({main.status} for {_what(det)}).",
+                why=f"{client} fails with E401 (\"Unable to authenticate\") or E404 for "
+                    "private packages.",
+                evidence=evidence,
+                remediation=Remediation("Add an auth key for the registry URL.",
+                                        commands=("read -rs TOKEN", _set_cmd(det, res.client))),
+                **_common(res, det, location=det.registry_item.location if det.registry_item
+                          else None))]
+        if cred.secret is None or "${" in cred.secret.reveal():
+            return []  # NPM006 at the line: the placeholder was sent
+        cause = "token-invalid"
+        why_extra = " The token is wrong, revoked or deleted."
+        acct = _account_mismatch(cred, det)
+        info = cred.token
+        if acct:
+            cause = "account-mismatch"
+            why_extra = f" The token belongs to account {acct[0]}, the URL is in {acct[1]}."
+        elif info is not None and info.status == "expired":
+            cause = "token-expired"
+            when = f" on {info.expires_at:%Y-%m-%d}" if info.expires_at else ""
+            why_extra = f" It expired{when}."
+        code = "NPM105" if main.facts.get("anonymous_whoami") else "NPM101"
+        where = cred.location.display(ctx.home)
+        return [ctx.finding(
+            code,
+            f"{det.registry} refuses the {cred.via} that {client} sends from {where} "
+            f"({main.status} for {_what(det)}).{why_extra}",
+            cause=cause,
+            why=f"{client} fails with E401 for every package from this registry.",
+            evidence=evidence,
+            remediation=Remediation(
+                "Create a new token and store it where the client reads it.",
+                steps=(f"Replace the value at {where}.",),
+                commands=("read -rs TOKEN", _set_cmd(det, res.client))),
+            **_common(res, det))]
+    if main.outcome == "forbidden":
+        policy = bool(main.facts.get("policy"))
+        rem = Remediation("Give the token's principal read permission on the registry.")
+        if _is_har(_host(det.registry), ctx):
+            from hardoctor_harness import parse_har_url, permission_remediation
+
+            har = parse_har_url(det.registry, oci=False)
+            rem = permission_remediation("pull", har.registry if har else None)
+        if policy:
+            rem = Remediation("Ask the registry's owners to release the package, or use "
+                              "another version.")
+        return [ctx.finding(
+            "NPM103",
+            f"{det.registry} answers 403 for {_what(det)}"
+            + (": a policy blocks the package." if policy else
+               " with the credential {client} sends: authenticated, but not allowed."),
+            cause="blocked-by-policy" if policy else "permission-denied",
+            why="npm fails with E403." + ("" if policy else
+                                          " In pipelines, webhook/schedule triggers run as a "
+                                          "service principal with its own permissions."),
+            evidence=evidence, remediation=rem, **_common(res, det))]
+    if main.outcome == "not-found":
+        if det.package is None:
+            return []
+        return [ctx.finding(
+            "NPM104",
+            f"{det.registry} has no package {det.package} ({main.status}).",
+            why=f"{client} fails with E404; on HAR a wrong account or registry name in the URL "
+                "gives 404 too.",
+            evidence=evidence,
+            remediation=Remediation("Check the package name and the registry URL."),
+            **_common(res, det))]
+    if main.outcome == "rate-limited":
+        return [ctx.finding("NPM106", f"{det.registry} throttles requests (429).",
+                            evidence=evidence, **_common(res, det))]
+    if main.status is not None and main.status >= 500:
+        return [ctx.finding("NPM107", f"{det.registry} answered {main.status}.",
+                            evidence=evidence, **_common(res, det))]
+    return []
+
+
+def _account_mismatch(cred: Any, det: Details) -> tuple[str, str] | None:
+    from hardoctor.tokens import clean_token
+    from hardoctor_harness import parse_har_url, parse_harness_token
+    from hardoctor_harness.urls import account_of
+
+    token = parse_harness_token(clean_token(cred.secret.reveal()))
+    har = parse_har_url(det.registry, oci=False)
+    if token is None or not token.account or har is None:
+        return None
+    url_acct = account_of(har)
+    if url_acct is None or url_acct == token.account:
+        return None
+    return token.account, url_acct
+
+
+def _yarn_vs_npm(res: Resolution, det: Details, st: State, ctx: Context,
+                 online: bool) -> list[Finding]:
+    if res.client != "yarn":
+        return []
+    out: list[Finding] = []
+    sev = None if online else Severity.WARNING
+    if det.withheld and det.registry.rstrip("/") not in ("https://registry.yarnpkg.com",
+                                                          "https://registry.npmjs.org"):
+        setting = det.yarn_setting
+        out.append(ctx.finding(
+            "NPM032",
+            f"Yarn has a token for {det.registry} ({det.withheld}) but sends it only for scoped "
+            "packages: npmAlwaysAuth is not true.",
+            severity=sev,
+            location=setting.location if setting else None,
+            why="Unscoped package requests go out anonymous and the registry answers 401 "
+                "(YN0041).",
+            remediation=Remediation("Add `npmAlwaysAuth: true` next to the token.",
+                                    commands=("yarn config set npmAlwaysAuth true",)),
+            **{k: v for k, v in _common(res, det).items() if k != "location"}))
+    if res.credential is None and not det.withheld:
+        npm_res = ctx.cache.get(RESOLUTIONS, {}).get(res.target.raw, {}).get("npm")
+        if npm_res is not None and npm_res.credential is not None:
+            loc = npm_res.credential.location.display(ctx.home)
+            out.append(ctx.finding(
+                "NPM036",
+                f"Yarn Berry sends no credential to {det.registry}: the token is only in "
+                f"{loc}, and Yarn 2+ never reads .npmrc.",
+                severity=sev,
+                why="`yarn install` gets 401 (YN0041: Invalid authentication) while `npm "
+                    "install` works.",
+                remediation=Remediation("Put the token in .yarnrc.yml.",
+                                        commands=("read -rs TOKEN", _set_cmd(det, "yarn"))),
+                **{k: v for k, v in _common(res, det).items() if k != "location"}))
+    return out
+
+
+def disagreement(ctx: Context, raw: str) -> list[Finding]:
+    """NPM015: the clients in use send different credentials to one registry."""
+    by_client: dict[str, Resolution] = ctx.cache.get(RESOLUTIONS, {}).get(raw, {})
+    if len(by_client) < 2:
+        return []
+    fps: dict[str, str] = {}
+    for client, r in by_client.items():
+        c = r.credential
+        fps[client] = "none" if c is None or c.secret is None else c.secret.fingerprint
+    if len(set(fps.values())) < 2:
+        return []
+    parts = []
+    for client, r in by_client.items():
+        c = r.credential
+        what = "nothing" if c is None else f"{c.location.display(ctx.home)} #{fps[client]}"
+        parts.append(f"{CLIENT.get(client, client)}: {what}")
+    first = next(iter(by_client.values()))
+    return [ctx.finding(
+        "NPM015", f"Clients disagree about {first.registry}: " + "; ".join(parts) + ".",
+        ecosystem=ECO, registry=first.registry,
+        why="One tool works while another gets 401 against the same registry.")]

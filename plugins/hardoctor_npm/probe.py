@@ -1,0 +1,186 @@
+"""Ask the registry what npm would ask, with exactly the header npm sends.
+
+For a package: ``GET <registry without trailing slash>/<escaped name>``
+(pacote's packument URL) with npm's install ``Accept`` header.  For a
+registry without a package name: ``GET <registry>/-/whoami`` when a token is
+sent -- a 200 *with a username* proves the token works; verdaccio answers
+200 ``{}`` to an unknown token, so a 200 without a user means the token was
+not accepted -- otherwise the registry root.
+
+Runs on the shared :class:`~hardoctor.probe.session.ProbeSession` (imported
+only when probing: ``--offline`` never loads httpx).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+from hardoctor.context import Context
+from hardoctor.model import ProbeResult, Resolution, Secret
+
+from .creds import is_placeholder, quiet_secret, unregistered
+from .resolve import Details, details
+from .state import State
+
+if TYPE_CHECKING:
+    from hardoctor.probe import ProbePlan
+    from hardoctor.probe.session import Auth, ProbeSession
+    from hardoctor.probe.tls import TLSOptions
+
+CACHE_KEY = "npm.probes"
+ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"
+
+
+@dataclass(frozen=True)
+class Spec:
+    url: str
+    registry: str
+    kind: str  # package | whoami
+    scheme: str  # bearer | basic | raw-basic | none
+    username: str | None
+    secret: Secret | None
+    cafile: str | None
+    verify: bool
+    extra_ca: str | None
+
+    @property
+    def key(self) -> tuple[Any, ...]:
+        return (self.url, self.kind, self.scheme, self.username,
+                self.secret.fingerprint if self.secret else None, self.cafile, self.verify)
+
+
+def _tls_settings(st: State, client: str) -> tuple[str | None, bool, str | None]:
+    if client == "yarn":
+        return None, True, None
+    cfg = st.npm
+    cafile = cfg.get("cafile")
+    strict = cfg.get("strict-ssl")
+    verify = not (strict is False or (isinstance(strict, str) and strict.lower() == "false"))
+    extra = cfg.env.get("NODE_EXTRA_CA_CERTS") or None
+    return (cafile if isinstance(cafile, str) and cafile else None), verify, extra
+
+
+def spec_for(res: Resolution, det: Details, st: State) -> Spec:
+    cafile, verify, extra = _tls_settings(st, res.client)
+    picked = det.picked
+    scheme, user, secret = "none", None, None
+    if picked is not None and picked.secret:
+        if picked.field in ("_auth",) and picked.items:
+            raw = picked.items[0].text or ""
+            scheme, secret = "raw-basic", quiet_secret(raw)
+        elif picked.field == "npmAuthIdent" and det.yarn_setting is not None and \
+                ":" not in det.yarn_setting.value:
+            scheme, secret = "raw-basic", Secret(det.yarn_setting.value)
+        elif picked.scheme == "basic":
+            scheme, user, secret = "basic", picked.username or "", quiet_secret(picked.secret)
+        else:
+            scheme, secret = "bearer", quiet_secret(picked.secret)
+    if det.package:
+        return Spec(det.request_url, det.registry, "package", scheme, user, secret, cafile,
+                    verify, extra)
+    url = det.registry.rstrip("/") + "/-/whoami"
+    return Spec(url, det.registry, "whoami", scheme, user, secret, cafile, verify, extra)
+
+
+def _auth(spec: Spec) -> Auth | None:
+    from hardoctor.probe.session import BasicAuth, BearerAuth, HeaderAuth
+
+    if spec.secret is None or spec.scheme == "none":
+        return None
+    if spec.scheme == "bearer":
+        return BearerAuth(spec.secret)
+    if spec.scheme == "raw-basic":
+        raw = spec.secret.reveal()
+        value = "Basic " + raw
+        return HeaderAuth("Authorization", unregistered(value) if is_placeholder(raw)
+                          else Secret(value))
+    return BasicAuth(spec.username or "", spec.secret)
+
+
+def _tls(spec: Spec) -> TLSOptions:
+    from hardoctor.probe.tls import TLSOptions
+
+    if not spec.verify:
+        return TLSOptions(verify=False)
+    if spec.cafile:
+        return TLSOptions(cafile=spec.cafile, ignore_env=True)
+    return TLSOptions(ignore_env=True, extra_cafiles=(spec.extra_ca,) if spec.extra_ca else ())
+
+
+async def run_spec(session: ProbeSession, spec: Spec) -> list[ProbeResult]:
+    from hardoctor.probe.classify import TransportFailure
+    from hardoctor.probe.session import to_result
+
+    auth = _auth(spec)
+    tls = _tls(spec)
+    headers = {"Accept": ACCEPT if spec.kind == "package" else "application/json",
+               "npm-command": "install" if spec.kind == "package" else "whoami"}
+    answer = await session.request("GET", spec.url, auth=auth, headers=headers, tls=tls)
+    how = "with " + {"bearer": "a Bearer token", "basic": "Basic auth",
+                     "raw-basic": "Basic auth", "none": "no credential"}[spec.scheme]
+    if isinstance(answer, TransportFailure):
+        return [to_result(answer, credential=None, detail=f"GET {spec.url}",
+                          facts={"step": spec.kind})]
+    facts: dict[str, Any] = {"step": spec.kind, "sent": spec.scheme}
+    outcome = None
+    detail = f"GET {spec.url} {how} -> {answer.status}"
+    if spec.kind == "whoami" and answer.status == 200:
+        data = answer.json()
+        user = data.get("username") if isinstance(data, dict) else None
+        if isinstance(user, str) and user:
+            facts["username"] = user
+        elif auth is not None:
+            outcome = "unauthorized"
+            facts["anonymous_whoami"] = True
+            detail += " without a username: the token was not accepted"
+    results = [to_result(answer, credential=None, detail=detail, facts=facts, outcome=outcome)]
+    if spec.kind == "whoami" and answer.status in (404, 405, 501):
+        # No whoami endpoint: the registry root is the next best question.
+        root = spec.registry if spec.registry.endswith("/") else spec.registry + "/"
+        again = await session.request("GET", root, auth=auth, headers={"Accept": ACCEPT}, tls=tls)
+        if isinstance(again, TransportFailure):
+            results.append(to_result(again, credential=None, detail=f"GET {root}",
+                                      facts={"step": "root"}))
+        else:
+            results.append(to_result(again, credential=None,
+                                      detail=f"GET {root} {how} -> {again.status}",
+                                      facts={"step": "root", "sent": spec.scheme}))
+    return results
+
+
+class _Shared:
+    def __init__(self, spec: Spec) -> None:
+        self.spec = spec
+        self._task: asyncio.Task[list[ProbeResult]] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    async def results(self, session: ProbeSession) -> list[ProbeResult]:
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._loop is not loop:
+            self._loop = loop
+            self._task = loop.create_task(run_spec(session, self.spec))
+        return await asyncio.shield(self._task)
+
+
+def plan(res: Resolution, st: State, ctx: Context) -> Sequence[ProbePlan]:
+    from hardoctor.probe import ProbePlan
+
+    det = details(ctx, res)
+    if det is None:
+        return []
+    spec = spec_for(res, det, st)
+    shared_map: dict[tuple[Any, ...], _Shared] = ctx.cache.setdefault(CACHE_KEY, {})
+    shared = shared_map.get(spec.key)
+    if shared is None:
+        shared = shared_map[spec.key] = _Shared(spec)
+    cred_id = res.credential.id if res.credential else None
+
+    async def run(session: ProbeSession) -> list[ProbeResult]:
+        out = await shared.results(session)
+        return [replace(r, credential=cred_id) for r in out]
+
+    return [ProbePlan(url=spec.url, credential=cred_id, run=run,
+                      description=f"{res.client}: GET {spec.url}")]

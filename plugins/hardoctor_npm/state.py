@@ -1,0 +1,144 @@
+"""Everything the plugin learns in ``hardoctor_discover``, kept for the
+later hooks in ``ctx.cache`` (files are read and parsed once per pass)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from dataclasses import dataclass, field
+from typing import Any
+
+from hardoctor.context import Context
+
+from . import config, version, yarnrc
+
+CACHE_KEY = "npm.state"
+
+
+@dataclass
+class Project:
+    """What the project's ``package.json`` and lock files say."""
+
+    dir: str
+    package_json: str | None = None
+    dependencies: list[str] = field(default_factory=list)
+    package_manager: str | None = None
+    pnpm_lock: bool = False
+    yarn_berry_lock: bool = False
+    yarn_classic_lock: bool = False
+
+
+@dataclass
+class State:
+    tool: version.NpmTool
+    files: config.NpmFiles
+    npm: config.Config
+    pnpm: config.Config | None
+    yarn_files: list[yarnrc.YarnFile]
+    yarn: yarnrc.YarnConfig | None
+    project: Project
+    clients: tuple[str, ...]
+    #: source id -> Layer / YarnFile
+    sources: dict[str, Any] = field(default_factory=dict)
+    #: Registry URLs whose problem a lint finding already explains.
+    explained: set[str] = field(default_factory=set)
+
+
+def _read_project(start: str) -> Project:
+    proj = Project(start)
+    cur = os.path.abspath(start)
+    while True:
+        pkg = os.path.join(cur, "package.json")
+        if proj.package_json is None and os.path.isfile(pkg):
+            proj.package_json = pkg
+            proj.dir = cur
+            try:
+                with open(pkg, encoding="utf-8") as fh:
+                    data = json.load(fh)
+            except (OSError, ValueError):
+                data = None
+            if isinstance(data, dict):
+                for section in ("dependencies", "devDependencies", "optionalDependencies"):
+                    deps = data.get(section)
+                    if isinstance(deps, dict):
+                        for name, spec in deps.items():
+                            if isinstance(name, str) and isinstance(spec, str) and \
+                                    not re.match(r"^(file|link|workspace|git\+|https?:|github:)", spec):
+                                proj.dependencies.append(name)
+                pm = data.get("packageManager")
+                if isinstance(pm, str):
+                    proj.package_manager = pm
+        if os.path.isfile(os.path.join(cur, "pnpm-lock.yaml")) or \
+                os.path.isfile(os.path.join(cur, "pnpm-workspace.yaml")):
+            proj.pnpm_lock = True
+        lock = os.path.join(cur, "yarn.lock")
+        if os.path.isfile(lock):
+            try:
+                with open(lock, encoding="utf-8", errors="replace") as fh:
+                    head = fh.read(4096)
+            except OSError:
+                head = ""
+            if "__metadata:" in head:
+                proj.yarn_berry_lock = True
+            else:
+                proj.yarn_classic_lock = True
+        if proj.package_json is not None or os.path.isdir(os.path.join(cur, ".git")):
+            break
+        parent = os.path.dirname(cur)
+        if parent == cur:
+            break
+        cur = parent
+    return proj
+
+
+def _uses_yarn_berry(project: Project, files: list[yarnrc.YarnFile]) -> bool:
+    pm = project.package_manager or ""
+    if pm.startswith("yarn@"):
+        major = pm[5:].split(".", 1)[0]
+        return major.isdigit() and int(major) >= 2
+    return bool(files) or project.yarn_berry_lock
+
+
+def _uses_pnpm(ctx: Context, project: Project) -> bool:
+    if (project.package_manager or "").startswith("pnpm@") or project.pnpm_lock:
+        return True
+    return shutil.which("pnpm", path=ctx.getenv("PATH")) is not None
+
+
+def build(ctx: Context) -> State:
+    tool = version.detect(ctx)
+    files = config.load_files(ctx, tool)
+    env = ctx.env.environ
+    npm_cfg = config.Config(files, "npm", env, ctx.home)
+    project = _read_project(ctx.project)
+    yarn_files = yarnrc.find_files(ctx)
+    berry = _uses_yarn_berry(project, yarn_files)
+    yarn_cfg = yarnrc.load(ctx, yarn_files) if berry else None
+    pnpm = _uses_pnpm(ctx, project)
+    pnpm_cfg = config.Config(files, "pnpm", env, ctx.home) if pnpm else None
+    clients = ["npm"]
+    if pnpm:
+        clients.append("pnpm")
+    if berry:
+        clients.append("yarn")
+    state = State(tool, files, npm_cfg, pnpm_cfg, yarn_files, yarn_cfg, project, tuple(clients))
+    for layer in files.layers:
+        state.sources[layer.source_id] = layer
+    for yf in yarn_files:
+        state.sources[yf.source_id] = yf
+    return state
+
+
+def get(ctx: Context) -> State | None:
+    st = ctx.cache.get(CACHE_KEY)
+    return st if isinstance(st, State) else None
+
+
+def ensure(ctx: Context) -> State:
+    st = get(ctx)
+    if st is None:
+        st = build(ctx)
+        ctx.cache[CACHE_KEY] = st
+    return st

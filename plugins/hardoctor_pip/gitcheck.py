@@ -1,0 +1,70 @@
+"""Is a file committed?  ``git ls-files --error-unmatch`` with a timeout.
+
+Only asked for files that hold a password in an index URL; git is run with
+the prompt off, stdin closed and a short timeout, and ``safe.directory``
+set on the command line so a repository owned by another user is still
+answered (reading the index is all it does).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+
+from hardoctor.context import Context
+
+CACHE = "pip.git"
+TIMEOUT_S = 3.0
+
+
+def work_tree(path: str) -> str | None:
+    """The nearest ancestor holding ``.git`` (a directory or a gitfile)."""
+    cur = os.path.dirname(os.path.abspath(path))
+    for _ in range(64):
+        if os.path.exists(os.path.join(cur, ".git")):
+            return cur
+        parent = os.path.dirname(cur)
+        if parent == cur:
+            return None
+        cur = parent
+    return None
+
+
+def tracked(ctx: Context, path: str) -> bool | None:
+    """True: tracked by git; False: not tracked (or no work tree); None:
+    inside a work tree but git could not say (not installed, timed out)."""
+    cache: dict[str, bool | None] = ctx.cache.setdefault(CACHE, {})
+    if path in cache:
+        return cache[path]
+    cache[path] = answer = _ask(ctx, path)
+    return answer
+
+
+def _ask(ctx: Context, path: str) -> bool | None:
+    top = work_tree(path)
+    if top is None:
+        return False
+    git = shutil.which("git", path=ctx.getenv("PATH"))
+    if git is None:
+        return None
+    env = {
+        "PATH": ctx.getenv("PATH") or os.defpath,
+        "HOME": ctx.home,
+        "LANG": "C",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
+    }
+    try:
+        proc = subprocess.run(
+            [git, "-c", "safe.directory=*", "-C", os.path.dirname(os.path.abspath(path)),
+             "ls-files", "--error-unmatch", "--", os.path.basename(path)],
+            stdin=subprocess.DEVNULL, capture_output=True, env=env, timeout=TIMEOUT_S, check=False,
+        )
+    except (subprocess.TimeoutExpired, OSError):
+        return None
+    if proc.returncode == 0:
+        return True
+    if proc.returncode == 1:
+        return False
+    return None

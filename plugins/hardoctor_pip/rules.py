@@ -1,0 +1,313 @@
+"""The pip plugin's rules: PIP0xx offline (pip.conf, .netrc, requirements,
+uv, Poetry), PIP1xx from probing the index."""
+
+from __future__ import annotations
+
+from hardoctor.model import Applicability, Rule, Severity
+
+E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
+SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
+
+
+def _rule(code: str, name: str, sev: Severity, cause: str | None, summary: str,
+          what: str, why: str, example: str, fix: str, fixable: Applicability | None = None) -> Rule:
+    safety = {
+        None: "No automatic fix.",
+        SAFE: "`hardoctor fix --apply` repairs it; the fix is safe (pip reads the same "
+              "credential afterwards, or a stricter file mode).",
+        UNSAFE: "`hardoctor fix --unsafe --apply` repairs it; the fix is unsafe because it "
+                "changes which credential is sent or where it is stored.",
+    }[fixable]
+    explain = (
+        f"What it does\n  {what}\n\nWhy it matters\n  {why}\n\nExample\n  {example}\n\n"
+        f"Fix\n  {fix}\n  {safety}\n"
+    )
+    return Rule(code, name, sev, summary, explain, cause, fixable, "pip")
+
+
+RULES = (
+    _rule("PIP001", "pip-conf-invalid", E, "config-invalid",
+          "A pip configuration file does not parse.",
+          "Reads pip.conf exactly as pip does (configparser.RawConfigParser, strict): a line "
+          "before the first [section], a duplicate section or option, a line that is neither "
+          "`name = value` nor a comment.",
+          "pip refuses to start: every pip command (install, download, even `pip config list`) "
+          "fails with `Configuration file could not be loaded`.",
+          "index-url = https://pkg.harness.io/...   <- no [global] line above it",
+          "Put the options under `[global]`, remove the duplicate."),
+    _rule("PIP002", "inline-comment-in-value", E, "config-invalid",
+          "A pip.conf value ends with what looks like a comment, but pip keeps it as part of the value.",
+          "Finds ` # ...` or ` ; ...` after a value: configparser only knows comments at the "
+          "start of a line.",
+          "The URL pip uses ends in ` # company index`: an index URL with spaces, which "
+          "pip cannot use -- `No matching distribution found` for everything.",
+          "index-url = https://pkg.harness.io/pkg/ACCT/py/python/simple  # HAR",
+          "Move the comment to its own line.", SAFE),
+    _rule("PIP003", "pip-config-file-missing", W, "config-invalid",
+          "PIP_CONFIG_FILE names a file that does not exist.",
+          "Checks that `$PIP_CONFIG_FILE` (other than os.devnull) is an existing file.",
+          "pip silently skips it: the index and credentials it was meant to set are not used, "
+          "so pip talks to PyPI (or another file's index) instead.",
+          "export PIP_CONFIG_FILE=~/.config/pip/pip.ini   (the file is pip.conf)",
+          "Point PIP_CONFIG_FILE at the right file, or unset it."),
+    _rule("PIP004", "config-files-skipped", W, "credential-shadowed",
+          "pip skips a configuration file that sets an index or credentials.",
+          "Follows pip's PIP_CONFIG_FILE rules: `os.devnull` disables every file; a "
+          "PIP_CONFIG_FILE that exists disables the per-user files (~/.pip/pip.conf, "
+          "~/.config/pip/pip.conf).",
+          "The settings in the skipped file have no effect; editing it changes nothing.",
+          "PIP_CONFIG_FILE=/etc/ci/pip.conf with the token in ~/.config/pip/pip.conf",
+          "Move the settings into the file pip reads, or unset PIP_CONFIG_FILE."),
+    _rule("PIP005", "index-setting-overridden", INFO, None,
+          "An index setting is overridden by one with higher precedence.",
+          "Compares every place that sets `index-url`/`extra-index-url`: [global] < [install] "
+          "< PIP_* variables, and a later file over an earlier one.  It is a warning "
+          "(credential-shadowed) when the overridden URL carries credentials and the winner "
+          "does not.",
+          "Someone updates one file and nothing changes, because another place wins.",
+          "[install] index-url in /etc/pip.conf beats [global] index-url in ~/.config/pip/pip.conf",
+          "Keep the index in one place; `pip config debug` lists them all."),
+    _rule("PIP006", "requirements-line-invalid", E, "config-invalid",
+          "A requirements file line with index options cannot be parsed.",
+          "Splits option lines the way pip does (shlex) and reports unbalanced quotes or an "
+          "option without its value.",
+          "`pip install -r` stops with an error before contacting any index.",
+          "--index-url \"https://host/simple",
+          "Fix the quoting, or give the option its value."),
+    _rule("PIP010", "userinfo-not-encoded", E, "config-invalid",
+          "Reserved characters in the user:password part of an index URL are not percent-encoded.",
+          "Looks at the userinfo as written: `@`, `/`, `?`, `#`, spaces and stray `%` must be "
+          "written as %40, %2F, %3F, %23, %20 and %25.  A `/`, `?` or `#` (an error) ends the "
+          "host part early; a raw `@` (a warning) happens to work in pip and uv, which split at "
+          "the last `@`, but not in every tool that reads the same URL.",
+          "pip connects to a host named after part of the password, or fails to parse the URL.",
+          "https://dev@acme.io:pa/ss@pkg.harness.io/pkg/ACCT/py/python/simple",
+          "Percent-encode the username and password: dev%40acme.io:pa%2Fss.", SAFE),
+    _rule("PIP011", "token-in-username", E, "token-malformed",
+          "A Harness token sits in the username slot of an index URL.",
+          "Finds `https://TOKEN@pkg.harness.io/...` (and `TOKEN:e-mail@`): pip sends the "
+          "token as the username with an empty (or wrong) password.",
+          "HAR reads only the password of Basic auth and ignores the username, so it answers 401 "
+          "for a perfectly valid token.",
+          "index-url = https://pat.AcmeX1.tok.secret@pkg.harness.io/pkg/AcmeX1/py/python/simple",
+          "Put the token in the password slot: `https://EMAIL:TOKEN@...` (e-mail `@` as %40).",
+          UNSAFE),
+    _rule("PIP012", "credentials-file-readable", W, "insecure-storage",
+          "A file holding index credentials can be read by other users.",
+          "Checks the mode of pip.conf, uv.toml, Poetry's auth.toml and requirements files "
+          "that hold a password in an index URL or an http-basic table.",
+          "Anyone on the machine can copy the token.",
+          "-rw-r--r--  ~/.config/pip/pip.conf  with https://user:TOKEN@host/simple",
+          "`chmod 600 FILE`; better, keep the token in ~/.netrc (0600) or a keyring.", SAFE),
+    _rule("PIP013", "credentials-in-committed-file", W, "insecure-storage",
+          "An index URL with a password is in a file tracked by git.",
+          "For requirements files, pyproject.toml, uv.toml and pip.conf inside a git work "
+          "tree, asks git whether the file is tracked (`git ls-files`).",
+          "Every clone, fork and CI log of the repository has the token; it must be revoked.",
+          "requirements.txt: --index-url https://dev%40acme.io:pat.Acme.x.y@pkg.harness.io/...",
+          "Revoke the token; write `${HAR_USER}:${HAR_TOKEN}@` in requirements files (pip "
+          "expands ${VAR}), or keep the credentials in ~/.netrc or a keyring.  The unsafe fix "
+          "moves them into ~/.netrc.", UNSAFE),
+    _rule("PIP014", "credentials-in-url", INFO, None,
+          "An index URL carries a password in plain text.",
+          "Reports user:password@ in an index URL in a private, untracked file.",
+          "It works, but the token is copied wherever the URL goes (logs, `pip config list`, "
+          "support tickets).",
+          "index-url = https://dev%40acme.io:TOKEN@pkg.harness.io/pkg/ACCT/py/python/simple",
+          "Keep the URL bare and the credentials in ~/.netrc (`machine HOST login USER password "
+          "TOKEN`, mode 0600) or a keyring (`keyring set URL USER`).", UNSAFE),
+    _rule("PIP015", "requirements-env-unset", E, "env-unset",
+          "A requirements file uses ${VAR} in an index URL and the variable is not set.",
+          "pip expands `${NAME}` (upper-case letters, digits, `_`) in requirements files; an "
+          "unset or empty variable is left as the literal text.",
+          "pip sends `${HAR_TOKEN}` as the password: 401, shown as `No matching distribution "
+          "found`.",
+          "--index-url https://${HAR_USER}:${HAR_TOKEN}@pkg.harness.io/pkg/ACCT/py/python/simple",
+          "Export the variable before running pip (in CI: a secret variable)."),
+    _rule("PIP016", "requirements-env-not-expanded", E, "env-unset",
+          "A requirements file uses `$VAR` or `${lower}`, which pip never expands.",
+          "pip expands only `${NAME}` with upper-case letters, digits and `_`.",
+          "The text is sent as it is written, and the index answers 401 or 404.",
+          "--index-url https://$HAR_USER:$HAR_TOKEN@pkg.harness.io/...",
+          "Write `${HAR_USER}` / `${HAR_TOKEN}` (braces, upper case)."),
+    _rule("PIP020", "extra-index-dependency-confusion", W, "insecure-storage",
+          "A private index is configured as an *extra* index next to PyPI.",
+          "Finds `extra-index-url` (pip), an extra index with index-strategy "
+          "`unsafe-best-match` (uv) or a supplemental source while PyPI stays primary (Poetry) "
+          "pointing at a private index.",
+          "pip picks the best version from *all* indexes: anyone can publish your private "
+          "package name on PyPI with a higher version and pip installs theirs (dependency "
+          "confusion).",
+          "index-url = https://pypi.org/simple\n  extra-index-url = https://pkg.harness.io/pkg/ACCT/py/python/simple",
+          "Use the private index as the only `index-url` and let it proxy PyPI (HAR: an "
+          "upstream proxy on the Python registry); or pin private packages to their index "
+          "(uv `[tool.uv.sources]` with `explicit = true`, Poetry `priority = \"explicit\"`), "
+          "and use `--require-hashes`."),
+    _rule("PIP021", "http-index-ignored", E, "wrong-url",
+          "An index on plain http (not loopback, not a trusted host) is ignored by pip.",
+          "Finds http:// index URLs whose host is not listed in `trusted-host`.",
+          "pip skips it with `is not a trusted or secure host and is being ignored`: "
+          "`No matching distribution found`.",
+          "index-url = http://pypi.corp.example/simple",
+          "Use https://; only for a registry without TLS, add `trusted-host = HOST`."),
+    _rule("PIP022", "http-index-cleartext", W, "insecure-storage",
+          "Credentials go to an index over plain http.",
+          "Finds http:// index URLs (not loopback) that pip will send a password to.",
+          "Anyone on the network path can read the token (Basic auth is only base64).",
+          "index-url = http://user:TOKEN@pypi.corp.example/simple  with trusted-host",
+          "Use https://."),
+    _rule("PIP023", "har-index-missing-simple", E, "wrong-url",
+          "A HAR Python index URL lacks the /simple suffix.",
+          "Checks HAR /pkg/ACCT/REG/python (or /pypi) URLs used as an index.",
+          "pip asks for <index>/<project>/; HAR serves the simple API under .../python/simple/, "
+          "so every project is 404 and pip says `No matching distribution found`.",
+          "index-url = https://pkg.harness.io/pkg/AcmeX1/py-prod/python",
+          "Append /simple: https://pkg.harness.io/pkg/AcmeX1/py-prod/python/simple.", SAFE),
+    _rule("PIP030", "netrc-permissions", W, "insecure-storage",
+          "~/.netrc is readable (or writable) by other users.",
+          "Checks that the netrc file has no group or other permission bits.",
+          "Anyone on the machine can read every password in it; curl and ftp refuse such a file.",
+          "-rw-r--r--  ~/.netrc",
+          "`chmod 600 ~/.netrc`.", SAFE),
+    _rule("PIP031", "netrc-default-entry", W, "insecure-storage",
+          "~/.netrc has a `default` entry.",
+          "Finds `default login ... password ...`.",
+          "requests (pip, Poetry) send the default credentials to every host without a "
+          "machine entry -- PyPI, files.pythonhosted.org, any index or redirect target.",
+          "default login dev@acme.io password pat.AcmeX1...",
+          "Replace it with `machine HOST` entries for the hosts that need them."),
+    _rule("PIP032", "netrc-invalid", E, "config-invalid",
+          "~/.netrc does not parse the way Python's netrc module parses it.",
+          "Parses the file with the same tokenizer and grammar as Python's `netrc` (what "
+          "requests uses) and reports the first error with its line.",
+          "requests swallows the error and uses no netrc entry at all: pip and Poetry send no "
+          "credentials and get 401 (uv, curl may still work, which hides the problem).",
+          "machine pkg.harness.io login dev@acme.io pass TOKEN   <- `pass` is not a keyword",
+          "Use only machine/default/login/account/password/macdef; `#` comments need a space "
+          "after the `#`."),
+    _rule("PIP033", "netrc-machine-not-matched", E, "credential-not-matched",
+          "A netrc machine name can never match what pip looks up.",
+          "requests looks up the host exactly as written in the URL, without the port and "
+          "case-sensitively: `machine host:8443` or `machine PKG.harness.io` never match.",
+          "The entry is never used; pip sends no credentials and gets 401.",
+          "machine 127.0.0.1:8080 login ...   (pip looks up 127.0.0.1)",
+          "Write the bare host name, as it appears in the index URL.", SAFE),
+    _rule("PIP034", "netrc-duplicate-machine", W, "credential-shadowed",
+          "The same machine appears twice in ~/.netrc.",
+          "Finds repeated machine names.",
+          "Python's netrc (pip, Poetry) uses the *last* entry, curl and uv the *first*: the "
+          "tools disagree, and updating one copy may change nothing.",
+          "machine pkg.harness.io ... (old token) ... machine pkg.harness.io ... (new token)",
+          "Keep one entry per host."),
+    _rule("PIP035", "username-defeats-netrc", E, "credential-not-matched",
+          "An index URL has a username but no password, so the .netrc entry is never used.",
+          "requests looks up `user@host` in .netrc for such a URL (it strips only the port), "
+          "which matches no machine entry.",
+          "pip sends the username with an empty password and gets 401 (pypiserver: 403), "
+          "although ~/.netrc has the right password.",
+          "index-url = https://dev%40acme.io@pkg.harness.io/...  +  machine pkg.harness.io ...",
+          "Remove `user@` from the URL: the netrc entry supplies username and password.",
+          UNSAFE),
+    _rule("PIP036", "netrc-env-missing", W, "config-invalid",
+          "NETRC names a file that does not exist.",
+          "Checks `$NETRC`.",
+          "requests reads only $NETRC when it is set: ~/.netrc is ignored and no netrc "
+          "credentials are sent.",
+          "export NETRC=~/.netrc-work   (file missing)",
+          "Point NETRC at the right file, or unset it."),
+    _rule("PIP040", "keyring-not-consulted", INFO, None,
+          "pip would need the keyring for this index, but will not ask it non-interactively.",
+          "When no URL or netrc credential exists for an index, explains when pip consults "
+          "the keyring: only after a 401, only when it may prompt -- never with --no-input "
+          "(PIP_NO_INPUT, CI) unless --keyring-provider import/subprocess is set.",
+          "Works on a laptop (keyring unlocked, prompting allowed), 401 in CI.",
+          "pip install --no-input ... with the token only in the system keyring",
+          "In CI set `PIP_KEYRING_PROVIDER=subprocess` (and a username in the URL), or use "
+          "~/.netrc / the URL."),
+    _rule("PIP050", "toml-invalid", E, "config-invalid",
+          "A uv or Poetry TOML file does not parse.",
+          "Parses uv.toml, pyproject.toml and Poetry's config/auth files with tomllib.",
+          "uv and Poetry stop with a parse error, or (auth.toml) lose every stored credential.",
+          "[[tool.uv.index]]\n  url = \"https://...   <- unterminated string",
+          "Correct the TOML at the reported line."),
+    _rule("PIP051", "uv-env-credentials-unmatched", W, "credential-not-matched",
+          "UV_INDEX_<NAME>_USERNAME/PASSWORD are set, but no uv index has that name.",
+          "Maps every named uv index to its variable name (upper case, other characters `_`).",
+          "uv never uses the variables: it sends no credentials and gets 401.",
+          "UV_INDEX_HARPY_PASSWORD for [[tool.uv.index]] name = \"har-py\" (needs HAR_PY)",
+          "Rename the variables (UV_INDEX_HAR_PY_PASSWORD) or name the index."),
+    _rule("PIP052", "uv-ignores-pip-config", W, "credential-not-matched",
+          "pip is configured for a private index, but uv (also in use here) is not.",
+          "uv reads neither pip.conf nor PIP_* variables.",
+          "`pip install` works and `uv pip install` / `uv sync` go to PyPI: private packages "
+          "are `not found`, or a public look-alike is installed.",
+          "~/.config/pip/pip.conf: index-url = https://pkg.harness.io/...  and no uv.toml",
+          "Add the index to uv.toml / [tool.uv] (`[[index]] url = ... default = true`) or set "
+          "UV_DEFAULT_INDEX."),
+    _rule("PIP053", "poetry-credentials-unmatched", W, "credential-not-matched",
+          "Poetry credentials are stored for a source name no source uses.",
+          "Compares `http-basic.<name>` (auth.toml, poetry.toml, POETRY_HTTP_BASIC_<NAME>_*) "
+          "with the `[[tool.poetry.source]]` names.",
+          "Poetry looks credentials up by source name: these are never sent, the source gets 401.",
+          "poetry config http-basic.har ... while the source is named har-py",
+          "`poetry config http-basic.<source name> USER TOKEN`."),
+    _rule("PIP054", "no-credentials", W, "no-credentials",
+          "Nothing is configured that the client would send to this HAR index.",
+          "Follows the client's lookup (URL, netrc, keyring, ...) and finds nothing.",
+          "HAR answers 401 to anonymous requests; pip shows `No matching distribution found`.",
+          "index-url = https://pkg.harness.io/pkg/ACCT/py/python/simple   and no ~/.netrc",
+          "Add `machine pkg.harness.io login EMAIL password TOKEN` to ~/.netrc (chmod 600)."),
+    # -- probe ------------------------------------------------------------------------
+    _rule("PIP101", "index-needs-credentials", E, "no-credentials",
+          "The index answered 401 and the client has no credential to send.",
+          "GETs the index (or the project page) the way the client does, without credentials "
+          "because none are configured.",
+          "pip shows `No matching distribution found` (the 401 is only visible with -v).",
+          "GET https://pkg.harness.io/pkg/ACCT/py/python/simple/requests/ -> 401",
+          "Configure credentials (~/.netrc, keyring or the URL)."),
+    _rule("PIP102", "credentials-rejected", E, "token-invalid",
+          "The index answered 401 to the credential the client sends.",
+          "Sends exactly the Basic credentials the client would.",
+          "The token is expired, revoked, mistyped, or in the wrong slot; pip reports `No "
+          "matching distribution found`.",
+          "GET .../simple/requests/ with Basic dev@acme.io:<token> -> 401",
+          "Create a new token and store it where the chain shows it comes from."),
+    _rule("PIP103", "index-forbidden", E, "permission-denied",
+          "The index answered 403.",
+          "Sends the client's credentials; distinguishes HAR (403 = authenticated without "
+          "permission) from servers such as pypiserver that answer 403 for a wrong password.",
+          "pip shows `No matching distribution found`.",
+          "GET .../simple/requests/ -> 403",
+          "HAR: grant read on the registry to the token's principal.  pypiserver & co: check "
+          "the password first."),
+    _rule("PIP104", "index-not-found", E, "wrong-url",
+          "The index URL itself answers 404.",
+          "GETs the index root (and, for a project, both the project page and the root).",
+          "Every project is `not found`: the URL is wrong (path, registry name, /simple).",
+          "https://pkg.harness.io/pkg/AcmeX1/py-prod/pypi/simple/ -> 404",
+          "Copy the index URL from the registry's set-up page."),
+    _rule("PIP105", "project-not-found", E, "not-found",
+          "The index works but has no such project.",
+          "GETs <index>/<project>/ (PEP 503 normalised name) and the index root.",
+          "pip: `No matching distribution found for NAME`.",
+          "GET .../simple/internal-lib/ -> 404 while .../simple/ -> 200",
+          "Check the project name, or whether it was uploaded to this registry."),
+    _rule("PIP106", "index-server-error", E, "connection-error",
+          "The index answered with a server error or an unexpected status.",
+          "Reports 5xx and other non-auth failures of the index.",
+          "pip retries, then fails; nothing about the credential can be learned.",
+          "GET .../simple/ -> 502",
+          "Retry later; ask the registry's operator."),
+    _rule("PIP107", "index-rate-limited", W, "rate-limited",
+          "The index answered 429 Too Many Requests.",
+          "Reports throttling.",
+          "Often caused by falling back to anonymous requests.",
+          "GET .../simple/ -> 429",
+          "Send credentials; wait and retry."),
+    _rule("PIP108", "blocked-by-policy", E, "blocked-by-policy",
+          "The index refused the project by policy (quarantine, dependency firewall).",
+          "Reads the refusal message of a 403.",
+          "It is not an authentication problem: the package is blocked on purpose.",
+          "403 Artifact is blocked due to policy violations",
+          "Ask the registry's owners to review the policy or use an allowed version."),
+)

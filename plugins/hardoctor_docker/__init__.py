@@ -23,7 +23,9 @@ from hardoctor.model import (
     ProbeResult,
     Remediation,
     Resolution,
+    Rotation,
     Rule,
+    Secret,
     Source,
     Target,
 )
@@ -231,6 +233,15 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
         out.append(resolve.resolve_helm(ctx, target, by_id))
     ctx.cache.setdefault(RESOLUTIONS, {})[target.raw] = out
     return out
+
+
+@hookimpl
+def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -> Rotation | None:
+    if credential.ecosystem != ECO:
+        return None
+    from .rotate import rotate
+
+    return rotate(credential, new_secret, ctx)
 
 
 @hookimpl

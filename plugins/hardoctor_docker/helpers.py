@@ -140,6 +140,25 @@ def helper_get(helper: str, server: str, env: dict[str, str], timeout: float = T
     return HelperAnswer("ok", username=user, secret=secret, binary=binary)
 
 
+def helper_store(
+    helper: str, server: str, username: str, secret: str, env: dict[str, str],
+    timeout: float = TIMEOUT,
+) -> str | None:
+    """``docker-credential-NAME store``: the JSON credential on stdin.
+    Returns a secret-free error text, or None on success."""
+    path = find_helper(helper, env.get("PATH"))
+    binary = binary_name(helper)
+    if path is None:
+        return f"{binary} is not on PATH"
+    body = json.dumps({"ServerURL": server, "Username": username, "Secret": secret}).encode()
+    rc, _, reason = _run([path, "store"], body, env, timeout)
+    if rc is None:
+        return f"{binary} store {reason}"
+    if rc != 0:
+        return f"{binary} store exited with status {rc}"
+    return None
+
+
 def helper_list(helper: str, env: dict[str, str], timeout: float = TIMEOUT) -> HelperAnswer:
     path = find_helper(helper, env.get("PATH"))
     binary = binary_name(helper)

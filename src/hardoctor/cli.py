@@ -186,6 +186,9 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     fix.add_argument("--only", action="append", default=[], metavar="CODE",
                      help="only fixes for this rule code or prefix (repeatable)")
     fix.add_argument("--undo", action="store_true", help="restore the files of the last --apply")
+    fix.add_argument("--token-stdin", action="store_true",
+                     help="rotate: read one new token from stdin and put it everywhere the old "
+                     "one is stored (checked first; a diff unless --apply)")
 
     rules = sub.add_parser("rules", help="list every rule")
     _add_output_options(rules, ("text", "json"))
@@ -226,7 +229,7 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
         "kube_context", "namespace", "all_namespaces", "offline", "timeout", "push",
         "harness_host", "harness_api", "no_token_api", "expiry_warning", "fail_on", "format",
         "output", "no_color", "debug", "disable_plugin", "apply", "unsafe", "only", "undo",
-        "code", "version",
+        "code", "version", "token_stdin",
     }
     extra = {k: v for k, v in vars(ns).items() if k not in known}
 
@@ -388,6 +391,12 @@ def _main(args: list[str], env: Environment) -> int:
         return _token_command(ctx, ns)
     if getattr(ns, "harness_api_key_stdin", False):
         _read_api_key_stdin(ctx)
+    if options.command == "fix" and getattr(ns, "token_stdin", False):
+        if getattr(ns, "undo", False):
+            raise UsageError("--token-stdin and --undo cannot be combined")
+        from hardoctor.rotate import rotate_command
+
+        return rotate_command(ctx, manager)
     if options.command == "fix" and getattr(ns, "undo", False):
         from hardoctor.commands import undo_command
 

@@ -38,7 +38,9 @@ if TYPE_CHECKING:
         Fix,
         ProbeResult,
         Resolution,
+        Rotation,
         Rule,
+        Secret,
         Source,
         Target,
         TokenInfo,
@@ -194,6 +196,21 @@ def hardoctor_diagnose(
 @hookspec(firstresult=True)
 def hardoctor_fix(finding: Finding, ctx: Context) -> Fix | None:
     """Plan a fix for a finding that did not come with one.  firstresult."""
+
+
+@hookspec(firstresult=True)
+def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -> Rotation | None:
+    """Plan putting ``new_secret`` where ``credential`` is stored
+    (``hardoctor fix --token-stdin``).  firstresult: the plugin that owns the
+    credential answers.
+
+    Return a :class:`~hardoctor.model.Rotation`: file edits as a ``Fix``
+    (re-encoded, re-encrypted as the old value was), other changes as
+    ``ExternalAction``s (a credential helper's ``store``, ``kubectl apply``),
+    and ``manual`` steps where the value comes from an environment variable
+    (never write the literal token over a ``${VAR}`` reference).  Never put
+    the secret in any text of the Rotation.
+    """
 
 
 @hookspec(firstresult=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import enum
 import hashlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
@@ -316,6 +316,32 @@ class Fix:
     description: str
     applicability: Applicability
     edits: tuple[Edit, ...]
+
+
+@dataclass(frozen=True)
+class ExternalAction:
+    """A change that is not a file edit: storing a token in a credential
+    helper, ``kubectl apply`` of a Secret.  ``run`` performs it and returns a
+    secret-free error text, or None on success."""
+
+    description: str
+    run: Callable[[], str | None] = field(repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Rotation:
+    """How one stored credential takes a new token (``fix --token-stdin``).
+
+    ``fix`` edits files; ``actions`` change things outside files; ``manual``
+    are steps hardoctor must not do itself (a value that comes from an
+    environment variable: print the ``export`` / CI-secret update instead).
+    """
+
+    credential: str
+    description: str
+    fix: Fix | None = None
+    actions: tuple[ExternalAction, ...] = ()
+    manual: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

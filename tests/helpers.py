@@ -81,6 +81,8 @@ def isolated_environ(
         "PATH": os.environ.get("PATH", os.defpath),
         "LANG": "C.UTF-8",
         "HOME": os.fspath(home),
+        # Never the machine's real /run/containers/<uid>/auth.json.
+        "XDG_RUNTIME_DIR": os.path.join(os.fspath(home), ".xdg-run"),
     }
     if not autoload:
         env["HARDOCTOR_DISABLE_PLUGIN_AUTOLOAD"] = "1"

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from tests.helpers import assert_valid_report, run_cli
 from tests.servers import (
     Dockerd,

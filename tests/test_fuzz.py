@@ -55,9 +55,9 @@ ALL_PLACES = (*PLACES, ENV_PLACE)
 CHECK = ["check", "--offline", "--format", "json"]
 FIX = ["fix", "--offline", "--format", "json"]
 
-#: ``HARDOCTOR_FUZZ_EXAMPLES=2000`` for a longer hunt (default keeps the
-#: whole file around 15 s).
-EXAMPLES = int(os.environ.get("HARDOCTOR_FUZZ_EXAMPLES", "100"))
+#: ``HARDOCTOR_FUZZ_EXAMPLES=1000`` for a longer hunt (about 8 minutes;
+#: the default keeps this file around 20 s).
+EXAMPLES = int(os.environ.get("HARDOCTOR_FUZZ_EXAMPLES", "60"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,

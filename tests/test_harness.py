@@ -477,7 +477,9 @@ def test_malformed_values(tmp_path: Path) -> None:
     assert rules_of(check(cred("${HARNESS_TOKEN}"), ctx)) == ["TOK002"]
     assert rules_of(check(cred("<token>"), ctx)) == ["TOK002"]
     assert rules_of(check(cred(f"pat.{ACCT}.6418b2a4ef2d1e3b41cb12a1"), ctx)) == ["HAR104"]
-    swapped = check(cred("dev@acme.io", username=PAT), ctx)
+    # A unique address: a password is registered with the scrubber for the
+    # whole test process, and "dev@acme.io" is everyone's username here.
+    swapped = check(cred("swapped-user@acme.io", username=PAT), ctx)
     assert rules_of(swapped) == ["TOK003", "TOK004"]
     assert next(f for f in swapped if f.rule == "TOK004").severity is Severity.ERROR
     both = check(cred(PAT, username=PAT), ctx)

@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import time
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -50,7 +51,7 @@ def prepare(name: str, home: Path) -> list[str]:
     return ["--project", str(home / "project")] if (home / "project").is_dir() else []
 
 
-def check(home: Path, *args: str, environ: dict[str, str | None] | None = None) -> dict:
+def check(home: Path, *args: str, environ: Mapping[str, str | None] | None = None) -> dict:
     res = run_cli(["check", "--offline", "--format", "json", *args], home=home, environ=environ)
     assert res.rc in (0, 1), res
     assert_no_traceback(res)
@@ -618,3 +619,26 @@ def test_explain_every_rule():
     for rule in RULES:
         res = run_cli(["explain", rule.code], home=home)
         assert res.rc == 0 and "What it does" in res.out and "Fix" in res.out, rule.code
+
+
+def test_offline_imports_no_httpx_and_rules_no_xml_parser(home):
+    """`check --offline` never loads the probe engine; listing rules does not
+    even load the XML parser (the plugin imports it on first use)."""
+    import sys
+
+    from tests.helpers import code_pythonpath, run_subprocess
+
+    args = prepare("maven-good", home)
+    code = (
+        "import sys\n"
+        "from hardoctor.cli import main\n"
+        "argv = sys.argv[1:]\n"
+        "rc = main(argv)\n"
+        "print('LOADED', sorted(m for m in ('httpx', 'defusedxml') if m in sys.modules))\n"
+    )
+    r = run_subprocess(["-c", code, "check", "--offline", "--format", "json", *args], home=home,
+                       executable=[sys.executable], extra_pythonpath=code_pythonpath())
+    assert "LOADED ['defusedxml']" in r.out, r
+    r = run_subprocess(["-c", code, "rules"], home=home, executable=[sys.executable],
+                       extra_pythonpath=code_pythonpath())
+    assert "LOADED []" in r.out, r

@@ -184,6 +184,11 @@ def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
             raw = raw[len(prefix):]
             break
     if "://" in raw:
+        # Only registry-API URLs are Docker's; a URL with another path
+        # (an npm or pip index, a Maven repository) is left to their plugins.
+        path = "/" + raw.split("://", 1)[1].partition("/")[2]
+        if path.rstrip("/") not in ("", "/v1", "/v2"):
+            return None
         split = split_host_url(raw)
         if split is None:
             return None

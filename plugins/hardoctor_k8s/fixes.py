@@ -33,8 +33,6 @@ from .yamlstream import StreamError, parse_fragment
 if TYPE_CHECKING:
     from hardoctor.context import Context
 
-#: Files bigger than this are edited without the re-parse check.
-VERIFY_LIMIT = 2 * 1024 * 1024
 READ_LIMIT = 1024 * 1024 * 1024
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 
@@ -79,17 +77,22 @@ def _new_scalar(text: str, value: Value, new: str, json_value: bool) -> tuple[in
     return value.start, value.end, _quoted(style, new, json_value)
 
 
-def _verify(ctx: Context, st: State, secret: SecretObj, new_text: str, check: str,
+def _verify(secret: SecretObj, text: str, edit: tuple[int, int, str], check: str,
             expected: str) -> bool:
-    if len(new_text) > VERIFY_LIMIT:
-        return True
+    """Parse the edited object again (only it: a dump can be huge) and check
+    it holds what the fix meant."""
     from .objects import read_object
 
-    for item in parse_fragment(new_text):
+    if secret.span is None:
+        return False
+    start, end, column = secret.span
+    e_start, e_end, new = edit
+    if not start <= e_start <= e_end <= end and not (e_start == e_end == start):
+        return False
+    region = " " * (column - 1) + text[start:e_start] + new + text[e_end:end]
+    for item in parse_fragment(region):
         if isinstance(item, StreamError):
             return False
-        if item.doc != secret.where.doc or item.item != secret.where.item:
-            continue
         rec = read_object(item, secret.where.source, secret.where.path, secret.namespace)
         if not isinstance(rec, SecretObj):
             return False
@@ -117,11 +120,12 @@ def _edit_fix(ctx: Context, st: State, secret: SecretObj, span: tuple[int, int, 
     start, end, new = span
     if not 0 <= start <= end <= len(text):
         return None
-    new_text = text[:start] + new + text[end:]
-    if not _verify(ctx, st, secret, new_text, check, expected):
+    if not _verify(secret, text, span, check, expected):
         return None
-    return Fix(description, applicability,
-               (Edit(path, start, end, new, expected=core_fixes.digest(text)),))
+    digests = st.digests
+    if path not in digests:
+        digests[path] = core_fixes.digest(text)
+    return Fix(description, applicability, (Edit(path, start, end, new, expected=digests[path]),))
 
 
 def _value_fix(ctx: Context, st: State, secret: SecretObj, value: Value, new_json: str,

@@ -102,6 +102,9 @@ class SecretObj:
     #: Read back from a cluster (uid/resourceVersion/managedFields): its
     #: timestamps say when the value was stored.
     from_cluster: bool = False
+    #: The object's own text: (start, end) offsets and its 1-based column
+    #: (to check an edit by parsing just this object again).
+    span: tuple[int, int, int] | None = None
 
     @property
     def effective_type(self) -> str:
@@ -316,4 +319,5 @@ def _secret(
         node.style is None and kind_key is not None,
         tuple(dict.fromkeys(keys)),
         _from_cluster(node),
+        (node.start + offset, node.end + offset, node.column),
     )

@@ -84,6 +84,7 @@ class State:
         self.groups: dict[int, Any] = {}
         #: Manifest texts read for fixes (path -> text), once per run.
         self.texts: dict[str, str | None] = {}
+        self.digests: dict[str, str] = {}
         #: Targets this plugin made up for secrets no workload uses.
         self.auto_targets: set[str] = set()
 

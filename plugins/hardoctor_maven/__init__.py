@@ -16,16 +16,25 @@ reads it.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
 from hardoctor.model import Credential, Finding, ProbeResult, Resolution, Rule, Source, Target
 
+from .names import CACHE, ECO
 from .rules import RULES
-from .world import CACHE, ECO, FileEntry, World, build, world
 
-__all__ = ["RULES", "World"]
+if TYPE_CHECKING:
+    from .world import World
+
+__all__ = ["RULES"]
+
+
+def _world(ctx: Context) -> World | None:
+    # The world module (XML parser and all) is imported by discover only.  (Not
+    # called `world`: importing the submodule would rebind that package name.)
+    return ctx.cache.get(CACHE)
 
 
 @hookimpl
@@ -42,6 +51,8 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     ctx.cache.pop(LINKS, None)
     if not ctx.wants_ecosystem(ECO):
         return None
+    from .world import build
+
     w = build(ctx)
     ctx.cache[CACHE] = w
     return w.sources
@@ -49,7 +60,7 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
 
 @hookimpl
 def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] | None:
-    w = world(ctx)
+    w = _world(ctx)
     if w is None or source.ecosystem != ECO:
         return None
     return [c for c in w.credentials if c.source == source.id]
@@ -57,10 +68,14 @@ def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] 
 
 @hookimpl
 def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
-    w = world(ctx)
-    if w is None or source.ecosystem != ECO or not isinstance(source.payload, FileEntry):
+    w = _world(ctx)
+    if w is None or source.ecosystem != ECO:
         return None
     from .lint import lint
+    from .world import FileEntry
+
+    if not isinstance(source.payload, FileEntry):
+        return None
 
     return lint(w, source.payload, ctx)
 
@@ -69,12 +84,12 @@ def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
 def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
     from .resolve import parse_target
 
-    return parse_target(value, world(ctx))
+    return parse_target(value, _world(ctx))
 
 
 @hookimpl
 def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequence[Target] | None:
-    w = world(ctx)
+    w = _world(ctx)
     if w is None:
         return None
     from .resolve import targets
@@ -86,7 +101,7 @@ def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequen
 def hardoctor_resolve(
     target: Target, credentials: Sequence[Credential], ctx: Context
 ) -> Sequence[Resolution] | None:
-    w = world(ctx)
+    w = _world(ctx)
     if w is None or target.kind == "image":
         return None
     if target.ecosystem not in (None, ECO) and target.kind != "registry":
@@ -104,7 +119,7 @@ def hardoctor_resolve(
 
 @hookimpl
 def hardoctor_probe(resolution: Resolution, ctx: Context) -> Any:
-    if resolution.ecosystem != ECO or world(ctx) is None:
+    if resolution.ecosystem != ECO or _world(ctx) is None:
         return None
     from .probe import plan
 
@@ -115,7 +130,7 @@ def hardoctor_probe(resolution: Resolution, ctx: Context) -> Any:
 def hardoctor_diagnose(
     resolution: Resolution, results: Sequence[ProbeResult], ctx: Context
 ) -> Sequence[Finding] | None:
-    w = world(ctx)
+    w = _world(ctx)
     if resolution.ecosystem != ECO or w is None:
         return None
     from .probe import diagnose

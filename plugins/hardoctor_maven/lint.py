@@ -28,8 +28,10 @@ def text_edit(entry: FileEntry, elem: XElem, new_value: str) -> Edit:
 
 
 def rename_server_fix(view: ServerView, new_id: str) -> Fix | None:
+    """Rename a server's id -- in the user's own settings only (a global
+    file is shared and usually not the user's to edit)."""
     elem = view.server.id_elem
-    if elem is None or view.entry.text is None:
+    if elem is None or view.entry.text is None or view.entry.role != "user":
         return None
     return Fix(f"rename <server> id {view.id!r} to {new_id!r} in "
                f"{view.entry.path}:{elem.line}", Applicability.SAFE,

@@ -129,14 +129,9 @@ async def walk(session: ProbeSession, spec: Spec) -> list[ProbeResult]:
         results.append(to_result(anon, credential=None, detail="GET",
                                  facts={"step": "anonymous"}))
         return results
-    challenges = anon.challenges() if anon.status == 401 else []
-    facts: dict[str, Any] = {"step": "anonymous"}
-    if challenges:
-        facts["challenge"] = challenges[0].scheme
-        if challenges[0].realm:
-            facts["realm"] = challenges[0].realm
     results.append(to_result(anon, credential=None,
-                             detail="GET without credentials (Maven's first request)", facts=facts))
+                             detail="GET without credentials (Maven's first request)",
+                             facts={"step": "anonymous", **_challenge(anon)}))
     if spec.secret is None:
         return results
     authed = await session.request(
@@ -145,8 +140,22 @@ async def walk(session: ProbeSession, spec: Spec) -> list[ProbeResult]:
     )
     results.append(to_result(authed, credential=None,
                              detail="GET with the credential sent preemptively",
-                             facts={"step": "credential"}))
+                             facts={"step": "credential", **_challenge(authed)}))
     return results
+
+
+def _challenge(answer: Any) -> dict[str, Any]:
+    from hardoctor.probe.classify import TransportFailure
+
+    if isinstance(answer, TransportFailure) or answer.status != 401:
+        return {}
+    challenges = answer.challenges()
+    if not challenges:
+        return {}
+    facts: dict[str, Any] = {"challenge": challenges[0].scheme}
+    if challenges[0].realm:
+        facts["realm"] = challenges[0].realm
+    return facts
 
 
 # -- diagnose --------------------------------------------------------------------------
@@ -159,7 +168,8 @@ def _step(results: Sequence[ProbeResult], name: str) -> ProbeResult | None:
 def _evidence(results: Sequence[ProbeResult]) -> list[str]:
     out = []
     for r in results:
-        what = "without credentials" if r.facts.get("step") == "anonymous" else "with the credential"
+        what = ("without credentials" if r.facts.get("step") == "anonymous"
+                else "with the credential (sent preemptively, as Maven's retry sends it)")
         status = r.status if r.status is not None else r.outcome
         extra = ""
         if r.facts.get("challenge"):
@@ -337,7 +347,7 @@ class MavenDiagnose(Diagnose):
                 f"<server> {c.view.id!r} has the id of repository {c.repo_id!r}, but "
                 f"{mirror_txt} replaces that repository: Maven looks up <server> "
                 f"{ep.server_id!r} and finds none.{probe_txt}",
-                location=c.view.loc(), credential=c.view.cred_id,
+                location=c.view.loc(),
                 why="With a mirror in front, Maven authenticates with the mirror's id; the server "
                     "for the repository behind it is never used, and Maven gets 401.",
                 remediation=Remediation(
@@ -354,7 +364,7 @@ class MavenDiagnose(Diagnose):
                 "MVN004",
                 f"Maven looks up <server> {ep.server_id!r} for {target}, but the server in "
                 f"{self.ctx.display_path(c.view.entry.path)} has id {c.view.id!r}.{probe_txt}",
-                location=c.view.loc(), credential=c.view.cred_id,
+                location=c.view.loc(),
                 why="Server ids are matched exactly; this server is never used, so Maven sends "
                     "no credentials and gets 401.",
                 evidence=tuple(_evidence(self.results)) + tuple(

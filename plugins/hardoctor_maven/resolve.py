@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from hardoctor.context import Context
 from hardoctor.model import ChainStep, Credential, Location, Resolution, Target
+from hardoctor.targets import host_matches
 
 from . import analysis
 from .world import ECO, Endpoint, GradleEndpoint, World
@@ -77,16 +78,22 @@ def resolve(target: Target, credentials: Sequence[Credential], w: World,
     if target.kind != "registry":
         return out
     want = _norm(target.url)
+
+    def wanted(url: str, host: str) -> bool:
+        # A URL names one repository; a bare host (``--registry HOST``, or a
+        # host TARGET another plugin parsed first) every repository on it.
+        if want:
+            return _norm(url) == want
+        return bool(host) and host_matches(target.host, host)
+
     for ep in w.endpoints:
-        if ep.blocked:
-            continue
-        if (want and _norm(ep.url) == want) or (not want and ep.host == target.host and
-                                                 target.ecosystem == ECO):
-            out.append((maven_resolution(w, ep, target, by_id, ctx), ep))
+        if not ep.blocked and wanted(ep.url, ep.host):
+            t = target if want else replace(target, url=ep.url)
+            out.append((maven_resolution(w, ep, t, by_id, ctx), ep))
     for ge in w.gradle_endpoints:
-        if (want and _norm(ge.url) == want) or (not want and ge.host == target.host and
-                                                 target.ecosystem == ECO):
-            out.append((gradle_resolution(ge, target, by_id, ctx), ge))
+        if wanted(ge.url, ge.host):
+            t = target if want else replace(target, url=ge.url)
+            out.append((gradle_resolution(ge, t, by_id, ctx), ge))
     return out
 
 

@@ -26,7 +26,7 @@ def _rule(code: str, name: str, sev: Severity, cause: str | None, summary: str,
 
 
 RULES = (
-    _rule("MVN001", "invalid-xml", E, "config-invalid",
+    _rule("MVN001", "invalid-maven-xml", E, "config-invalid",
           "A Maven settings, settings-security or POM file is not XML Maven can read.",
           "Parses the file with a safe XML parser and reports the first error with its line. "
           "Files that declare XML entities (the 'billion laughs' attack) or external "
@@ -133,7 +133,7 @@ RULES = (
           "maven { name = \"har\"; credentials(PasswordCredentials) } and no harPassword",
           "Set the properties in ~/.gradle/gradle.properties (not the project's, which is "
           "committed) or as ORG_GRADLE_PROJECT_XUsername / ORG_GRADLE_PROJECT_XPassword."),
-    _rule("MVN012", "env-unset", E, "env-unset",
+    _rule("MVN012", "settings-env-unset", E, "env-unset",
           "A ${env.X} in a Maven file refers to an environment variable that is not set.",
           "Interpolates settings and POM values the way Maven does and lists the variables "
           "that are missing.",
@@ -203,7 +203,7 @@ RULES = (
           "Add `name = \"har\"` and `credentials(PasswordCredentials::class)` and define "
           "harUsername / harPassword in ~/.gradle/gradle.properties."),
     # -- probes ------------------------------------------------------------------
-    _rule("MVN101", "credential-rejected", E, "token-invalid",
+    _rule("MVN101", "repository-rejects-credential", E, "token-invalid",
           "The repository rejects the credential Maven sends (401).",
           "Requests a real path of the repository with the username and password Maven "
           "would send after the 401 challenge.",
@@ -211,7 +211,7 @@ RULES = (
           "wrong, revoked or expired, or the username does not go with it.",
           "a Harness token that was revoked, a typo in <password>",
           "Create a new token and put it in the <password> of the named server."),
-    _rule("MVN102", "permission-denied", E, "permission-denied",
+    _rule("MVN102", "repository-permission-denied", E, "permission-denied",
           "The repository accepts the credential but refuses access (403).",
           "Requests a real path with the credential Maven sends and gets 403.",
           "The principal has no read (or, for deploy, write) permission on the registry.",
@@ -236,19 +236,19 @@ RULES = (
           "artifact is not there.",
           "hardoctor check maven:com.acme:lib:1.0",
           "Check the URL (account, registry, /maven) and the coordinates."),
-    _rule("MVN105", "blocked-by-policy", E, "blocked-by-policy",
+    _rule("MVN105", "artifact-blocked-by-policy", E, "blocked-by-policy",
           "The repository refuses the artifact by policy (quarantine, dependency firewall).",
           "Reads 403 answers whose message names a policy.",
           "No credential change helps: the artifact itself is blocked.",
           "403 Artifact is quarantined",
           "Ask the registry's owner to release the artifact or to allow the version."),
-    _rule("MVN106", "rate-limited", W, "rate-limited",
+    _rule("MVN106", "repository-rate-limited", W, "rate-limited",
           "The repository throttles requests (429).",
           "Reads 429 answers.",
           "Builds fail intermittently; anonymous requests are throttled hardest.",
           "429 Too Many Requests",
           "Authenticate (a <server> for the id) and retry later."),
-    _rule("MVN107", "server-error", INFO, None,
+    _rule("MVN107", "repository-server-error", INFO, None,
           "The repository answers with a server error (5xx).",
           "Reports 5xx answers to the probe.",
           "Not a credential problem; Maven fails or retries.",

@@ -53,10 +53,9 @@ from .mvnfiles import (
     parse_security,
     parse_settings,
 )
+from .names import ECO
 from .xmlpos import XElem, XmlError
 
-ECO = "maven"
-CACHE = "maven.world"
 MAX_POMS = 50
 #: Public repositories that never need credentials: not probed unless a
 #: server is configured for them.
@@ -393,11 +392,6 @@ class World:
         return [e for e in self.endpoints if e.server_id == server_id]
 
 
-def world(ctx: Context) -> World | None:
-    found = ctx.cache.get(CACHE)
-    return found if isinstance(found, World) else None
-
-
 # -- building it -----------------------------------------------------------------------
 
 
@@ -689,8 +683,8 @@ def _contacts(ctx: Context, w: World) -> None:
             continue
         props = dict(sprops)
         props.update(_pom_props(w, entry))
-        for key, value in pom.properties.items():
-            if value and gradle.SECRET_KEY.search(key):
+        for prop, value in pom.properties.items():
+            if value and gradle.SECRET_KEY.search(prop):
                 Secret(value)
         for r in pom.repositories:
             found.append(_contact(ctx, r, entry, props))

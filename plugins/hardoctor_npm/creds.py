@@ -44,9 +44,7 @@ def quiet_secret(value: str) -> Secret:
 
 
 def unregistered(value: str) -> Secret:
-    s = object.__new__(Secret)
-    object.__setattr__(s, "_value", value)
-    return s
+    return Secret(value, register=False)
 
 
 def _cred_secret(value: str) -> Secret | None:

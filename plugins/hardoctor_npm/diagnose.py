@@ -285,7 +285,11 @@ def _yarn_vs_npm(res: Resolution, det: Details, st: State, ctx: Context,
 
 def disagreement(ctx: Context, raw: str) -> list[Finding]:
     """NPM015: the clients in use send different credentials to one registry."""
-    by_client: dict[str, Resolution] = ctx.cache.get(RESOLUTIONS, {}).get(raw, {})
+    everyone: dict[str, Resolution] = ctx.cache.get(RESOLUTIONS, {}).get(raw, {})
+    npm_reg = next((r.registry for c, r in everyone.items() if c == "npm"), None)
+    # Only clients that talk to the same registry can disagree about it.
+    by_client = {c: r for c, r in everyone.items()
+                 if npm_reg is None or r.registry.rstrip("/") == npm_reg.rstrip("/")}
     if len(by_client) < 2:
         return []
     fps: dict[str, str] = {}

@@ -317,7 +317,8 @@ def resolve_yarn(ctx: Context, st: State, target: Target, by_id: dict[str, Crede
         cid = creds.yarn_id(setting.path, setting.env_var, where if where != "top level"
                             else ("npmAuthToken" if auth_scope.get("npmAuthToken")
                                   else "npmAuthIdent"))
-        credential = by_id.get(cid)
+        credential = by_id.get(cid) or creds.yarn_credential(
+            auth_scope, where if where != "top level" else "npmAuthToken", registry)
         if not scoped and not always_on and package is not None:
             det.withheld = where
             steps.append(ChainStep(f"{where}: npmAuthToken", "skipped",

@@ -230,6 +230,19 @@ def hardoctor_fix(finding: Finding, ctx: Context) -> Fix | None:
     model = _model(ctx)
     if model is None or finding.rule not in _HAR_URL_RULES or finding.ecosystem != ECO:
         return None
+    for ref in model.refs:
+        at_loc = finding.location is not None and finding.location.path == ref.path and \
+            finding.location.line == ref.line
+        if at_loc or (ref.url is not None and ref.bare in finding.message):
+            fix = har_path_fix(model, ref, finding.rule)
+            if fix is not None:
+                return fix
+    return None
+
+
+def har_path_fix(model: Model, ref: Any, code: str | None = None) -> Fix | None:
+    """The edit that gives ``ref``'s URL the path the HAR plugin suggests
+    (for rule ``code``, or the first suggestion it has)."""
     try:
         from hardoctor_harness import parse_har_url, url_issues
     except ImportError:  # pragma: no cover
@@ -238,26 +251,21 @@ def hardoctor_fix(finding: Finding, ctx: Context) -> Fix | None:
 
     from hardoctor import fixes
 
-    for ref in model.refs:
-        if ref.url is None or ref.start is None or ref.end is None or ref.path is None:
-            continue
-        at_loc = finding.location is not None and finding.location.path == ref.path and \
-            finding.location.line == ref.line
-        if not at_loc and ref.bare not in finding.message:
-            continue
-        har = parse_har_url(ref.bare, oci=False)
-        if har is None:
-            continue
-        issue = next((i for i in url_issues(har, "pip") if i.code == finding.rule and i.suggestion), None)
-        if issue is None or issue.suggestion is None:
-            continue
-        text = model.texts.get(ref.source)
-        written = ref.written if ref.written is not None else ref.raw
-        if text is None or text[ref.start:ref.end] != written:
-            continue
-        new_path = urlsplit(issue.suggestion).path
-        start = lint._netloc_end(written, written.index("://") + 3)
-        end = lint._path_end(written)
-        return Fix(f"use the HAR path {new_path}", Applicability.SAFE,
-                   (Edit(ref.path, ref.start + start, ref.start + end, new_path, fixes.digest(text)),))
-    return None
+    if ref.url is None or ref.start is None or ref.end is None or ref.path is None:
+        return None
+    har = parse_har_url(ref.bare, oci=False)
+    if har is None:
+        return None
+    issue = next((i for i in url_issues(har, "pip")
+                  if i.suggestion and (code is None or i.code == code)), None)
+    if issue is None or issue.suggestion is None:
+        return None
+    text = model.texts.get(ref.source)
+    written = ref.written if ref.written is not None else ref.raw
+    if text is None or text[ref.start:ref.end] != written:
+        return None
+    new_path = urlsplit(issue.suggestion).path
+    start = lint._netloc_end(written, written.index("://") + 3)
+    end = lint._path_end(written)
+    return Fix(f"use the HAR path {new_path}", Applicability.SAFE,
+               (Edit(ref.path, ref.start + start, ref.start + end, new_path, fixes.digest(text)),))

@@ -590,12 +590,12 @@ def _poetry(ctx: Context, model: Model, sources: list[Source]) -> None:
         lo = (tomlconf.header_positions(doc.text, f"http-basic.{name}", array=False) or [0])[0]
         hi = tomlconf.next_header(doc.text, lo)
         span = (tomlconf.find_string(doc.text, pw, lo, hi) if isinstance(pw, str) else None)
-        line = ini.line_of(doc.text, span[0]) if span else ini.line_of(doc.text, lo)
         view.auth[name] = PoetryAuth(
             name=name,
             username=user if isinstance(user, str) else None,
             password=pw if isinstance(pw, str) else None,
-            location=Location(path, line, None, key=f"[http-basic.{name}]"),
+            location=Location(path, ini.line_of(doc.text, lo), None, key=f"[http-basic.{name}]"),
+            password_line=ini.line_of(doc.text, span[0]) if span else None,
             keyring=not isinstance(pw, str),
             source_id=f"pip:toml:{path}",
             password_span=(path, span[0], span[1]) if span else None,

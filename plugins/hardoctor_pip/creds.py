@@ -111,13 +111,13 @@ def _register_raw(raw: str) -> None:
         netloc = urlsplit(raw.strip()).netloc
     except ValueError:
         netloc = raw
-    if "@" in raw:
-        ui = raw.strip().split("://", 1)[-1].rsplit("@", 1)[0]
-        redact.register(ui)
-        redact.register(ui.split(":", 1)[-1])
-    if "@" in netloc:
-        auth = netloc.rsplit("@", 1)[0]
-        redact.register(auth.split(":", 1)[-1])
+    # Only what follows the first ':' is secret (a token-like username is
+    # protected separately): registering a plain username would scrub an
+    # e-mail address out of every report.
+    for ui in (raw.strip().split("://", 1)[-1].rsplit("@", 1)[0] if "@" in raw else "",
+               netloc.rsplit("@", 1)[0] if "@" in netloc else ""):
+        if ":" in ui:
+            redact.register(ui.split(":", 1)[1])
 
 
 def _netrc(ctx: Context, model: Model, out: Creds) -> None:
@@ -170,6 +170,14 @@ def _uv_env(model: Model, out: Creds) -> None:
         out.uv_env[envk] = cid
 
 
+def _auth_location(loc: Location | None, line: int | None, name: str) -> Location:
+    if loc is None:
+        return Location(None, key=f"http-basic.{name}")
+    if line is None or loc.path is None:
+        return loc
+    return Location(loc.path, line, None, key=loc.key)
+
+
 def _poetry(model: Model, out: Creds) -> None:
     by_name = {s.name: s for s in model.poetry.sources if s.name}
     for name, auth in sorted(model.poetry.auth.items()):
@@ -183,7 +191,7 @@ def _poetry(model: Model, out: Creds) -> None:
             registry=ref.bare if ref is not None else f"poetry source {name}",
             host=ref.url.host if ref is not None and ref.url else "",
             source=auth.source_id,
-            location=auth.location or Location(None, key=f"http-basic.{name}"),
+            location=_auth_location(auth.location, auth.password_line, name),
             username=None if looks_like_token(auth.username or "") else auth.username,
             secret=Secret(auth.password) if auth.password is not None else None,
             scheme="basic",

@@ -20,7 +20,7 @@ from hardoctor.model import (
 )
 from hardoctor.tokens import looks_like_token
 
-from . import gitcheck, urls
+from . import gitcheck, pipversion, urls
 from .config import uv_env_name
 from .creds import Creds
 from .model import ECO, IndexRef, Model, NetrcView, PipFile, ReqFile, Setting
@@ -370,8 +370,9 @@ class Linter:
         assert url is not None
         written = ref.written if ref.written is not None else ref.raw
         parsed_written = urls.parse_index_url(written)
+        # A password written as ${VAR} / $VAR is a reference, not a stored secret.
         secret_written = parsed_written is not None and parsed_written.password and \
-            "${" not in (parsed_written.password or "")
+            not re.search(r"\$\{?[A-Za-z_]", parsed_written.password or "")
         if not secret_written or url.password is None:
             return
         cred = self.creds.by_ref.get(id(ref))
@@ -426,6 +427,9 @@ class Linter:
         entry = doc.hosts.get(url.hostname)
         if entry is None:
             return
+        modern = pipversion.netrc_by_hostname(self.ctx)
+        if modern:
+            return  # pip 25.2+ looks the host name up
         fix = None
         if ref.start is not None and source.path and ref.written is None:
             text = self.text(source.id) or ""
@@ -437,13 +441,16 @@ class Linter:
                 if e is not None:
                     fix = Fix("remove the username from the URL so ~/.netrc is used",
                               Applicability.UNSAFE, (e,))
+        which = "pip" if modern is False else "pip before 25.2"
         self.add("PIP035",
-                 f"{ref.key} has a username but no password, so pip never uses the "
+                 f"{ref.key} has a username but no password, so {which} never uses the "
                  f"'machine {url.hostname}' entry of {self.ctx.display_path(self.model.netrc.path)} "
                  f"(line {entry.line}).",
+                 severity=None if modern is False else Severity.WARNING,
                  location=ref.location, registry=url.host, credential=self.creds.by_ref.get(id(ref)),
-                 why="requests looks up 'user@host' in .netrc for such a URL; nothing matches, "
-                     "and pip sends the username with an empty password (401; pypiserver: 403).",
+                 why="requests before 2.32.4 looks up 'user@host' in .netrc for such a URL; nothing "
+                     "matches, and pip sends the username with an empty password (401; "
+                     "pypiserver: 403).  pip 25.2+ looks up the host name and works.",
                  remediation=Remediation("Remove `user@` from the index URL."), fix=fix)
 
     def _confusion(self, ref: IndexRef) -> None:

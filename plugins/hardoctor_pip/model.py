@@ -213,6 +213,8 @@ class PoetryAuth:
     keyring: bool = False
     source_id: str = ""
     password_span: tuple[str, int, int] | None = None
+    #: Line of the password value (the credential's location).
+    password_line: int | None = None
 
 
 @dataclass

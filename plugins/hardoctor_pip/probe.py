@@ -261,10 +261,23 @@ def diagnose(ctx: Context, model: Model, res: Resolution, results: Sequence[Prob
             why="Every project is `not found`: the path (registry name, /simple) is wrong.",
             remediation=Remediation("Copy the index URL from the registry's set-up page"
                                     + (" (HAR: .../pkg/ACCOUNT/REGISTRY/python/simple)." if har else ".")),
-            **common)]
+            fix=_har_fix(model, res) if har else None, **common)]
     return [ctx.finding(
         "PIP106", f"{shown_index} answered {status if status is not None else first.outcome}.",
         why="A server-side problem: nothing about the credential can be learned.", **common)]
+
+
+def _har_fix(model: Model, res: Resolution) -> Any:
+    """The HAR plugin's URL correction, as an edit of the file the index
+    URL is in (the 404 finding is the one a person reads: it carries it)."""
+    from . import har_path_fix
+
+    for ref in model.refs:
+        if ref.url is not None and ref.bare == res.target.url:
+            fix = har_path_fix(model, ref)
+            if fix is not None:
+                return fix
+    return None
 
 
 def _using(ctx: Context, res: Resolution) -> str:

@@ -36,7 +36,7 @@ from urllib.parse import urlsplit
 from hardoctor.context import Context
 from hardoctor.model import ChainStep, Credential, Location, Resolution, Target
 
-from . import keyringcli, urls
+from . import keyringcli, pipversion, urls
 from .config import uv_env_name
 from .creds import Creds
 from .model import ECO, IndexRef, Model
@@ -231,8 +231,12 @@ def resolve_pip(ctx: Context, target: Target, ref: IndexRef, client: str, indexe
         else:
             steps.append(ChainStep(f"{best.key} userinfo", "lost", "the request's own URL wins",
                                    cid, best.location))
-    lookup = url.netrc_lookup if url is not None else ""
+    modern = pipversion.netrc_by_hostname(ctx)
+    lookup = url.netrc_lookup(modern is not False) if url is not None else ""
     step, cred = _netrc_step(ctx, model, creds, lookup, chosen is not None, "pip")
+    if modern is None and url is not None and username is not None and step.outcome == "used":
+        step = replace(step, reason=step.reason + f"; pip before 25.2 looks up "
+                       f"{url.netrc_lookup(False)!r} instead and finds nothing")
     steps.append(step)
     chosen = chosen or cred
     step, cred = _keyring_step(ctx, model, ref, username, chosen is not None)
@@ -318,7 +322,7 @@ def resolve_poetry(ctx: Context, target: Target, ref: IndexRef, model: Model, cr
                                    f"POETRY_HTTP_BASIC_{ref.name.upper().replace('-', '_')}_* "
                                    "variables"))
     url = ref.url
-    lookup = url.netrc_lookup if url is not None else ""
+    lookup = url.hostname if url is not None else ""
     step, cred = _netrc_step(ctx, model, creds, lookup, chosen is not None, "Poetry")
     steps.append(step)
     chosen = chosen or cred

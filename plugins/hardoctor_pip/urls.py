@@ -56,14 +56,13 @@ class IndexUrl:
     def is_pypi(self) -> bool:
         return self.hostname in PYPI_HOSTS
 
-    @property
-    def netrc_lookup(self) -> str:
-        """The name requests looks up in .netrc for this URL:
-        ``urlparse(url).netloc.split(":")[0]`` -- the port stripped, but a
-        username without a password stays in front (``user@host``), so such
-        a URL never finds its .netrc entry."""
-        if self.username is not None and self.password is not None:
-            return self.hostname  # pip never gets to netrc then
+    def netrc_lookup(self, by_hostname: bool = True) -> str:
+        """The name requests looks up in .netrc for this URL.  requests
+        2.32.4+ (pip 25.2+) uses the host name; older requests use
+        ``netloc.split(":")[0]`` -- the port stripped, but a username
+        without a password stays in front (``user@host``) and never matches."""
+        if by_hostname or (self.username is not None and self.password is not None):
+            return self.hostname  # (pip never gets to netrc with a full user:password)
         return self.netloc.split(":")[0]
 
 

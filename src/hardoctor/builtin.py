@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from hardoctor.context import Context
     from hardoctor.report import Reporter
 
-FORMATS = ("text", "json")
+FORMATS = ("text", "json", "sarif", "github")
 
 
 @hookimpl
@@ -31,6 +31,14 @@ def hardoctor_reporter(name: str, ctx: Context) -> Reporter | None:
         from hardoctor.report.text import TextReporter
 
         return TextReporter(color=bool(ctx.options.color))
+    if name == "sarif":
+        from hardoctor.report.sarif import SarifReporter
+
+        return SarifReporter()
+    if name == "github":
+        from hardoctor.report.github import GithubReporter
+
+        return GithubReporter()
     return None
 
 

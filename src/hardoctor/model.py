@@ -92,9 +92,13 @@ class Secret:
     __slots__ = ("_value",)
     _value: str
 
-    def __init__(self, value: str) -> None:
+    def __init__(self, value: str, *, register: bool = True) -> None:
         object.__setattr__(self, "_value", value)
-        redact.register(value)
+        if register:
+            # ``register=False`` only for values that are sent like a secret
+            # but are known not to be one (an unexpanded ``${NPM_TOKEN}``):
+            # scrubbing them would blank every message that names them.
+            redact.register(value)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError("Secret is immutable")

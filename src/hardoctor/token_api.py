@@ -270,15 +270,10 @@ def lookup_many(ctx: Context, items: Sequence[tuple[Secret, str]]) -> list[Token
 def _run(coro: Any) -> list[TokenAnswer]:
     """Run ``coro`` to completion from synchronous code, even when this
     thread already runs an event loop (then on a helper thread)."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        result: list[TokenAnswer] = asyncio.run(coro)
-        return result
-    from concurrent.futures import ThreadPoolExecutor
+    from hardoctor.probe.loop import run
 
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coro).result()
+    result: list[TokenAnswer] = run(coro)
+    return result
 
 
 async def _validate_all(

@@ -242,6 +242,12 @@ class KubeApi:
                 gv = {"groupVersion": f"{g}/v1", "version": "v1"}
                 groups.append({"name": g, "versions": [gv], "preferredVersion": gv})
             return 200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": groups}
+        if path == "/openapi/v3":
+            return 200, {"paths": {
+                p: {"serverRelativeURL": f"/openapi/v3/{p}?hash=hd{self.port}"}
+                for p in ("api/v1", "apis/apps/v1", "apis/batch/v1")}}
+        if path.startswith("/openapi/v3/"):
+            return 200, _openapi_v3(path.removeprefix("/openapi/v3/"))
         if path.startswith("/openapi"):
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
         if path in ("/api/v1", "/apis/apps/v1", "/apis/batch/v1"):
@@ -375,6 +381,28 @@ def _validate_secret(obj: dict[str, Any]) -> str | None:
     except ValueError as exc:
         return f"data[{need}]: Invalid value: \"<secret contents redacted>\": {exc}"
     return None
+
+
+def _openapi_v3(gv_path: str) -> dict[str, Any]:
+    """Just enough OpenAPI v3 for kubectl to see that PATCH takes
+    ``fieldValidation``: it then lets the server validate (server-side)."""
+    prefix = "/" + gv_path
+    group, version = (gv_path.split("/")[1:3] if gv_path.startswith("apis/")
+                      else ("", gv_path.split("/")[-1]))
+    paths: dict[str, Any] = {}
+    for r in RESOURCES:
+        if r.group != group or r.version != version:
+            continue
+        gvk = {"group": group, "version": version, "kind": r.kind}
+        op = {"parameters": [{"name": "fieldValidation", "in": "query",
+                              "schema": {"type": "string"}}],
+              "x-kubernetes-group-version-kind": gvk,
+              "responses": {"200": {"description": "OK"}}}
+        scope = "" if r.name in CLUSTER_SCOPED else "/namespaces/{namespace}"
+        paths[f"{prefix}{scope}/{r.name}/{{name}}"] = {"patch": op, "put": op}
+        paths[f"{prefix}{scope}/{r.name}"] = {"post": op}
+    return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.32.0"},
+            "paths": paths, "components": {"schemas": {}}}
 
 
 def _status(code: int, reason: str, message: str,

@@ -36,6 +36,7 @@ from types import TracebackType
 from .util import LOOPBACK, ManagedProcess, MissingBinaryError, clean_env, free_port, wait_for_port
 
 DEFAULT_VENV = "/opt/hardoctor-test/pypiserver-venv"
+DEFAULT_OLD_PIP_VENV = "/opt/hardoctor-test/pip24-venv"
 ENV_EXE = "HARDOCTOR_PYPISERVER"
 
 
@@ -51,6 +52,19 @@ def find_pypiserver() -> tuple[str, str]:
             f"(or set {ENV_EXE} to a pypi-server executable)"
         )
     return exe, python
+
+
+def find_old_pip() -> str:
+    """The python of the venv holding pip 24.0 (requests < 2.32.4)."""
+    venv = os.environ.get("HARDOCTOR_OLD_PIP_VENV", DEFAULT_OLD_PIP_VENV)
+    python = os.path.join(venv, "bin", "python")
+    if not os.path.isfile(python):
+        raise MissingBinaryError(f"no pip 24.0 venv at {venv}; run scripts/install-pip-deps.sh")
+    return python
+
+
+def venv_of(python: str) -> str:
+    return os.path.dirname(os.path.dirname(python))
 
 
 def build_wheel(folder: str | os.PathLike[str], name: str = "hdtestpkg", version: str = "1.0") -> Path:
@@ -186,9 +200,12 @@ def pip_download(
     extra_env: Mapping[str, str | None] | None = None,
     cwd: str | os.PathLike[str] | None = None,
     timeout: float = 120,
+    python: str | None = None,
 ) -> subprocess.CompletedProcess[str]:
-    """``pip download --no-input --no-deps -d TMP ARGS`` as a real client."""
-    _, python = find_pypiserver()
+    """``pip download --no-input --no-deps -d TMP ARGS`` as a real client
+    (the pip of the pypiserver venv, or of ``python``)."""
+    if python is None:
+        _, python = find_pypiserver()
     with tempfile.TemporaryDirectory(prefix="hd-pipdl-") as dest:
         cmd = [python, "-m", "pip", "download", "--no-input", "--no-deps", "--no-cache-dir",
                "-d", dest, *args]

@@ -48,7 +48,9 @@ def run_plans(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeResult
     (plus a small grace for cancellation)."""
     if not plans:
         return []
-    return asyncio.run(_run_all(ctx, plans))
+    from hardoctor.probe.loop import run
+
+    return run(_run_all(ctx, plans))
 
 
 async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeResult]]:

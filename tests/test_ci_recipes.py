@@ -29,7 +29,7 @@ import stat
 import subprocess
 import sys
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -89,7 +89,7 @@ def _missing(reason: str) -> None:
     pytest.skip(reason)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _schema_validator(name: str) -> Any:
     try:
         from importlib.resources import files
@@ -197,7 +197,7 @@ def test_harness_recipe_names_the_principal() -> None:
         assert needle in flat, needle
 
 
-# -- running the commands ---------------------------------------------------------------------------
+# -- running the commands ------------------------------------------------------------------
 
 
 @dataclass
@@ -301,7 +301,8 @@ def _github_if(expr: str, failed: bool, checkout: Path) -> bool:
 def test_github_actions_runs(sandbox: Sandbox) -> None:
     wf = recipe("github-actions")
     job = wf["jobs"]["hardoctor"]
-    env = {k: _SECRET_EXPR.sub("hdfake-ci-secret-0001", str(v)) for k, v in job.get("env", {}).items()}
+    env = {k: _SECRET_EXPR.sub("hdfake-ci-secret-0001", str(v))
+           for k, v in job.get("env", {}).items()}
     failed = False
     ran: list[str] = []
     uploaded: list[str] = []
@@ -327,7 +328,8 @@ def test_github_actions_runs(sandbox: Sandbox) -> None:
             assert proc.returncode == 0, proc.stderr  # --fail-on never
             lines = proc.stdout.splitlines()
             assert lines and lines[-1].startswith("hardoctor "), proc.stdout
-            assert all(line.startswith(("::error ", "::warning ", "::notice ")) for line in lines[:-1])
+            kinds = ("::error ", "::warning ", "::notice ")
+            assert all(line.startswith(kinds) for line in lines[:-1])
             assert bool(lines[:-1]) == bool(sandbox.expected_rc)
         elif _check_command(script):
             assert proc.returncode == sandbox.expected_rc, (
@@ -361,8 +363,10 @@ def test_harness_ci_runs(sandbox: Sandbox) -> None:
     spec = recipe("harness-ci")[0]["step"]["spec"]
     env = {}
     for key, value in spec["envVariables"].items():
-        value = re.sub(r"<\+secrets\.getValue\(\"[^\"]+\"\)>", "hdfake-harness-secret-0002", str(value))
-        value = value.replace("<+account.identifier>", "AcctX1").replace("<+pipeline.sequenceId>", "42")
+        value = re.sub(r"<\+secrets\.getValue\(\"[^\"]+\"\)>", "hdfake-harness-secret-0002",
+                       str(value))
+        value = value.replace("<+account.identifier>", "AcctX1")
+        value = value.replace("<+pipeline.sequenceId>", "42")
         assert "<+" not in value, f"unresolved expression in {key}"
         env[key] = value
     script, installs = _without_install(spec["command"].splitlines())

@@ -481,3 +481,41 @@ def test_plan_over_an_overlay(tmp_path: Path) -> None:
     (f,) = p.files
     assert (f.old_text, f.new_text, f.old_mode, f.new_mode) == (staged, "a=3\n", 0o600, 0o600)
     assert Path(path).read_bytes() == b"a=1\n"
+
+
+# -- creating files (fixes.ABSENT) --------------------------------------------------
+
+
+def test_fix_creates_a_missing_file_and_undo_removes_it(tmp_path: Path) -> None:
+    from hardoctor import fixes as fx
+    from hardoctor.model import Applicability, Edit, Fix
+
+    target = tmp_path / "sub" / ".netrc"
+    fix = Fix("create", Applicability.UNSAFE,
+              (Edit(str(target), 0, 0, "machine h login u password p\n", expected=fx.ABSENT,
+                    mode=0o600),))
+    plan = fx.plan([fix])
+    (fp,) = plan.changed
+    assert fp.created and "/dev/null" in plan.diff() and "new file mode 0600" in plan.diff()
+    res = fx.apply(plan, str(tmp_path / "backups"))
+    assert res.written == (str(target),)
+    assert target.read_text() == "machine h login u password p\n"
+    assert oct(target.stat().st_mode & 0o777) == oct(0o600)
+    # Planning the same creation again is stale: the file exists now.
+    assert not fx.plan([fix]).changed
+    undone = fx.undo(str(tmp_path / "backups"))
+    assert undone.restored == (str(target),)
+    assert not target.exists()
+
+
+def test_creation_refused_when_the_file_appeared_meanwhile(tmp_path: Path) -> None:
+    from hardoctor import fixes as fx
+    from hardoctor.model import Applicability, Edit, Fix
+
+    target = tmp_path / "new.conf"
+    plan = fx.plan([Fix("create", Applicability.SAFE,
+                        (Edit(str(target), 0, 0, "x=1\n", expected=fx.ABSENT),))])
+    target.write_text("someone else's\n")
+    res = fx.apply(plan, str(tmp_path / "b"))
+    assert res.written == () and res.refused
+    assert target.read_text() == "someone else's\n"

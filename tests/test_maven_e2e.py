@@ -237,19 +237,25 @@ def test_artifact_target_probes_metadata(env: Env, tmp_path: Path) -> None:
 
 
 def test_server_that_needs_preemptive_auth(env: Env, tmp_path: Path) -> None:
+    """A server that hides content behind 404 instead of a 401 challenge: mvn
+    never sends the credential ("Could not find artifact"); hardoctor says
+    why, and its remedy (usePreemptive, Maven 3.8) makes the same mvn succeed."""
     url = env.srv.url("preemptive")
     home = make_home(tmp_path, "preemptive", settings_xml(
         server_xml("hd", env.user, env.password), url))
     report = check(home, "maven:com.example.hd:hd-lib")
     (f,) = errors(report)
     assert f["rule"] == "MVN103" and f["cause"] == "no-credentials"
-    assert "usePreemptive" in " ".join(f["remediation"]["steps"])
-    # Configured to send it up front: fine.
+    remedy = " ".join(f["remediation"]["steps"])
+    assert "usePreemptive" in remedy
     pre = ("      <configuration><httpConfiguration><all><usePreemptive>true</usePreemptive>"
            "</all></httpConfiguration></configuration>\n")
     home2 = make_home(tmp_path, "preemptive-on", settings_xml(
         server_xml("hd", env.user, env.password, pre), url))
     assert errors(check(home2, "maven:com.example.hd:hd-lib")) == []
+    before, after = mvn_all(env, [(home, None), (home2, None)])
+    assert before.rc != 0 and "Could not find artifact" in before.output
+    assert after.rc == 0, after.output[-3000:]
 
 
 def test_har_layout_on_loopback(env: Env, tmp_path: Path) -> None:

@@ -642,3 +642,25 @@ def test_offline_imports_no_httpx_and_rules_no_xml_parser(home):
     r = run_subprocess(["-c", code, "rules"], home=home, executable=[sys.executable],
                        extra_pythonpath=code_pythonpath())
     assert "LOADED []" in r.out, r
+
+
+def test_rename_fix_only_when_unambiguous(home):
+    prepare("maven-wrong-id", home)
+    cfg = home / ".m2" / "settings.xml"
+    # Two servers that could both be meant: say so, but fix nothing.
+    text = cfg.read_text().replace("  </servers>", "    <server><id>harr</id><username>u</username>"
+                                   "<password>hd-other-pass</password></server>\n  </servers>")
+    cfg.write_text(text)
+    (f,) = findings(check(home), "MVN004")
+    assert f["fix"]["available"] is False
+    assert any("other server" in e for e in f["evidence"])
+
+
+def test_registry_option_selects_maven_repositories(home):
+    prepare("maven-good", home)
+    report = check(home, "--registry", "repo.example.test")
+    maven = [r for r in report["resolutions"] if r["client"] == "maven"]
+    assert [r["registry"] for r in maven] == ["https://repo.example.test/maven"]
+    report = check(home, "https://repo.example.test/maven/")
+    assert [r["registry"] for r in report["resolutions"] if r["client"] == "maven"] == [
+        "https://repo.example.test/maven"]

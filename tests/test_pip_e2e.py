@@ -330,3 +330,21 @@ def test_har_missing_project_and_account_mismatch(har: HarPython, home: Path) ->
     report = check(home, "pip:hdtestpkg", har=har)
     assert one(report, "HAR105")["cause"] == "account-mismatch"
     assert one(report, "PIP102")
+
+
+def test_har_quarantine_throttling_and_server_errors(har: HarPython, home: Path) -> None:
+    token = har.new_token(ACCT, {REG: ["read"]})
+    har.add_project(ACCT, REG, "hd-quarantined")
+    har.accounts[ACCT][REG].quarantined.add("hd-quarantined")
+    pip_conf(home, f"[global]\nindex-url = {har.index_url(ACCT, REG)}\n")
+    netrc(home, f"machine 127.0.0.1\n  login {USER}\n  password {token}\n")
+    assert not pip_ok(home, "hd-quarantined")
+    f = one(check(home, "pip:hd-quarantined", har=har), "PIP108")
+    assert f["cause"] == "blocked-by-policy" and "quarantined" in f["message"]
+    try:
+        har.force_status = 429
+        assert one(check(home, "pip:hdtestpkg", har=har), "PIP107")["cause"] == "rate-limited"
+        har.force_status = 502
+        assert one(check(home, "pip:hdtestpkg", har=har), "PIP106")["severity"] == "error"
+    finally:
+        har.force_status = None

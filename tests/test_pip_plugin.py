@@ -254,6 +254,17 @@ def test_keyring_step_depends_on_no_input(home, tmp_path):
     assert "--no-input" in kr["reason"]
 
 
+def test_keyring_note_for_ci(home):
+    env = _prepare("pip-har-anonymous", home)
+    env.update(_fake_keyring(home, "hd-fixture-keyring-password"))
+    env["PIP_NO_INPUT"] = "1"
+    report = check_json(home, environ=env)
+    (f,) = findings(report, "PIP040")
+    assert f["severity"] == "info" and "--no-input" in f["message"]
+    assert "pip config set global.keyring-provider subprocess" in f["remediation"]["commands"]
+    assert not (home / "keyring.log").exists()
+
+
 def _fake_keyring(home: Path, password: str) -> dict[str, str]:
     bindir = home / "bin"
     bindir.mkdir(exist_ok=True)

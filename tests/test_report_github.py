@@ -226,7 +226,8 @@ def test_paths_relative_to_github_workspace() -> None:
     assert commands[0].props["file"] == "shop/.npmrc"
     # a workspace that does not contain the project is ignored
     ctx = make_ctx({"GITHUB_WORKSPACE": "/elsewhere"})
-    assert parse_output(GithubReporter().render(build_report(), ctx))[0][0].props["file"] == ".npmrc"
+    commands, _ = parse_output(GithubReporter().render(build_report(), ctx))
+    assert commands[0].props["file"] == ".npmrc"
 
 
 def test_secret_scrubbed_before_escaping() -> None:
@@ -251,7 +252,7 @@ def test_reporter_is_marked_scrubbed() -> None:
     assert GithubReporter.scrubbed is True
 
 
-# -- through the CLI ---------------------------------------------------------------------------------
+# -- through the CLI ------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("fixture", ["docker-bad-base64", "docker-helper-missing",
@@ -268,7 +269,7 @@ def test_cli_github_matches_the_json_report(fixture_home: Any, home: Path, tmp_p
     commands, summary = parse_output(r.out)
     report = j.report()
     assert len(commands) == len(report["findings"])
-    for cmd, f in zip(commands, report["findings"]):
+    for cmd, f in zip(commands, report["findings"], strict=True):
         assert cmd.name == {"error": "error", "warning": "warning", "info": "notice"}[f["severity"]]
         assert cmd.props["title"] == f"{f['rule']} {f['name']}"
         assert cmd.data.split("\n")[0] == f["message"]

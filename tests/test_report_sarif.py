@@ -150,10 +150,11 @@ def assert_valid_sarif(doc_or_text: Any) -> dict[str, Any]:
                 assert base in bases, f"uriBaseId {base} is not in originalUriBaseIds"
                 assert not _SCHEME.match(uri) and not uri.startswith("/"), uri
             else:
-                assert uri.startswith("file:///"), f"{res.rule_id}: {uri!r} is neither relative nor a file URI"
-            assert phys.region is not None and phys.region.start_line and phys.region.start_line >= 1
-            if phys.region.start_column is not None:
-                assert phys.region.start_column >= 1
+                assert uri.startswith("file:///"), f"{res.rule_id}: {uri!r}: not relative or file:"
+            region = phys.region
+            assert region is not None and region.start_line and region.start_line >= 1
+            if region.start_column is not None:
+                assert region.start_column >= 1
         assert res.partial_fingerprints and res.partial_fingerprints.get(FINGERPRINT_KEY)
         assert res.properties and "cause" in res.properties
     for raw in doc["runs"][0].get("results", []):
@@ -235,7 +236,8 @@ def registry() -> RuleRegistry:
     return reg
 
 
-def make_ctx(home: str = HOME, project: str = PROJECT, environ: dict[str, str] | None = None) -> Context:
+def make_ctx(home: str = HOME, project: str = PROJECT,
+             environ: dict[str, str] | None = None) -> Context:
     env = Environment(environ=environ or {}, home=home, cwd=project)
     return Context(Options(command="check", format="sarif"), env, registry())
 
@@ -253,18 +255,22 @@ def build_report(home: str = HOME, project: str = PROJECT) -> Report:
     docker_cfg = f"{home}/.docker/config.json"
     npm_cred = Credential(id="npm:project:npm.example.test", ecosystem="npm",
                           registry="https://npm.example.test/", host="npm.example.test",
-                          source="npm:project", location=Location(npmrc, 2, 1, "//npm.example.test/:_authToken"),
+                          source="npm:project",
+                          location=Location(npmrc, 2, 1, "//npm.example.test/:_authToken"),
                           secret=secret, scheme="bearer")
     env_cred = Credential(id="docker:env:ci.example.test", ecosystem="docker",
                           registry="ci.example.test", host="ci.example.test", source="docker:env",
-                          location=Location(None, key='$DOCKER_AUTH_CONFIG auths["ci.example.test"]'),
+                          location=Location(None,
+                                            key='$DOCKER_AUTH_CONFIG auths["ci.example.test"]'),
                           username="ci", secret=helper)
     file_cred = Credential(id="docker:config:ci.example.test", ecosystem="docker",
                            registry="ci.example.test", host="ci.example.test",
-                           source="docker:config", location=Location(docker_cfg, 4, 7, 'auths["ci.example.test"]'),
+                           source="docker:config",
+                           location=Location(docker_cfg, 4, 7, 'auths["ci.example.test"]'),
                            username="ci", secret=helper)
     findings = (
-        _finding("NPM010", f"{npmrc}:2: a literal _authToken ({TOKEN}) is stored in a project .npmrc.",
+        _finding("NPM010",
+                 f"{npmrc}:2: a literal _authToken ({TOKEN}) is stored in a project .npmrc.",
                  ecosystem="npm", location=npm_cred.location, registry="https://npm.example.test/",
                  why="Everyone with the repository has the token.",
                  remediation=Remediation("Use ${NPM_TOKEN} instead.",
@@ -272,7 +278,8 @@ def build_report(home: str = HOME, project: str = PROJECT) -> Report:
                  fix=Fix("replace the value", Applicability.UNSAFE, ())),
         _finding("DKR013", "~/.docker/config.json holds secrets and has mode 0644.",
                  ecosystem="docker", location=Location(docker_cfg)),
-        _finding("DKR023", "DOCKER_AUTH_CONFIG overrides ~/.docker/config.json for ci.example.test.",
+        _finding("DKR023",
+                 "DOCKER_AUTH_CONFIG overrides ~/.docker/config.json for ci.example.test.",
                  ecosystem="docker", location=env_cred.location, credential=file_cred.id,
                  registry="ci.example.test"),
         _finding("K8S008", 'Secret shop/regcred: "r.example.test".auth is not user:password.',
@@ -409,7 +416,8 @@ def test_fingerprints_are_stable_and_distinct(tmp_path: Path) -> None:
     different findings give different ones."""
     def prints(home: str, project: str) -> list[str]:
         text = SarifReporter().render(build_report(home, project), make_ctx(home, project))
-        return [r["partialFingerprints"][FINGERPRINT_KEY] for r in json.loads(text)["runs"][0]["results"]]
+        results = json.loads(text)["runs"][0]["results"]
+        return [r["partialFingerprints"][FINGERPRINT_KEY] for r in results]
 
     first = prints(HOME, PROJECT)
     assert first == prints("/root", "/github/workspace")
@@ -466,8 +474,9 @@ def test_cli_sarif_matches_the_json_report(fixture_home: Any, home: Path, fixtur
     report = assert_valid_report(j.json())
     results = doc["runs"][0]["results"]
     assert [x["ruleId"] for x in results] == [f["rule"] for f in report["findings"]]
-    for res, f in zip(results, report["findings"]):
-        assert res["level"] == {"error": "error", "warning": "warning", "info": "note"}[f["severity"]]
+    for res, f in zip(results, report["findings"], strict=True):
+        level = {"error": "error", "warning": "warning", "info": "note"}[f["severity"]]
+        assert res["level"] == level
         loc = f["location"] or {}
         phys = res["locations"][0]["physicalLocation"]
         if loc.get("path") and loc.get("line"):
@@ -514,7 +523,8 @@ def test_cli_project_files_are_relative(tmp_path: Path) -> None:
 def test_cli_exit_code_follows_fail_on(fixture_home: Any, home: Path) -> None:
     fixture_home("docker-bad-base64")
     assert run_cli(["check", "--offline", "--format", "sarif"], home=home).rc == 1
-    assert run_cli(["check", "--offline", "--format", "sarif", "--fail-on", "never"], home=home).rc == 0
+    argv = ["check", "--offline", "--format", "sarif", "--fail-on", "never"]
+    assert run_cli(argv, home=home).rc == 0
 
 
 def test_cli_format_from_environment(fixture_home: Any, home: Path) -> None:

@@ -88,6 +88,13 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     role(config.helm_registry_config(ctx), "helm", "Helm registry config")
     role(dpath, "helm", "Docker CLI config")
     legacy = os.path.join(ctx.home, ".dockercfg")
+    # A Docker config inside the project (CI jobs that set
+    # DOCKER_CONFIG=./.docker): read by no client unless pointed at, but a
+    # committed one leaks its tokens (DKR025).
+    in_project = os.path.join(ctx.project, ".docker", "config.json")
+    if in_project not in roles:
+        roles[in_project] = []
+        descriptions[in_project] = "Docker config in the project"
 
     sources: list[Source] = []
     active = _active_clients(ctx)

@@ -86,6 +86,7 @@ class _Linter:
         self._host_duplicates()
         self._helpers()
         self._mode()
+        self._committed()
         return self.out
 
     def _load_why(self) -> str:
@@ -390,6 +391,37 @@ class _Linter:
             remediation=Remediation(
                 "Run the helper by hand to see its own error.",
                 commands=(f"echo {registry or 'HOST'} | {binary} get",),
+            ),
+        )
+
+    def _committed(self) -> None:
+        src = self.source
+        if not self.is_file or src.path is None:
+            return
+        project = os.path.abspath(self.ctx.project) + os.sep
+        if not os.path.abspath(src.path).startswith(project):
+            return
+        if not any(entry.text(f) for entry in self.doc.entries for f in SECRET_FIELDS):
+            return
+        from hardoctor import vcs
+
+        if vcs.tracked(self.ctx, src.path) is not True:
+            return
+        self.add(
+            "DKR025",
+            f"{self.name} is committed to git and holds registry credentials.",
+            location=Location(src.path),
+            why="Everyone who can read the repository (and every fork and CI log of it) has "
+            "the token; removing the file later does not remove it from history.",
+            remediation=Remediation(
+                "Revoke the token, remove the file from git, and give CI the credential as a secret.",
+                steps=(
+                    "Revoke (delete) the token in the registry and create a new one.",
+                    "Stop tracking the file and ignore it.",
+                    "In CI, log in from a secret: printf '%s' \"$TOKEN\" | docker login HOST "
+                    "-u USER --password-stdin",
+                ),
+                commands=(f"git rm --cached {src.path}", "echo '.docker/' >> .gitignore"),
             ),
         )
 

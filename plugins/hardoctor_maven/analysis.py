@@ -87,3 +87,10 @@ def explained(w: World, view: ServerView) -> bool:
         if ep.server is None and any(c.view is view for c in candidates(w, ep)):
             return True
     return False
+
+
+def claimed_elsewhere(w: World, ep: Endpoint, view: ServerView) -> bool:
+    """Is ``view`` also a candidate for another endpoint?  Then renaming it
+    for one would take it from the other: no automatic fix."""
+    return any(e is not ep and e.server is None and any(c.view is view for c in candidates(w, e))
+               for e in w.endpoints)

@@ -300,7 +300,9 @@ class MavenDiagnose(Diagnose):
         view = ep.server
         where = f"<server> {view.id!r} in {self.ctx.display_path(view.entry.path)}"
         if anon.status == 401 or view.server.preemptive:
-            broken = view.password.state not in ("plain", "decrypted")
+            # A value Maven cannot send as meant: the lint finding (MVN006/7/12/15)
+            # already names why the registry refuses it.
+            broken = view.password.state in ("no-master", "wrong-master", "maven4", "env-unset")
             if cred is None or (broken and cred.status == 401):
                 return self.out  # no password, or the lint finding names why it fails
             self.answer(True, "Maven", where)
@@ -341,7 +343,8 @@ class MavenDiagnose(Diagnose):
         probe_txt = " The repository asks for credentials (401)." if challenged else ""
         if behind:
             c = behind[0]
-            fix = rename_server_fix(c.view, ep.server_id) if len(cands) == 1 else None
+            fix = (rename_server_fix(c.view, ep.server_id) if len(cands) == 1
+                   and not analysis.claimed_elsewhere(self.w, ep, c.view) else None)
             self.add(
                 "MVN003",
                 f"<server> {c.view.id!r} has the id of repository {c.repo_id!r}, but "
@@ -358,7 +361,8 @@ class MavenDiagnose(Diagnose):
             return
         if cands:
             c = cands[0]
-            fix = rename_server_fix(c.view, ep.server_id) if len(cands) == 1 else None
+            fix = (rename_server_fix(c.view, ep.server_id) if len(cands) == 1
+                   and not analysis.claimed_elsewhere(self.w, ep, c.view) else None)
             target = mirror_txt or f"repository {ep.contacts[0].repo.id!r} ({ep.url})"
             self.add(
                 "MVN004",

@@ -459,6 +459,8 @@ def build(ctx: Context) -> World:
     if w.global_settings_path:
         w.glob = _read(ctx, w, w.global_settings_path, "settings", "global",
                        "Maven global settings")
+        if w.glob is w.user:
+            w.glob = None  # -s and -gs name the same file: read it once
     _master(ctx, w)
     _poms(ctx, w)
     _servers(ctx, w)

@@ -21,7 +21,17 @@ from typing import Any
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
-from hardoctor.model import Credential, Finding, ProbeResult, Resolution, Rule, Source, Target
+from hardoctor.model import (
+    Credential,
+    Finding,
+    ProbeResult,
+    Resolution,
+    Rotation,
+    Rule,
+    Secret,
+    Source,
+    Target,
+)
 
 from . import config, creds, diagnose, lint, resolve, state
 from .nerf import parse_url
@@ -239,3 +249,12 @@ def hardoctor_diagnose(resolution: Resolution, results: Sequence[ProbeResult],
     if st is None:
         return None
     return diagnose.diagnose(resolution, results, st, ctx)
+
+
+@hookimpl
+def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -> Rotation | None:
+    if credential.ecosystem != ECO:
+        return None
+    from .rotate import rotate
+
+    return rotate(credential, new_secret, ctx)

@@ -78,6 +78,15 @@ def spec_for(res: Resolution, det: Details, st: State) -> Spec:
             scheme, user, secret = "basic", picked.username or "", quiet_secret(picked.secret)
         else:
             scheme, secret = "bearer", quiet_secret(picked.secret)
+    cred = res.credential
+    if cred is not None and cred.secret is not None and (
+            picked is None or cred.secret.reveal() != picked.secret):
+        # Not the configured credential (``fix --token-stdin`` probes the new
+        # token in the old one's place): send that one, the way npm would.
+        if cred.scheme == "basic":
+            scheme, user, secret = "basic", cred.username or "", cred.secret
+        else:
+            scheme, user, secret = "bearer", None, cred.secret
     if det.package:
         return Spec(det.request_url, det.registry, "package", scheme, user, secret, cafile,
                     verify, extra)

@@ -6,7 +6,7 @@ import os
 import re
 from collections.abc import Iterable
 
-from hardoctor import fixes, redact
+from hardoctor import fixes, redact, vcs
 from hardoctor.context import Context
 from hardoctor.model import (
     Applicability,
@@ -20,7 +20,7 @@ from hardoctor.model import (
 )
 from hardoctor.tokens import looks_like_token
 
-from . import gitcheck, pipversion, urls
+from . import pipversion, urls
 from .config import uv_env_name
 from .creds import Creds
 from .model import ECO, IndexRef, Model, NetrcView, PipFile, ReqFile, Setting
@@ -379,7 +379,7 @@ class Linter:
         move = self._move_to_netrc(source, ref)
         rem = _move_remediation(ref, url)
         if source.kind == "file" and source.path:
-            tracked = gitcheck.tracked(self.ctx, source.path)
+            tracked = vcs.tracked(self.ctx, source.path)
             if tracked:
                 self.add("PIP013",
                          f"{self.ctx.display_path(source.path)} is tracked by git and {ref.key} "
@@ -606,9 +606,12 @@ class Linter:
             e = self.edit(source.id, path, entry.name_token.start, entry.name_token.end, host)
             if e is not None and (self.text(source.id) or "")[entry.name_token.start:entry.name_token.end] == name:
                 fix = Fix(f"rename the machine to {host}", Applicability.SAFE, (e,))
+        # Group it with the index it was meant for (host:port), when there is one.
+        registry = next((r.url.host for r in self.model.refs
+                         if r.url is not None and r.url.hostname == host), host)
         self.add("PIP033", f"'machine {name}' never matches: pip looks up {host!r} (the bare "
                  "host as written in the URL, without scheme or port).",
-                 location=Location(path, entry.line, None, key=f"machine {name}"), registry=host,
+                 location=Location(path, entry.line, None, key=f"machine {name}"), registry=registry,
                  why="requests strips the port before the lookup and compares names exactly, so "
                      "the entry is never used and no credentials are sent.",
                  remediation=Remediation(f"Write `machine {host}`.", docs=(NETRC_DOC,)), fix=fix)
@@ -627,6 +630,10 @@ class Linter:
 
         if not isinstance(doc, TomlDoc):
             return
+        from . import tomlconf
+
+        if doc.error is not None and not tomlconf.available():
+            return  # Python 3.10 without tomli: nothing is known about the file
         if doc.error is not None:
             who = "Poetry" if kind == "poetry" else "uv" if kind == "uv" else "uv and Poetry"
             self.add("PIP050", f"{self.ctx.display_path(source.path)} is not valid TOML: "

@@ -204,6 +204,7 @@ def diagnose(ctx: Context, model: Model, res: Resolution, results: Sequence[Prob
                             why="Often because requests go out without credentials.", **common)]
     if status == 401:
         if cred is None:
+            common["evidence"] = evidence + _near_misses(ctx, model, index)
             return [ctx.finding(
                 "PIP101", f"{client} sends no credentials to {shown_index}, and it answered 401.",
                 why=f"{client} finds nothing to send (see the chain), so the index refuses it; "
@@ -278,6 +279,22 @@ def _har_fix(model: Model, res: Resolution) -> Any:
             if fix is not None:
                 return fix
     return None
+
+
+def _near_misses(ctx: Context, model: Model, index: str) -> list[str]:
+    """netrc entries meant for this host that the client never matches."""
+    url = urls.parse_index_url(index)
+    doc = model.netrc.doc
+    if url is None or doc is None or doc.error is not None:
+        return []
+    out = []
+    for e in doc.entries:
+        name = e.name.lower().split("://", 1)[-1].split("/", 1)[0]
+        bare = name.rsplit(":", 1)[0] if name.count(":") == 1 else name
+        if e.kind == "machine" and bare == url.hostname and e.name != url.hostname:
+            out.append(f"{ctx.display_path(model.netrc.path)}:{e.line} has 'machine {e.name}', "
+                       f"which is never matched: the lookup is {url.hostname!r}")
+    return out
 
 
 def _using(ctx: Context, res: Resolution) -> str:

@@ -201,10 +201,13 @@ RULES = (
           "Keep one entry per host."),
     _rule("PIP035", "username-defeats-netrc", E, "credential-not-matched",
           "An index URL has a username but no password, so the .netrc entry is never used.",
-          "requests looks up `user@host` in .netrc for such a URL (it strips only the port), "
-          "which matches no machine entry.",
+          "pip before 25.2 (requests < 2.32.4) looks up `user@host` in .netrc for such a URL "
+          "(it strips only the port), which matches no machine entry; pip 25.2+ looks up the "
+          "host name.  hardoctor reads the installed pip's version (an error when it is older, "
+          "a warning when it cannot tell).",
           "pip sends the username with an empty password and gets 401 (pypiserver: 403), "
-          "although ~/.netrc has the right password.",
+          "although ~/.netrc has the right password -- and a newer pip on a colleague's machine "
+          "works with the same files.",
           "index-url = https://dev%40acme.io@pkg.harness.io/...  +  machine pkg.harness.io ...",
           "Remove `user@` from the URL: the netrc entry supplies username and password.",
           UNSAFE),
@@ -251,7 +254,7 @@ RULES = (
           "Poetry looks credentials up by source name: these are never sent, the source gets 401.",
           "poetry config http-basic.har ... while the source is named har-py",
           "`poetry config http-basic.<source name> USER TOKEN`."),
-    _rule("PIP054", "no-credentials", W, "no-credentials",
+    _rule("PIP054", "pip-no-credentials", W, "no-credentials",
           "Nothing is configured that the client would send to this HAR index.",
           "Follows the client's lookup (URL, netrc, keyring, ...) and finds nothing.",
           "HAR answers 401 to anonymous requests; pip shows `No matching distribution found`.",
@@ -285,7 +288,8 @@ RULES = (
           "GETs the index root (and, for a project, both the project page and the root).",
           "Every project is `not found`: the URL is wrong (path, registry name, /simple).",
           "https://pkg.harness.io/pkg/AcmeX1/py-prod/pypi/simple/ -> 404",
-          "Copy the index URL from the registry's set-up page."),
+          "Copy the index URL from the registry's set-up page.  When the HAR plugin knows the "
+          "right path (/pypi/ -> /python/, org/project segments), the fix rewrites it.", SAFE),
     _rule("PIP105", "project-not-found", E, "not-found",
           "The index works but has no such project.",
           "GETs <index>/<project>/ (PEP 503 normalised name) and the index root.",
@@ -304,7 +308,7 @@ RULES = (
           "Often caused by falling back to anonymous requests.",
           "GET .../simple/ -> 429",
           "Send credentials; wait and retry."),
-    _rule("PIP108", "blocked-by-policy", E, "blocked-by-policy",
+    _rule("PIP108", "project-blocked-by-policy", E, "blocked-by-policy",
           "The index refused the project by policy (quarantine, dependency firewall).",
           "Reads the refusal message of a 403.",
           "It is not an authentication problem: the package is blocked on purpose.",

@@ -85,6 +85,9 @@ def _add_scope_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ecosystem", action="append", default=[], metavar="NAME",
                    help="only this ecosystem: docker, npm, pip, maven, k8s (repeatable)")
     g.add_argument("--project", metavar="DIR", help="project directory (default: the working directory)")
+    g.add_argument("--scope", choices=["all", "project"], default=None,
+                   help="all: every config the clients read (default); project: only files under "
+                   "--project (for pre-commit and repository CI) (HARDOCTOR_SCOPE)")
     g.add_argument("--manifests", action="append", default=[], metavar="PATH",
                    help="Kubernetes manifests file or directory, - for stdin (repeatable)")
     g.add_argument("--kube", action="store_true", help="read pull secrets from the live cluster")
@@ -220,6 +223,13 @@ def _strings(ns: argparse.Namespace, name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _scope(ns: argparse.Namespace, environ: Any) -> str:
+    scope = getattr(ns, "scope", None) or environ.get("HARDOCTOR_SCOPE") or "all"
+    if scope not in ("all", "project"):
+        raise UsageError(f"HARDOCTOR_SCOPE={scope!r}: choose all or project")
+    return str(scope)
+
+
 def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
     from hardoctor.context import Options
 
@@ -229,7 +239,7 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
         "kube_context", "namespace", "all_namespaces", "offline", "timeout", "push",
         "harness_host", "harness_api", "no_token_api", "expiry_warning", "fail_on", "format",
         "output", "no_color", "debug", "disable_plugin", "apply", "unsafe", "only", "undo",
-        "code", "version", "token_stdin",
+        "code", "version", "token_stdin", "scope",
     }
     extra = {k: v for k, v in vars(ns).items() if k not in known}
 
@@ -276,6 +286,7 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
         ecosystems=ecosystems,
         registries=_strings(ns, "registry"),
         project=getattr(ns, "project", None),
+        scope=_scope(ns, e),
         manifests=_strings(ns, "manifests"),
         kube=bool(getattr(ns, "kube", False)),
         kube_context=getattr(ns, "kube_context", None),

@@ -154,8 +154,9 @@ def plan_fixes(ctx: Context, manager: PluginManager) -> tuple[Report, Plan, int]
         files.append(
             fixes.FilePlan(
                 first.path, target, first.old_text, text, first.old_mode, mode,
-                tuple(dict.fromkeys(applied[target])),
-                tuple(s for s in skipped.get(target, []) if s.fix not in applied[target]),
+                created=first.created,
+                applied=tuple(dict.fromkeys(applied[target])),
+                skipped=tuple(s for s in skipped.get(target, []) if s.fix not in applied[target]),
             )
         )
     return report, fixes.Plan(tuple(files)), unsafe_left

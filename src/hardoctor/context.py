@@ -33,6 +33,8 @@ class Options:
     ecosystems: tuple[str, ...] = ()
     registries: tuple[str, ...] = ()
     project: str | None = None
+    #: ``all`` or ``project`` (only files under the project directory).
+    scope: str = "all"
     manifests: tuple[str, ...] = ()
     kube: bool = False
     kube_context: str | None = None

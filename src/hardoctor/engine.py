@@ -109,12 +109,27 @@ def _items(pairs: Sequence[tuple[str, Any]]) -> list[Any]:
 def _discover(ctx: Context, manager: PluginManager) -> list[Source]:
     sources: list[Source] = []
     seen: set[str] = set()
+    project = ctx.project.rstrip("/") + "/"
     for plugin, source in manager.call_flat("hardoctor_discover", ctx=ctx):
         if not ctx.wants_ecosystem(source.ecosystem) or source.id in seen:
+            continue
+        if ctx.options.scope == "project" and not _in_project(source, project):
             continue
         seen.add(source.id)
         sources.append(source if source.plugin else replace(source, plugin=plugin))
     return sources
+
+
+def _in_project(source: Source, project: str) -> bool:
+    """``--scope project``: files under the project directory, and
+    manifests named on the command line; not HOME, not the environment."""
+    if source.kind in ("k8s", "stdin"):
+        return True
+    if source.kind != "file" or not source.path:
+        return False
+    import os
+
+    return os.path.abspath(source.path).startswith(project)
 
 
 def _credentials(ctx: Context, manager: PluginManager, sources: list[Source]) -> list[Credential]:

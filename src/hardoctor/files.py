@@ -33,21 +33,20 @@ class FileData:
 def read_file(ctx: Context | None, path: str, max_bytes: int = MAX_BYTES) -> FileData | None:
     """The file's text (UTF-8, line endings kept), mode and mtime; ``None``
     when it does not exist; ``error`` set when it exists but cannot be read."""
+    staged = ctx.overlay.get(os.path.realpath(path)) if ctx is not None else None
     try:
         st = os.stat(path)
-    except FileNotFoundError:
-        return None
-    except NotADirectoryError:
+    except (FileNotFoundError, NotADirectoryError):
+        if staged is not None:  # created by an earlier ``fix`` pass
+            return FileData(path, staged[0], staged[1], None)
         return None
     except OSError as exc:
         return FileData(path, error=exc.strerror or str(exc))
     if stat.S_ISDIR(st.st_mode):
         return FileData(path, error="is a directory, not a file")
     mode = stat.S_IMODE(st.st_mode)
-    if ctx is not None:
-        staged = ctx.overlay.get(os.path.realpath(path))
-        if staged is not None:
-            return FileData(path, staged[0], staged[1], st.st_mtime)
+    if staged is not None:
+        return FileData(path, staged[0], staged[1], st.st_mtime)
     try:
         with open(path, "rb") as fh:
             raw = fh.read(max_bytes + 1)

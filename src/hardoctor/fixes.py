@@ -42,10 +42,14 @@ __all__ = [
     "digest",
     "plan",
     "read_text",
+    "ABSENT",
     "undo",
 ]
 
 MANIFEST = "manifest.json"
+#: ``Edit.expected`` of a file that does not exist yet: the fix creates it
+#: (with the edit's ``mode``, default 0600), and ``undo`` deletes it again.
+ABSENT = "absent"
 UNDONE = ".undone"
 
 
@@ -84,21 +88,29 @@ class FilePlan:
     new_text: str = field(repr=False)
     old_mode: int
     new_mode: int
+    #: The file does not exist yet; applying creates it.
+    created: bool = False
     # Out of repr as well: an Edit's repr shows its new text, maybe a token.
     applied: tuple[Fix, ...] = field(default=(), repr=False)
     skipped: tuple[Skipped, ...] = field(default=(), repr=False)
 
     @property
     def changed(self) -> bool:
-        return self.new_text != self.old_text or self.new_mode != self.old_mode
+        return (
+            self.new_text != self.old_text
+            or self.new_mode != self.old_mode
+            or (self.created and bool(self.new_text))
+        )
 
     def diff(self) -> str:
         """Unified diff of this file (unscrubbed: use :meth:`Plan.diff`)."""
         if not self.changed:
             return ""
         name = self.path.lstrip("/")
-        out = [f"--- a/{name}\n", f"+++ b/{name}\n"]
-        if self.new_mode != self.old_mode:
+        out = [f"--- {'/dev/null' if self.created else 'a/' + name}\n", f"+++ b/{name}\n"]
+        if self.created:
+            out.append(f"new file mode {self.new_mode:04o}\n")
+        if self.new_mode != self.old_mode and not self.created:
             out.append(f"mode {self.old_mode:04o} → {self.new_mode:04o}\n")
         hunks = difflib.unified_diff(_lines(self.old_text), _lines(self.new_text), n=3)
         for line in list(hunks)[2:]:  # difflib's own ---/+++ lines are replaced above
@@ -145,6 +157,7 @@ class _File:
     mode: int = 0
     sha: str = ""
     problem: str | None = None
+    created: bool = False
     edits: list[Edit] = field(default_factory=list)
     new_mode: int | None = None
     applied: list[Fix] = field(default_factory=list)
@@ -158,6 +171,11 @@ def _load(path: str, overlay: Mapping[str, tuple[str, int]] | None = None) -> _F
         # A later planning pass: the file as the earlier passes left it.
         entry.text, entry.mode = overlay[target]
         entry.sha = digest(entry.text)
+        entry.created = not os.path.lexists(target)
+        return entry
+    if not os.path.lexists(target):
+        # Only fixes that expect the file to be absent can use it.
+        entry.text, entry.mode, entry.sha, entry.created = "", 0o600, ABSENT, True
         return entry
     try:
         with open(target, "rb") as fh:
@@ -205,6 +223,8 @@ def _check(fix: Fix, files: Mapping[str, _File]) -> str | None:
         f = files[os.path.realpath(e.path)]
         if f.problem is not None or f.text is None:
             return f.problem
+        if f.created and f.sha == ABSENT and e.expected != ABSENT:
+            return "unreadable: the file does not exist"
         if e.expected != f.sha:
             return "stale: the file changed since it was read"
         if not 0 <= e.start <= e.end <= len(f.text):
@@ -278,7 +298,15 @@ def _finish(f: _File) -> FilePlan:
     pieces.append(old[cursor:])
     new_mode = f.new_mode if f.new_mode is not None else f.mode
     return FilePlan(
-        f.path, f.target, old, "".join(pieces), f.mode, new_mode, tuple(f.applied), tuple(f.skipped)
+        f.path,
+        f.target,
+        old,
+        "".join(pieces),
+        f.mode,
+        new_mode,
+        created=f.created,
+        applied=tuple(f.applied),
+        skipped=tuple(f.skipped),
     )
 
 
@@ -399,7 +427,14 @@ def apply(plan: Plan, backup_root: str, clock: Callable[[], datetime] = _utcnow)
         return ApplyResult()
     originals: list[tuple[FilePlan, bytes, os.stat_result]] = []
     refused: list[tuple[str, str]] = []
+    creating: list[FilePlan] = []
     for f in changed:
+        if f.created:
+            if os.path.lexists(f.target):
+                refused.append((f.path, "was created by someone else since the fix was planned"))
+            else:
+                creating.append(f)
+            continue
         try:
             data = _read_bytes(f.target)
             st = os.stat(f.target)
@@ -432,6 +467,11 @@ def apply(plan: Plan, backup_root: str, clock: Callable[[], datetime] = _utcnow)
                 "sha256_new": digest(f.new_text),
             }
         )
+    for f in creating:
+        entries.append(
+            {"path": f.path, "target": f.target, "created": True, "new_mode": f.new_mode,
+             "sha256_new": digest(f.new_text)}
+        )
     manifest = {"version": 1, "created": now.isoformat(), "files": entries}
     # Written before any file changes, so a crash mid-way can still be undone.
     _write_private(
@@ -456,7 +496,32 @@ def apply(plan: Plan, backup_root: str, clock: Callable[[], datetime] = _utcnow)
             refused.append((f.path, f"cannot write it: {exc.strerror or exc}"))
             continue
         written.append(f.path)
+    for f in creating:
+        try:
+            _create_exclusive(f.target, f.new_text.encode("utf-8"), f.new_mode)
+        except FileExistsError:
+            refused.append((f.path, "was created by someone else while fixing"))
+            continue
+        except OSError as exc:
+            refused.append((f.path, f"cannot create it: {exc.strerror or exc}"))
+            continue
+        written.append(f.path)
     return ApplyResult(tuple(written), backup_dir, tuple(refused))
+
+
+def _create_exclusive(path: str, data: bytes, mode: int) -> None:
+    """A new file, never over an existing one; parent directories made 0700."""
+    parent = os.path.dirname(path)
+    if parent:
+        os.makedirs(parent, mode=0o700, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+    try:
+        os.fchmod(fd, mode)
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    _fsync_dir(parent or ".")
 
 
 # -- undo -----------------------------------------------------------------------
@@ -487,6 +552,21 @@ def _latest_set(root: str) -> str | None:
 def _restore(backup_dir: str, entry: Mapping[str, Any]) -> str | None:
     """Put one file back; return why not, or None when done."""
     target = str(entry["target"])
+    if entry.get("created"):
+        # The fix created it: undo removes it, unless it changed since.
+        try:
+            current = _read_bytes(target)
+        except FileNotFoundError:
+            return None
+        except OSError as exc:
+            return f"cannot read it: {exc.strerror}"
+        if _sha(current) != entry["sha256_new"]:
+            return "changed since the fix created it; not removed"
+        try:
+            os.unlink(target)
+        except OSError as exc:
+            return f"cannot remove it: {exc.strerror or exc}"
+        return None
     mode = int(entry["mode"])
     try:
         original = _read_bytes(os.path.join(backup_dir, str(entry["backup"])))

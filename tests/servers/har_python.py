@@ -3,6 +3,7 @@
 A threaded ``http.server`` on 127.0.0.1 answering like HAR's package routes
 (``reference/har.md``):
 
+* :attr:`HarPython.force_status` makes every answer that status (429, 502);
 * ``GET /pkg/<ACCOUNT>/<REGISTRY>/python/simple/`` -- the project list,
   ``.../python/simple/<project>/`` -- the project's files,
   ``.../python/files/<filename>`` -- a wheel;
@@ -89,6 +90,8 @@ class HarPython:
         self.accounts: dict[str, dict[str, PyRegistry]] = {}
         self.tokens: dict[str, PyToken] = {}
         self.requests: list[PyRequest] = []
+        #: Answer every request with this status (429, 502 ...) when set.
+        self.force_status: int | None = None
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -219,6 +222,9 @@ def _make_handler(har: HarPython) -> type[BaseHTTPRequestHandler]:
             parts = urlsplit(self.path)
             rec = PyRequest(self.command, parts.path, {k.lower(): v for k, v in self.headers.items()})
             har._record(rec)
+            if har.force_status is not None:
+                self._json(rec, har.force_status, "forced by the test")
+                return
             segs = [unquote(s) for s in parts.path.split("/") if s]
             if len(segs) < 4 or segs[0] != "pkg":
                 self._json(rec, 404, "not found")

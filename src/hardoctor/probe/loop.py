@@ -62,7 +62,8 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     thread.join()
     if "error" in box:
         raise box["error"]
-    return box["result"]  # type: ignore[no-any-return]
+    result: T = box["result"]
+    return result
 
 
 def _run_here(coro: Coroutine[Any, Any, T]) -> T:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from hardoctor import __version__
 from hardoctor.model import Finding, Report, Severity
+from hardoctor.report.sarif import relative
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
@@ -50,18 +51,9 @@ def _root(ctx: Context) -> str:
     GitHub Actions and the project is inside it, else the project."""
     project = os.path.abspath(ctx.project)
     workspace = ctx.getenv("GITHUB_WORKSPACE")
-    if workspace:
-        workspace = os.path.abspath(workspace)
-        if _inside(project, workspace):
-            return workspace
+    if workspace and relative(project, workspace) is not None:
+        return os.path.abspath(workspace)
     return project
-
-
-def _inside(path: str, root: str) -> bool:
-    try:
-        return os.path.commonpath([path, root]) == root
-    except ValueError:
-        return False
 
 
 def _file(f: Finding, ctx: Context, root: str) -> str | None:
@@ -69,9 +61,8 @@ def _file(f: Finding, ctx: Context, root: str) -> str | None:
     if loc is None or not loc.path or loc.path.startswith("<"):
         return None
     path = os.path.normpath(os.path.join(os.path.abspath(ctx.project), loc.path))
-    if _inside(path, root):
-        return os.path.relpath(path, root).replace(os.sep, "/")
-    return path
+    rel = relative(path, root)
+    return path if rel is None else rel
 
 
 def _message(f: Finding) -> str:

@@ -124,9 +124,9 @@ def _fence(lines: list[str]) -> list[str]:
 def rule_markdown(rule: Rule) -> str:
     """The rule page as markdown: the summary, a facts line, then each
     section; the Example and every deeper-indented block become code."""
-    fix = {None: "no automatic fix", "safe": "safe automatic fix", "unsafe": "unsafe automatic fix"}[
-        rule.fix.value if rule.fix else None
-    ]
+    fixes = {None: "no automatic fix", "safe": "safe automatic fix",
+             "unsafe": "unsafe automatic fix"}
+    fix = fixes[rule.fix.value if rule.fix else None]
     out = [
         f"**{rule.code} {rule.name}**: {_md_escape(rule.summary)}",
         "",
@@ -229,14 +229,6 @@ class _Places:
         self.project = os.path.abspath(project)
         self.home = os.path.abspath(home) if home else ""
 
-    def _inside(self, path: str, root: str) -> bool:
-        if not root:
-            return False
-        try:
-            return os.path.commonpath([path, root]) == root
-        except ValueError:  # different drives
-            return False
-
     def file_path(self, loc: Location | None) -> str | None:
         """The absolute path of a location that is a real file path, else None."""
         if loc is None or not loc.path or loc.path.startswith("<"):
@@ -244,21 +236,34 @@ class _Places:
         return os.path.normpath(os.path.join(self.project, loc.path))
 
     def artifact(self, path: str) -> dict[str, Any]:
-        if self._inside(path, self.project):
-            rel = os.path.relpath(path, self.project).replace(os.sep, "/")
+        rel = relative(path, self.project)
+        if rel is not None:
             return {"uri": quote(_scrub(rel), safe="/"), "uriBaseId": SRCROOT}
         return {"uri": _file_uri(path)}
 
     def stable(self, path: str) -> str:
         """A machine-independent spelling of ``path`` for fingerprints."""
-        if self._inside(path, self.project):
-            return os.path.relpath(path, self.project).replace(os.sep, "/")
-        if self._inside(path, self.home):
-            return "~/" + os.path.relpath(path, self.home).replace(os.sep, "/")
-        return path
+        rel = relative(path, self.project)
+        if rel is not None:
+            return rel
+        rel = relative(path, self.home) if self.home else None
+        return path if rel is None else "~/" + rel
 
     def root(self) -> dict[str, Any]:
         return {"uri": _file_uri(self.project).rstrip("/") + "/"}
+
+
+def relative(path: str, root: str) -> str | None:
+    """``path`` relative to ``root`` with ``/`` separators when it is inside
+    it (also through symlinks: /tmp vs /private/tmp), else None."""
+    for p, r in ((os.path.abspath(path), os.path.abspath(root)),
+                 (os.path.realpath(path), os.path.realpath(root))):
+        try:
+            if os.path.commonpath([p, r]) == r:
+                return os.path.relpath(p, r).replace(os.sep, "/")
+        except ValueError:  # different drives
+            continue
+    return None
 
 
 def _file_uri(path: str) -> str:

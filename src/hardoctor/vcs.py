@@ -1,6 +1,6 @@
 """Is a file committed?  ``git ls-files --error-unmatch`` with a timeout.
 
-Only asked for files that hold a password in an index URL; git is run with
+Shared by every plugin that warns about a committed secret; git is run with
 the prompt off, stdin closed and a short timeout, and ``safe.directory``
 set on the command line so a repository owned by another user is still
 answered (reading the index is all it does).
@@ -14,7 +14,7 @@ import subprocess
 
 from hardoctor.context import Context
 
-CACHE = "pip.git"
+CACHE = "hardoctor.git"
 TIMEOUT_S = 3.0
 
 

@@ -221,6 +221,7 @@ def _candidate(res: Resolution, new: Secret, info: TokenInfo) -> Credential:
         username=old.username if old is not None else None,
         secret=new,
         scheme=scheme,
+        via=old.via if old is not None else "",
         clients=(res.client,),
         token=info,
     )
@@ -233,11 +234,14 @@ def _places(
     old_prints: set[str] = set()
     for res in report.resolutions:
         cred = res.credential
-        if res.target.host in hosts and cred is not None and cred.secret is not None:
-            if cred.secret.fingerprint == new.fingerprint:
+        if res.target.host in hosts and cred is not None:
+            if cred.secret is not None and cred.secret.fingerprint == new.fingerprint:
                 continue  # already holds the new token
+            # A credential without a value (an unset ${NPM_TOKEN}) still has a
+            # place: its plugin prints the manual step.
             chosen.setdefault(cred.id, (cred, f"used by {res.client} for {res.target.host}"))
-            old_prints.add(_print(cred))
+            if cred.secret is not None:
+                old_prints.add(_print(cred))
     for cred in report.credentials:
         if cred.id in chosen or cred.secret is None or cred.secret.fingerprint == new.fingerprint:
             continue
@@ -266,7 +270,17 @@ def _recheck(ctx: Context, manager: PluginManager, hosts: set[str]) -> list[Find
 
     fresh = Ctx(replace(ctx.options, command="check", apply=False), ctx.env, ctx.rules, manager)
     report = engine.run(fresh, manager)
-    return [f for f in report.findings if f.registry in hosts and f.severity is not Severity.INFO]
+    return [
+        f for f in report.findings
+        if f.registry and _host_of(f.registry) in hosts and f.severity is not Severity.INFO
+    ]
+
+
+def _host_of(registry: str) -> str:
+    """Findings name their registry as a host or a URL (npm, pip, Maven)."""
+    from hardoctor.targets import normalize_host
+
+    return normalize_host(registry)
 
 
 def _place_dict(ctx: Context, p: Place) -> dict[str, Any]:

@@ -664,3 +664,23 @@ def test_registry_option_selects_maven_repositories(home):
     report = check(home, "https://repo.example.test/maven/")
     assert [r["registry"] for r in report["resolutions"] if r["client"] == "maven"] == [
         "https://repo.example.test/maven"]
+
+
+def test_unsafe_fix_creates_missing_user_settings(home):
+    project = home / "project"
+    project.mkdir()
+    (project / "pom.xml").write_text(
+        "<project><modelVersion>4.0.0</modelVersion><groupId>g</groupId><artifactId>a</artifactId>"
+        f"<version>1</version><repositories><repository><id>har</id><url>{HAR}</url>"
+        "</repository></repositories></project>\n")
+    args = ["--project", str(project)]
+    (f,) = findings(check(home, *args), "MVN002")
+    assert f["fix"]["applicability"] == "unsafe" and "create" in f["fix"]["description"]
+    res = run_cli(["fix", "--offline", "--unsafe", "--apply", *args], home=home)
+    assert res.rc == 0, res
+    cfg = home / ".m2" / "settings.xml"
+    (srv,) = parse_settings(cfg.read_text(), str(cfg), "user").servers
+    assert srv.id == "har"
+    assert stat.S_IMODE(cfg.stat().st_mode) == 0o600
+    assert run_cli(["fix", "--undo"], home=home).rc == 0
+    assert not cfg.exists()

@@ -467,7 +467,18 @@ def add_server_fix(w: World, server_id: str) -> Fix | None:
     from .xmlpos import escape_text, indent_of, newline_of
 
     entry = w.user
-    if entry is None or entry.text is None or not isinstance(entry.parsed, SettingsFile):
+    if entry is None:
+        # No user settings yet: create the file (undo deletes it again).
+        from hardoctor.fixes import ABSENT
+
+        text = ("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+                "<settings xmlns=\"http://maven.apache.org/SETTINGS/1.0.0\">\n  <servers>\n"
+                + _skeleton(server_id, "    ", "\n", escape_text) + "  </servers>\n</settings>\n")
+        return Fix(
+            f"create {w.user_settings_path} with <server> {server_id!r} reading "
+            "${env.HARNESS_USERNAME} and ${env.HARNESS_TOKEN} (set them before running Maven)",
+            Applicability.UNSAFE, (Edit(w.user_settings_path, 0, 0, text, ABSENT, 0o600),))
+    if entry.text is None or not isinstance(entry.parsed, SettingsFile):
         return None
     text = entry.text
     nl = newline_of(text)

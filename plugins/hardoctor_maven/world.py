@@ -27,7 +27,6 @@ import base64
 import binascii
 import os
 import re
-import subprocess
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -876,37 +875,12 @@ def _gradle_creds(ctx: Context, w: World, ge: GradleEndpoint) -> None:
 
 def _tracked(ctx: Context, w: World) -> None:
     """Which project files git tracks (a secret there is committed)."""
-    project = os.path.abspath(ctx.project)
-    candidates = [e for e in w.entries if e.path.startswith(project + os.sep)
-                  and e.kind in ("pom", "gradle-properties", "gradle-script", "settings",
-                                 "maven-config")]
-    if not candidates:
-        return
-    env = {"PATH": ctx.getenv("PATH") or os.defpath, "HOME": ctx.home, "LANG": "C",
-           "GIT_TERMINAL_PROMPT": "0"}
-    try:
-        top = subprocess.run(["git", "-C", project, "rev-parse", "--show-toplevel"],
-                             capture_output=True, text=True, timeout=3, env=env, check=False)
-        if top.returncode != 0:
-            return
-        root = os.path.realpath(top.stdout.strip())
-        rels = []
-        for e in candidates:
-            real = os.path.realpath(e.path)
-            if real.startswith(root + os.sep):
-                rels.append(os.path.relpath(real, root))
-        if not rels:
-            return
-        out = subprocess.run(["git", "-C", root, "ls-files", "-z", "--", *rels],
-                             capture_output=True, timeout=3, env=env, check=False)
-    except (OSError, subprocess.SubprocessError):
-        return
-    if out.returncode != 0:
-        return
-    listed = {os.path.join(root, p.decode("utf-8", "replace"))
-              for p in out.stdout.split(b"\0") if p}
-    for e in candidates:
-        e.tracked = os.path.realpath(e.path) in listed
+    from hardoctor.vcs import tracked
+
+    for e in w.entries:
+        # Not the global settings: an /etc kept in git (etckeeper) is no leak.
+        if e.role != "global" and e.text is not None and e.kind != "security":
+            e.tracked = tracked(ctx, e.path)
 
 
 # -- credentials -------------------------------------------------------------------------

@@ -31,7 +31,9 @@ from hardoctor.model import (
     ProbeResult,
     Remediation,
     Resolution,
+    Rotation,
     Rule,
+    Secret,
     Source,
     Target,
 )
@@ -141,6 +143,16 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
             if ref.bare == res.target.url and key not in locs:
                 locs[key] = ref.location
     return out
+
+
+@hookimpl
+def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -> Rotation | None:
+    model, found = _model(ctx), _creds(ctx)
+    if credential.ecosystem != ECO or model is None or found is None:
+        return None
+    from .rotate import rotate
+
+    return rotate(ctx, model, found, credential, new_secret)
 
 
 @hookimpl

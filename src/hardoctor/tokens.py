@@ -586,8 +586,9 @@ def maven_encrypted(value: str) -> MavenEncrypted | None:
     """Recognise ``{BASE64}`` (plexus-cipher, Maven 3) and
     ``{[name=master,cipher=AES/GCM/NoPadding,version=4.0]BASE64}`` (Maven 4).
 
-    Like plexus-cipher, the payload is between the first unescaped ``{`` and
-    the last unescaped ``}``; text around it is a comment.
+    Like plexus-cipher (its pattern is ``.*?[^\\]?\{(.*?[^\\])\}.*``), the
+    payload is between the first unescaped ``{`` and the first unescaped
+    ``}`` after it; text around it is a comment.
     """
     start = -1
     for i, c in enumerate(value):
@@ -595,7 +596,7 @@ def maven_encrypted(value: str) -> MavenEncrypted | None:
             start = i
             break
     end = -1
-    for i in range(len(value) - 1, start, -1):
+    for i in range(start + 2, len(value)):
         if value[i] == "}" and value[i - 1] != "\\":
             end = i
             break
@@ -688,10 +689,16 @@ def parse_settings_security(xml_text: str) -> MavenSecurity:
     :class:`PeelError` ``bad-xml`` on a file Maven cannot parse either."""
     import xml.etree.ElementTree as ET
 
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
     try:
-        root = ET.fromstring(xml_text)
+        root = fromstring(xml_text)
     except ET.ParseError as exc:
         raise PeelError("bad-xml", f"is not well-formed XML ({exc})") from None
+    except DefusedXmlException:
+        # Entities and DTDs are refused: a settings-security.xml never needs them.
+        raise PeelError("bad-xml", "uses a DTD or entities, which are refused") from None
 
     def text_of(tag: str) -> str | None:
         for el in root.iter():

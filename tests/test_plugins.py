@@ -331,7 +331,8 @@ RULES_PLUGIN = """
 from hardoctor import hookimpl
 from hardoctor.model import Rule, Severity
 
-def rule(code, name="fine-rule", severity=Severity.WARNING, cause=None):
+def rule(code, name=None, severity=Severity.WARNING, cause=None):
+    name = name if name is not None else f"fine-rule-{code.lower()}"
     return Rule(code=code, name=name, severity=severity, summary="s", explain="e", cause=cause)
 
 @hookimpl

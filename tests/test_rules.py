@@ -11,7 +11,9 @@ from hardoctor.plugins import PluginManager
 from hardoctor.rules import CODE_RE, CORE_RULES, NAME_RE, RuleError, RuleRegistry
 
 
-def rule(code: str = "TST001", name: str = "test-rule", **kw) -> Rule:
+def rule(code: str = "TST001", name: str | None = None, **kw) -> Rule:
+    # Names are unique across rules too: derive one from the code by default.
+    name = name if name is not None else f"test-rule-{code.lower()}"
     kw.setdefault("severity", Severity.WARNING)
     kw.setdefault("summary", "A test rule.")
     kw.setdefault("explain", "What it does\n  Tests.\n")
@@ -189,7 +191,7 @@ def test_context_finding_uses_rule_defaults() -> None:
     ctx = Context(Options(), Environment(environ={}, home="/nonexistent"), reg)
     f = ctx.finding("tst001", "msg")
     assert (f.rule, f.name, f.severity, f.cause, f.plugin) == (
-        "TST001", "test-rule", Severity.ERROR, "token-expired", "p"
+        "TST001", "test-rule-tst001", Severity.ERROR, "token-expired", "p"
     )
     f = ctx.finding("TST001", "msg", severity=Severity.WARNING, cause="token-expiring-soon")
     assert (f.severity, f.cause) == (Severity.WARNING, "token-expiring-soon")
@@ -197,3 +199,10 @@ def test_context_finding_uses_rule_defaults() -> None:
         ctx.finding("TST001", "msg", cause="bogus")
     with pytest.raises(KeyError):
         ctx.finding("TST999", "msg")
+
+
+def test_rule_names_are_unique_too() -> None:
+    reg = RuleRegistry()
+    reg.register(rule("TST001", name="same-name"))
+    with pytest.raises(RuleError, match="already used by TST001"):
+        reg.register(rule("TST002", name="same-name"))

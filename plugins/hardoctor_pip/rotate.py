@@ -70,7 +70,8 @@ def rotate(ctx: Context, model: Model, found: Creds, credential: Credential,
     envk = next((k for k, v in found.uv_env.items() if v == cid), None)
     if envk is not None:
         var = f"UV_INDEX_{envk}_PASSWORD"
-        return _manual_var(credential, var, var, '"$TOKEN"')
+        return _manual_var(credential, f"${var} is set in the environment: set it to the new "
+                           "token where it is set", var, '"$TOKEN"')
     name = next((n for n, v in found.poetry.items() if v == cid), None)
     if name is not None:
         auth = model.poetry.auth.get(name)
@@ -298,7 +299,9 @@ def _requirements(ctx: Context, credential: Credential, token: str, model: Model
         if seg.unset and (rel.start, rel.end, rel.prefix) != (0, len(seg.value), ""):
             return _manual_comment(credential, ref.key, (seg.var,))
         template = _apply_slots(seg.value, [rel], _MARK)
-        return _manual_var(credential, f"{ref.key} (in {_short(ref)})", seg.var,
+        what = "token" if template == _MARK else "URL"
+        return _manual_var(credential, f"{_short(ref)} {ref.key}: the {what} comes from "
+                           f"${{{seg.var}}}: set it to the new {what} where it is set", seg.var,
                            _shell_template(template, token))
     # The token's slot is literal text in the file: edit it there.
     opt = _req_option(model, ref)
@@ -374,7 +377,8 @@ def _env_url(ctx: Context, credential: Credential, token: str, model: Model, fou
         return Rotation(credential.id, f"{ref.key} comes from ${var}: the export shown for it "
                         "covers this URL too")
     template = _apply_slots(value, slots, _MARK)
-    return _manual_var(credential, ref.key, var, _shell_template(template, token))
+    return _manual_var(credential, f"{ref.key} is set in the environment: set it to the URL "
+                       "with the new token where it is set", var, _shell_template(template, token))
 
 
 def _same_secret(found: Creds, ref: IndexRef, credential: Credential) -> bool:
@@ -428,12 +432,11 @@ def _shell_template(template: str, token: str) -> str:
     return "".join(out)
 
 
-def _manual_var(credential: Credential, label: str, var: str, shell_value: str) -> Rotation:
+def _manual_var(credential: Credential, desc: str, var: str, shell_value: str) -> Rotation:
     if _SHELL_NAME.fullmatch(var):
         step = f"export {var}={shell_value}   # and update the CI secret {var}"
     else:
         step = f"# set {var} to {shell_value} where it is defined (and its CI secret)"
-    desc = f"{label} comes from ${var}: set it to the new token where it is set"
     return Rotation(credential.id, desc, manual=(step,))
 
 
@@ -511,7 +514,8 @@ def _poetry(ctx: Context, credential: Credential, token: str, model: Model,
     envk = poetry_env_name(auth.name)
     var = f"POETRY_HTTP_BASIC_{envk}_PASSWORD"
     if auth.from_env or ctx.getenv(var) is not None:
-        return _manual_var(credential, label, var, '"$TOKEN"')
+        return _manual_var(credential, f"{label} comes from ${var}: set it to the new token "
+                           "where it is set", var, '"$TOKEN"')
     if auth.password_span is None:
         return None
     path, s, e = auth.password_span

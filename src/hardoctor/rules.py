@@ -31,6 +31,10 @@ class RuleRegistry:
                 f"rule code {rule.code} registered twice ({other.plugin or '?'} and "
                 f"{rule.plugin or '?'})"
             )
+        clash = next((r for r in self._rules.values() if r.name == rule.name), None)
+        if clash is not None:
+            # `hardoctor explain NAME` must be unambiguous.
+            raise RuleError(f"rule {rule.code}: name {rule.name!r} is already used by {clash.code}")
         if rule.cause is not None and rule.cause not in CAUSES:
             raise RuleError(f"rule {rule.code}: unknown cause {rule.cause!r}")
         if not isinstance(rule.severity, Severity):

@@ -17,7 +17,6 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from tests.helpers import FIXTURES, assert_valid_report, run_cli
 from tests.servers import (
     MissingBinaryError,

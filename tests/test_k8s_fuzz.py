@@ -21,7 +21,6 @@ from typing import Any
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from tests.helpers import FIXTURES, assert_no_traceback, assert_valid_report, run_cli
 
 from hardoctor import redact

@@ -12,7 +12,6 @@ import json
 from pathlib import Path
 
 import pytest
-
 from tests.helpers import run_cli
 
 USER = "leaky@acme.io"

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from tests.helpers import assert_valid_report, run_cli
 from tests.servers.kube_api import KubeApi
 from tests.servers.util import server_missing

@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from tests.helpers import assert_valid_report, copy_fixture, run_cli
 
 FIXTURES = Path(__file__).parent / "fixtures"

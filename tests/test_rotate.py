@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-
 from tests.helpers import run_cli
 from tests.servers import (
     MissingBinaryError,

@@ -96,7 +96,7 @@ def urls_match(glob: str, target: str) -> tuple[bool, str]:
     g_labels, g_port = g.labels_port
     t_labels, t_port = t.labels_port
     ok = (g_port == t_port and len(g_labels) == len(t_labels) and t.path.startswith(g.path)
-          and all(_go_match(gp, tp) for gp, tp in zip(g_labels, t_labels)))
+          and all(_go_match(gp, tp) for gp, tp in zip(g_labels, t_labels, strict=True)))
     if ok:
         return True, ""
     wild = any("*" in part or "?" in part or "[" in part for part in g_labels)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from hardoctor.context import Context
 from hardoctor.model import Finding, Location, Remediation, Severity, Source
@@ -268,18 +269,10 @@ def _create_command(secret: SecretObj, registry: str) -> str:
 
 
 def _listed_by(st: State, secret: SecretObj) -> str:
-    st.index()
-    names = []
-    for w in st.workloads:
-        if w.namespace == secret.namespace and any(r.name == secret.name
-                                                   for r in applies(st, w).refs):
-            names.append(w.ref)
-            if len(names) > 3:
-                break
+    names = st.listed_by(secret.namespace, secret.name)
     if not names:
         return ""
-    shown = ", ".join(names[:3]) + (" and more" if len(names) > 3 else "")
-    return shown
+    return ", ".join(names[:3]) + (" and more" if len(names) > 3 else "")
 
 
 # -- workloads ----------------------------------------------------------------------------
@@ -292,23 +285,32 @@ def workload_findings(data: SourceData, st: State, ctx: Context) -> list[Finding
     override: dict[tuple[str, str, str], _Bucket] = {}
     predates: dict[tuple[str, str, tuple[str, ...]], _Bucket] = {}
     out: list[Finding] = []
+    # Pods of one controller share their list: decide once per list and image.
+    lists: dict[tuple[str, tuple[str, ...], str], tuple[list[Any], list[Any]]] = {}
+    matched: dict[tuple[str, tuple[str, ...], str, str], bool] = {}
     for w in data.workloads:
         app = applies(st, w)
-        states = secret_states(st, w.namespace, app.refs, w.where.source)
+        lkey = (w.namespace, tuple(r.name for r in app.refs), w.where.source)
+        if lkey not in lists:
+            states = secret_states(st, w.namespace, app.refs, w.where.source)
+            lists[lkey] = (states, candidates(st, states))
+        states, cands = lists[lkey]
         for s in states:
             key = (w.namespace, s.ref.name)
             if s.status == "missing":
-                missing.setdefault(key, _Bucket(w, s.ref.line)).add(w)
+                missing.setdefault(key, _Bucket(w, _line(app.refs, s.ref.name))).add(w)
             elif s.status == "wrong-type":
-                wrong.setdefault(key, _Bucket(w, s.ref.line)).add(w)
-        cands = candidates(st, states)
+                wrong.setdefault(key, _Bucket(w, _line(app.refs, s.ref.name))).add(w)
         for use in w.images:
             ref = st.image(use.image)
             if ref is None:
                 continue
             repo = keyring.image_repository(ref)
-            verdicts = keyring.lookup(cands, repo)
-            if any(v.matched and v.candidate.item.has_credentials for v in verdicts):
+            mkey = (*lkey, repo)
+            if mkey not in matched:
+                matched[mkey] = any(v.matched and v.candidate.item.has_credentials
+                                    for v in keyring.lookup(cands, repo))
+            if matched[mkey]:
                 continue
             nkey = (w.namespace, repo, tuple(r.name for r in app.refs))
             if nkey in nomatch:
@@ -342,6 +344,10 @@ def workload_findings(data: SourceData, st: State, ctx: Context) -> list[Finding
     for (ns, sa_name, refs), b in predates.items():
         out.append(_predates(ctx, st, ns, sa_name, refs, b))
     return out
+
+
+def _line(refs: tuple[Ref, ...], name: str) -> int | None:
+    return next((r.line for r in refs if r.name == name), None)
 
 
 def _missing(ctx: Context, st: State, ns: str, ref: Ref, loc: Location, who: str,

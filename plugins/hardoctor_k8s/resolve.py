@@ -86,6 +86,15 @@ class Group:
 
 def applies(st: State, w: Workload) -> Applies:
     """The pull secrets admission gives a pod of ``w``."""
+    cached = st.applies.get(id(w))
+    if cached is not None and cached[0] is w:
+        return cached[1]
+    found = _applies(st, w)
+    st.applies[id(w)] = (w, found)
+    return found
+
+
+def _applies(st: State, w: Workload) -> Applies:
     sa = st.find_sa(w.namespace, w.service_account, w.where.source)
     if w.pull_secrets:
         return Applies("pod", w.pull_secrets, w.service_account, sa)

@@ -85,6 +85,9 @@ class State:
         #: Manifest texts read for fixes (path -> text), once per run.
         self.texts: dict[str, str | None] = {}
         self.digests: dict[str, str] = {}
+        #: id(workload) -> (workload, Applies): which pull secrets apply.
+        self.applies: dict[int, tuple[Any, Any]] = {}
+        self._listers: dict[tuple[str, str], list[str]] | None = None
         #: Targets this plugin made up for secrets no workload uses.
         self.auto_targets: set[str] = set()
 
@@ -112,6 +115,8 @@ class State:
                 self.workloads.append(w)
                 self.by_name[(w.kind, w.namespace, w.name)] = w
         self._indexed = True
+        self._listers = None
+        self.applies.clear()
 
     @property
     def has_cluster(self) -> bool:
@@ -172,6 +177,21 @@ class State:
         """The value the kubelet reads: the type's own key, else None."""
         key = KEY_FOR_TYPE.get(secret.effective_type)
         return self.decoded(secret).get(key) if key else None
+
+    def listed_by(self, namespace: str, name: str) -> list[str]:
+        """The workloads whose pods get Secret ``namespace/name`` as a pull
+        secret (computed once for all secrets)."""
+        if self._listers is None:
+            from .resolve import applies
+
+            self.index()
+            self._listers = {}
+            for w in self.workloads:
+                for ref in applies(self, w).refs:
+                    names = self._listers.setdefault((w.namespace, ref.name), [])
+                    if w.ref not in names:
+                        names.append(w.ref)
+        return self._listers.get((namespace, name), [])
 
     def once(self, *key: Any) -> bool:
         """True the first time ``key`` is seen this run (deduplication)."""

@@ -34,6 +34,23 @@ except ImportError:  # pragma: no cover - depends on how PyYAML was built
 
 #: Nesting deeper than this is refused (a finding, not a RecursionError).
 MAX_DEPTH = 200
+#: Mapping keys whose values hardoctor never needs: skipped event by event
+#: without building nodes (most of a pod's text is here).
+SKIP_KEYS = frozenset({
+    "status", "annotations", "labels", "fieldsV1", "env", "envFrom", "ports", "resources",
+    "volumeMounts", "volumes", "volumeDevices", "livenessProbe", "readinessProbe",
+    "startupProbe", "args", "command", "securityContext", "affinity", "tolerations",
+    "nodeSelector", "lifecycle", "finalizers", "topologySpreadConstraints", "dnsConfig",
+    "hostAliases", "readinessGates", "resourceClaims", "conditions",
+})
+
+
+_SCALAR = ev.ScalarEvent
+_ALIAS = ev.AliasEvent
+_SEQ_START = ev.SequenceStartEvent
+_SEQ_END = ev.SequenceEndEvent
+_MAP_START = ev.MappingStartEvent
+_MAP_END = ev.MappingEndEvent
 
 
 class Node:
@@ -43,7 +60,7 @@ class Node:
     a list of nodes.  ``repr`` never shows the value (secrets live here).
     """
 
-    __slots__ = ("kind", "value", "line", "column", "start", "end", "end_line", "style", "tag")
+    __slots__ = ("kind", "value", "_sm", "_em", "style", "tag")
 
     def __init__(
         self,
@@ -54,15 +71,37 @@ class Node:
         style: str | None = None,
         tag: str | None = None,
     ) -> None:
+        # The marks are kept as they are (reading them costs more than
+        # keeping them): most nodes are never asked where they are.
         self.kind = kind
         self.value = value
-        self.line = start_mark.line + 1
-        self.column = start_mark.column + 1
-        self.start = start_mark.index
-        self.end = end_mark.index
-        self.end_line = end_mark.line + 1
+        self._sm = start_mark
+        self._em = end_mark
         self.style = style
         self.tag = tag
+
+    @property
+    def line(self) -> int:
+        return int(self._sm.line) + 1
+
+    @property
+    def column(self) -> int:
+        return int(self._sm.column) + 1
+
+    @property
+    def start(self) -> int:
+        return int(self._sm.index)
+
+    @property
+    def end(self) -> int:
+        return int(self._em.index)
+
+    @property
+    def end_line(self) -> int:
+        return int(self._em.line) + 1
+
+    def close(self, end_mark: Any) -> None:
+        self._em = end_mark
 
     def __repr__(self) -> str:
         return f"Node({self.kind}, line {self.line})"
@@ -166,54 +205,87 @@ class _Walker:
             dispose()
 
     def node(self, depth: int = 0) -> Node:
+        # The hot loop of a big dump: event classes compared by identity,
+        # parser methods bound once.
         p = self.parser
         event = p.get_event()
-        if isinstance(event, ev.AliasEvent):
+        cls = type(event)
+        if cls is _SCALAR:
+            node = Node("scalar", event.value, event.start_mark, event.end_mark,
+                        event.style, event.tag)
+            if event.anchor is not None:
+                self.anchors[event.anchor] = node
+            return node
+        if cls is _ALIAS:
             anchor = event.anchor
             if anchor not in self.anchors:
                 raise yaml.composer.ComposerError(
-                    None, None, f"found undefined alias {anchor!r}", event.start_mark  # type: ignore[arg-type]
+                    None, None, f"found undefined alias {anchor!r}", event.start_mark
                 )
             return self.anchors[anchor]
         if depth > MAX_DEPTH:
             raise yaml.composer.ComposerError(
                 None, None, f"nesting deeper than {MAX_DEPTH} levels", event.start_mark
             )
-        if isinstance(event, ev.ScalarEvent):
-            node = Node("scalar", event.value, event.start_mark, event.end_mark,
-                        event.style, event.tag)
-        elif isinstance(event, ev.SequenceStartEvent):
+        peek = p.peek_event
+        get = p.get_event
+        if cls is _SEQ_START:
             items: list[Node] = []
             node = Node("seq", items, event.start_mark, event.start_mark,
                         "flow" if event.flow_style else None, event.tag)
             if event.anchor is not None:
                 self.anchors[event.anchor] = node
-            while not p.check_event(ev.SequenceEndEvent):
+            while type(peek()) is not _SEQ_END:
                 items.append(self.node(depth + 1))
-            end = p.get_event()
-            node.end = end.end_mark.index
-            node.end_line = end.end_mark.line + 1
+            node.close(get().end_mark)
             return node
-        elif isinstance(event, ev.MappingStartEvent):
+        if cls is _MAP_START:
             pairs: list[tuple[Node, Node]] = []
             node = Node("map", pairs, event.start_mark, event.start_mark,
                         "flow" if event.flow_style else None, event.tag)
             if event.anchor is not None:
                 self.anchors[event.anchor] = node
-            while not p.check_event(ev.MappingEndEvent):
-                key = self.node(depth + 1)
+            while True:
+                nxt = peek()
+                kcls = type(nxt)
+                if kcls is _MAP_END:
+                    break
+                if kcls is _SCALAR and nxt.anchor is None:
+                    get()
+                    key = Node("scalar", nxt.value, nxt.start_mark, nxt.end_mark, nxt.style,
+                               nxt.tag)
+                else:
+                    key = self.node(depth + 1)
+                if key.kind == "scalar" and key.value in SKIP_KEYS:
+                    self.skip()
+                    continue
                 pairs.append((key, self.node(depth + 1)))
-            end = p.get_event()
-            node.end = end.end_mark.index
-            node.end_line = end.end_mark.line + 1
+            node.close(get().end_mark)
             return node
-        else:  # pragma: no cover - the parser guarantees the event order
-            raise yaml.composer.ComposerError(
-                None, None, f"unexpected {type(event).__name__}", event.start_mark
-            )
-        if event.anchor is not None:
-            self.anchors[event.anchor] = node
-        return node
+        raise yaml.composer.ComposerError(  # pragma: no cover - the parser keeps the order
+            None, None, f"unexpected {cls.__name__}", event.start_mark
+        )
+
+    def skip(self) -> None:
+        """Consume one node's events without building it; anchors inside
+        become empty placeholders (nothing hardoctor reads aliases them)."""
+        get = self.parser.get_event
+        depth = 0
+        while True:
+            event = get()
+            cls = type(event)
+            if cls is _MAP_START or cls is _SEQ_START:
+                if event.anchor is not None:
+                    self.anchors[event.anchor] = Node("scalar", "", event.start_mark,
+                                                      event.start_mark)
+                depth += 1
+            elif cls is _MAP_END or cls is _SEQ_END:
+                depth -= 1
+            elif cls is _SCALAR and event.anchor is not None:
+                self.anchors[event.anchor] = Node("scalar", event.value, event.start_mark,
+                                                  event.end_mark)
+            if depth <= 0:
+                return
 
     def documents(self) -> Iterator[Obj]:
         p = self.parser
@@ -260,9 +332,7 @@ class _Walker:
                 pairs.append((key, placeholder))
                 continue
             pairs.append((key, self.node(1)))
-        end = p.get_event()
-        root.end = end.end_mark.index
-        root.end_line = end.end_mark.line + 1
+        root.close(p.get_event().end_mark)
         if not is_list:
             yield Obj(root, doc, None)
 

@@ -20,7 +20,17 @@ from typing import TYPE_CHECKING, Any
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
-from hardoctor.model import Credential, Finding, ProbeResult, Resolution, Rule, Source, Target
+from hardoctor.model import (
+    Credential,
+    Finding,
+    ProbeResult,
+    Resolution,
+    Rotation,
+    Rule,
+    Secret,
+    Source,
+    Target,
+)
 
 from .names import CACHE, ECO
 from .rules import RULES
@@ -136,3 +146,12 @@ def hardoctor_diagnose(
     from .probe import diagnose
 
     return diagnose(w, resolution, results, ctx)
+
+
+@hookimpl
+def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -> Rotation | None:
+    if credential.ecosystem != ECO or _world(ctx) is None:
+        return None
+    from .rotate import rotate
+
+    return rotate(credential, new_secret, ctx)

@@ -52,8 +52,16 @@ def remember(ctx: Context, res: Resolution, ep: Endpoint | GradleEndpoint) -> No
 
 
 def endpoint_of(ctx: Context, res: Resolution) -> Endpoint | GradleEndpoint | None:
-    found = ctx.cache.get(LINKS, {}).get(id(res))
-    return found[1] if found is not None and found[0] is res else None
+    links = ctx.cache.get(LINKS, {})
+    found = links.get(id(res))
+    if found is not None and found[0] is res:
+        return found[1]
+    # The same resolution with another credential (``fix --token-stdin``
+    # probes the new token in the old one's place): the same endpoint.
+    for known, ep in links.values():
+        if replace(known, credential=res.credential) == res:
+            return ep
+    return None
 
 
 def probe_path(res: Resolution) -> str:

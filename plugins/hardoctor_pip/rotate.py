@@ -28,6 +28,7 @@ the command itself where a URL needs it) and names the CI secret.
 from __future__ import annotations
 
 import base64
+import os
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -36,12 +37,12 @@ from urllib.parse import quote
 from hardoctor import redact
 from hardoctor.context import Context
 from hardoctor.fixes import digest
-from hardoctor.model import Applicability, Credential, Edit, Fix, Rotation, Secret
+from hardoctor.model import Applicability, Credential, Edit, Fix, Rotation, Secret, Target
 
 from . import ini, netrcfile, requirements, tomlconf, urls
 from .config import poetry_env_name
 from .creds import Creds
-from .model import IndexRef, Model, PoetryAuth
+from .model import ECO, IndexRef, Model, PoetryAuth
 
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -54,6 +55,7 @@ _PCT_EXPR = ("$(python3 -c 'import sys, urllib.parse; "
 #: Variables that hold whitespace-separated URL lists (uv's may be NAME=URL).
 _LIST_VARS = frozenset({"PIP_EXTRA_INDEX_URL", "UV_INDEX", "UV_EXTRA_INDEX_URL"})
 _NAMED_VARS = frozenset({"UV_INDEX", "UV_DEFAULT_INDEX"})
+_USED = "pip.rotate.used"
 
 
 def rotate(ctx: Context, model: Model, found: Creds, credential: Credential,
@@ -63,6 +65,11 @@ def rotate(ctx: Context, model: Model, found: Creds, credential: Credential,
         return None
     token = new.reveal()
     _register(token)
+    if not credential.secret and not _sent_empty(ctx, model, found, credential):
+        # An empty password "matches" every other empty one by fingerprint;
+        # only the credential a client really sends to the registry gets
+        # the token.
+        return Rotation(cid, "holds no password that is sent to this registry: left as it is")
     entry = next((e for e in (model.netrc.doc.entries if model.netrc.doc else [])
                   if found.by_netrc.get(id(e)) == cid), None)
     if entry is not None:
@@ -80,6 +87,27 @@ def rotate(ctx: Context, model: Model, found: Creds, credential: Credential,
     if not refs:
         return None
     return _url(ctx, credential, token, model, found, refs)
+
+
+def _sent_empty(ctx: Context, model: Model, found: Creds, credential: Credential) -> bool:
+    """Is this credential without a password the one a client really sends
+    (with the empty password) to one of the indexes of this run?  Worked out
+    by resolving those indexes again, exactly as ``check`` did."""
+    from . import LOCS
+    from .resolve import client_indexes, resolve
+
+    used: set[str] | None = ctx.cache.get(_USED)
+    if used is None:
+        wanted = set(ctx.cache.get(LOCS, {}))
+        target = Target(raw="pip:rotation", kind="package", host="", ecosystem=ECO,
+                        name="rotation")
+        used = set()
+        if wanted and any(refs for refs in client_indexes(model).values()):
+            for res in resolve(ctx, target, model, found):
+                if (res.client, res.target.url or "") in wanted and res.credential is not None:
+                    used.add(res.credential.id)
+        ctx.cache[_USED] = used
+    return credential.id in used
 
 
 # -- secrets -------------------------------------------------------------------------
@@ -300,8 +328,10 @@ def _requirements(ctx: Context, credential: Credential, token: str, model: Model
             return _manual_comment(credential, ref.key, (seg.var,))
         template = _apply_slots(seg.value, [rel], _MARK)
         what = "token" if template == _MARK else "URL"
+        # "$VAR", not "${VAR}": an unexpanded "${VAR}" is a registered
+        # secret value (pip sends it as the password) and would be scrubbed.
         return _manual_var(credential, f"{_short(ref)} {ref.key}: the {what} comes from "
-                           f"${{{seg.var}}}: set it to the new {what} where it is set", seg.var,
+                           f"${seg.var}: set it to the new {what} where it is set", seg.var,
                            _shell_template(template, token))
     # The token's slot is literal text in the file: edit it there.
     opt = _req_option(model, ref)
@@ -340,8 +370,6 @@ def _req_option(model: Model, ref: IndexRef) -> requirements.ReqOption | None:
 
 
 def _short(ref: IndexRef) -> str:
-    import os
-
     return os.path.basename(ref.path or "") or ref.source
 
 
@@ -358,7 +386,7 @@ def _env_url(ctx: Context, credential: Credential, token: str, model: Model, fou
     # Every URL of the variable holding the same old token gets it in one
     # export (two exports of one variable would undo each other).
     holders = [r for r in model.refs if r.env == var and _same_secret(found, r, credential)]
-    if ref not in holders:
+    if not any(h is ref for h in holders):
         holders.insert(0, ref)
     slots: list[Slot] = []
     for item_start, url in _items(var, value):

@@ -586,7 +586,7 @@ def maven_encrypted(value: str) -> MavenEncrypted | None:
     """Recognise ``{BASE64}`` (plexus-cipher, Maven 3) and
     ``{[name=master,cipher=AES/GCM/NoPadding,version=4.0]BASE64}`` (Maven 4).
 
-    Like plexus-cipher (its pattern is ``.*?[^\\]?\{(.*?[^\\])\}.*``), the
+    Like plexus-cipher (its pattern is ``.*?[^\\]?\\{(.*?[^\\])\\}.*``), the
     payload is between the first unescaped ``{`` and the first unescaped
     ``}`` after it; text around it is a comment.
     """
@@ -667,6 +667,43 @@ def maven_decrypt(value: str, master: str | Secret) -> Secret:
             "value was encrypted with another one)",
         ) from None
     return Secret(text)
+
+
+def maven_encrypt(plaintext: str | Secret, master: str | Secret) -> str:
+    """Encrypt ``plaintext`` with ``master`` as Maven 3's ``mvn
+    --encrypt-password`` does: the ``{BASE64}`` value :func:`maven_decrypt`
+    (and plexus-cipher) reads back.
+
+    plexus-cipher 2.0 ``PBECipher.encrypt64``: a random 8-byte salt; key and
+    IV from SHA-256(master + salt); AES-128-CBC with PKCS#5 padding over the
+    UTF-8 text; then base64 of salt | padLen (1 byte) | ciphertext | padLen
+    random filler bytes, where ``padLen = 16 - (8 + len(ciphertext) + 1) %
+    16`` (always 7).  A fresh salt every call, so the same password never
+    encrypts to the same value twice.  The result, its payload and the
+    plaintext are registered with :mod:`hardoctor.redact`: the encrypted
+    form is as good as the password to anyone holding the master.
+    """
+    import secrets as _random
+
+    from cryptography.hazmat.primitives import padding
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from hardoctor import redact
+
+    clear = plaintext.reveal() if isinstance(plaintext, Secret) else plaintext
+    secret = master.reveal() if isinstance(master, Secret) else master
+    salt = _random.token_bytes(8)
+    key, iv = _plexus_key_iv(secret.encode("utf-8"), salt)
+    padder = padding.PKCS7(128).padder()
+    padded = padder.update(clear.encode("utf-8")) + padder.finalize()
+    encryptor = Cipher(algorithms.AES(key), modes.CBC(iv)).encryptor()
+    body = encryptor.update(padded) + encryptor.finalize()
+    pad_len = 16 - (8 + len(body) + 1) % 16
+    payload = base64.b64encode(salt + bytes([pad_len]) + body + _random.token_bytes(pad_len))
+    value = "{" + payload.decode("ascii") + "}"
+    for form in (clear, value, payload.decode("ascii")):
+        redact.register(form)
+    return value
 
 
 def maven_decrypt_master(value: str) -> Secret:

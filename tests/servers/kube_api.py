@@ -251,10 +251,11 @@ class KubeApi:
         if path.startswith("/openapi"):
             return 404, _status(404, "NotFound", "the server could not find the requested resource")
         if path in ("/api/v1", "/apis/apps/v1", "/apis/batch/v1"):
-            gv = path.removeprefix("/api/").removeprefix("/apis/")
-            return 200, {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv,
+            group_version = path.removeprefix("/api/").removeprefix("/apis/")
+            return 200, {"kind": "APIResourceList", "apiVersion": "v1",
+                         "groupVersion": group_version,
                          "resources": [_resource_doc(r) for r in RESOURCES
-                                       if r.group_version == gv]}
+                                       if r.group_version == group_version]}
         parsed = _parse_path(path)
         if parsed is None:
             return 404, _status(404, "NotFound", "the server could not find the requested resource")

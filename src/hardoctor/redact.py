@@ -24,11 +24,15 @@ def _fp(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
-def register(value: str) -> None:
-    """Remember a secret (and its common encodings) for :func:`scrub`."""
+def register(value: str, alias_of: str | None = None) -> None:
+    """Remember a secret (and its common encodings) for :func:`scrub`.
+
+    ``alias_of``: ``value`` is another form of that secret (percent-encoded,
+    escaped, encrypted) and is shown with *its* fingerprint, so a diff names
+    the token a person knows."""
     if not isinstance(value, str) or len(value.strip()) < MIN_LENGTH:
         return
-    mark = f"<secret #{_fp(value)}>"
+    mark = f"<secret #{_fp(alias_of if alias_of is not None else value)}>"
     forms = {value, value.strip()}
     raw = value.encode("utf-8", "surrogatepass")
     forms.add(base64.b64encode(raw).decode())

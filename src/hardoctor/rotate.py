@@ -240,11 +240,11 @@ def _places(
             # A credential without a value (an unset ${NPM_TOKEN}) still has a
             # place: its plugin prints the manual step.
             chosen.setdefault(cred.id, (cred, f"used by {res.client} for {res.target.host}"))
-            if cred.secret is not None:
+            if cred.secret:
                 old_prints.add(_print(cred))
     for cred in report.credentials:
-        if cred.id in chosen or cred.secret is None or cred.secret.fingerprint == new.fingerprint:
-            continue
+        if cred.id in chosen or not cred.secret or cred.secret.fingerprint == new.fingerprint:
+            continue  # (an empty password is nobody's "same old token")
         if _print(cred) in old_prints:
             chosen[cred.id] = (cred, f"holds the same old token #{_print(cred)}")
     places = []

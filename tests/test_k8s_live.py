@@ -244,3 +244,26 @@ def test_kubeconfig_env_is_respected(api: KubeApi, home: Path, tmp_path: Path) -
     report = kube_check(home, "-A", environ={"KUBECONFIG": str(moved)})
     assert "K8S015" not in rules(report)
     assert os.path.exists(moved)
+
+
+def test_safe_fix_of_a_live_secret(api: KubeApi, home: Path) -> None:
+    """A live Secret without the auths wrapper (the API server accepts any
+    JSON): `fix --apply --kube` applies the wrapped value."""
+    flat = json.dumps({"pkg.harness.io": {"auth": b64(f"{USER}:{NEW}")}})
+    api.add({"kind": "Secret", "metadata": {"name": "flat", "namespace": "shop"},
+             "type": "kubernetes.io/dockerconfigjson", "data": {".dockerconfigjson": b64(flat)}})
+    report = kube_check(home, "-n", "shop")
+    (f,) = [f for f in rules(report)["K8S005"] if "Secret shop/flat" in f["message"]]
+    assert f["fix"]["applicability"] == "safe"
+    assert f["fix"]["description"].startswith("kubectl apply a corrected Secret shop/flat")
+    env = {"KUBECONFIG": str(home / ".kube" / "config")}
+    res = run_cli(["fix", "--offline", "--kube", "-n", "shop", "--apply", "--only", "K8S005"],
+                  home=home, environ=env)
+    assert res.rc in (0, 1), res
+    assert [r.path for r in api.received("PATCH")] == ["/api/v1/namespaces/shop/secrets/flat"]
+    secret = api.get("Secret", "shop", "flat")
+    assert secret is not None
+    assert json.loads(base64.b64decode(secret["data"][".dockerconfigjson"])) == {
+        "auths": json.loads(flat)}
+    assert not [f for f in rules(kube_check(home, "-n", "shop")).get("K8S005", [])
+                if "Secret shop/flat" in f["message"]]

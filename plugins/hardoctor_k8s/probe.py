@@ -18,6 +18,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.model import Credential, Finding, ProbeResult, Remediation, Resolution, Severity
+from hardoctor.targets import normalize_host
 
 from . import fixes
 from .creds import secret_location
@@ -116,6 +117,18 @@ def _adapt(f: Finding, cred: Credential | None, group: Group, working: Credentia
                     "--docker-password=\"$TOKEN\" --dry-run=client -o yaml | kubectl apply -f -",
                 ),
             )
+    elif f.rule == "DKR103" and cred is None:
+        host = group.repository.split("/", 1)[0]
+        remediation = Remediation(
+            summary=f"Give the pods a pull secret for {host}.",
+            steps=("Create the secret in the pods' namespace and list it in the pod spec's "
+                   "imagePullSecrets (or in the ServiceAccount's, for pods created afterwards).",),
+            commands=(
+                "read -rs TOKEN   # paste the token (not echoed)",
+                f"kubectl create secret docker-registry regcred -n {group.namespace} "
+                f"--docker-server={host} --docker-username=USER --docker-password=\"$TOKEN\"",
+            ),
+        )
     severity = f.severity
     message = f.message
     if working is not None and severity is Severity.ERROR and cred is not None:
@@ -145,8 +158,10 @@ def donors(st: State, cred: Credential) -> list[Credential]:
     mine = _token_fp(cred)
     rank = {"valid": 0, "unknown": 1, "expiring-soon": 2}
     out = []
+    host = normalize_host(cred.host)
     for other in st.credentials.values():
-        if other.ecosystem != "docker" or other.secret is None or other.host != cred.host:
+        if other.ecosystem != "docker" or other.secret is None or \
+                normalize_host(other.host) != host:
             continue
         if _token_fp(other) == mine:
             continue

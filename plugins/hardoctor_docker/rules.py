@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from hardoctor.model import Applicability, Rule, Severity
+from hardoctor.rules import rule_page
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
@@ -16,10 +17,7 @@ def _rule(code: str, name: str, sev: Severity, cause: str | None, summary: str,
         SAFE: "`hardoctor fix --apply` repairs it; the fix is safe (the client reads the same credential afterwards, or a stricter file mode).",
         UNSAFE: "`hardoctor fix --unsafe --apply` repairs it; the fix is unsafe because it changes which credential the client sends.",
     }[fixable]
-    explain = (
-        f"What it does\n  {what}\n\nWhy it matters\n  {why}\n\nExample\n  {example}\n\n"
-        f"Fix\n  {fix}\n  {safety}\n"
-    )
+    explain = rule_page(what, why, example, fix, safety)
     return Rule(code, name, sev, summary, explain, cause, fixable, "docker")
 
 

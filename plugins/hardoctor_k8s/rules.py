@@ -9,6 +9,7 @@ update.  What the registry answers is the OCI probe's (DKR1xx).
 from __future__ import annotations
 
 from hardoctor.model import Applicability, Rule, Severity
+from hardoctor.rules import rule_page
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
@@ -25,10 +26,7 @@ def _rule(code: str, name: str, sev: Severity, cause: str | None, summary: str,
                 "applies the corrected Secret with `kubectl apply`; the fix is unsafe because it "
                 "changes which credential the kubelet sends.",
     }[fixable]
-    explain = (
-        f"What it does\n  {what}\n\nWhy it matters\n  {why}\n\nExample\n  {example}\n\n"
-        f"Fix\n  {fix}\n  {safety}\n"
-    )
+    explain = rule_page(what, why, example, fix, safety)
     return Rule(code, name, sev, summary, explain, cause, fixable, "k8s")
 
 

@@ -4,6 +4,7 @@ Yarn Berry, NPM1xx from probing the registry."""
 from __future__ import annotations
 
 from hardoctor.model import Applicability, Rule, Severity
+from hardoctor.rules import rule_page
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
@@ -18,10 +19,7 @@ def _rule(code: str, name: str, sev: Severity, cause: str | None, summary: str,
         UNSAFE: "`hardoctor fix --unsafe --apply` repairs it; the fix is unsafe because the "
                 "client then needs something you must provide (an environment variable).",
     }[fixable]
-    explain = (
-        f"What it does\n  {what}\n\nWhy it matters\n  {why}\n\nExample\n  {example}\n\n"
-        f"Fix\n  {fix}\n  {safety}\n"
-    )
+    explain = rule_page(what, why, example, fix, safety)
     return Rule(code, name, sev, summary, explain, cause, fixable, "npm")
 
 

@@ -12,6 +12,16 @@ CODE_RE = re.compile(r"(?:[A-Z]{2,3}|K8S)[0-9]{3}")
 NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
+def rule_page(what: str, why: str, example: str, fix: str, safety: str) -> str:
+    """A rule's ``explain`` page in the house layout (ruff's rule pages):
+    what it detects, why the client fails, an example, the fix and whether
+    the automatic fix is safe."""
+    return (
+        f"What it does\n  {what}\n\nWhy it matters\n  {why}\n\nExample\n  {example}\n\n"
+        f"Fix\n  {fix}\n  {safety}\n"
+    )
+
+
 class RuleError(ValueError):
     """A rule was refused at load time (bad code, duplicate, unknown cause)."""
 

@@ -24,7 +24,17 @@ from typing import Any
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
-from hardoctor.model import Credential, Finding, ProbeResult, Resolution, Rule, Source, Target
+from hardoctor.model import (
+    Credential,
+    Finding,
+    ProbeResult,
+    Resolution,
+    Rotation,
+    Rule,
+    Secret,
+    Source,
+    Target,
+)
 from hardoctor.targets import normalize_host
 
 from .state import SourceData, State, state
@@ -200,3 +210,12 @@ def hardoctor_diagnose(
     from .probe import diagnose
 
     return diagnose(resolution, results, state(ctx), ctx)
+
+
+@hookimpl
+def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -> Rotation | None:
+    if credential.ecosystem != ECO:
+        return None
+    from .rotate import rotate
+
+    return rotate(credential, new_secret, ctx)

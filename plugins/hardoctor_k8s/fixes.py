@@ -16,6 +16,7 @@ apply --server-side``, once per run.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from typing import TYPE_CHECKING
 
@@ -40,7 +41,13 @@ SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 def _text(ctx: Context, st: State, path: str) -> str | None:
     cache = st.texts
     if path not in cache:
-        data = read_file(ctx, path, max_bytes=READ_LIMIT)
+        # read_file reads max_bytes + 1 at once, and Python allocates that
+        # much up front: ask for the file's own size, not a huge limit.
+        try:
+            size = os.stat(path).st_size
+        except OSError:
+            size = 0
+        data = read_file(ctx, path, max_bytes=min(READ_LIMIT, max(size, 1024 * 1024)))
         cache[path] = data.text if data is not None else None
     return cache[path]
 

@@ -8,7 +8,6 @@ few workloads."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -510,10 +509,3 @@ def _predates(ctx: Context, st: State, ns: str, sa_name: str, refs: tuple[str, .
         why="ServiceAccount pull secrets reach only pods created afterwards; these pods keep the "
             "old list for every re-pull.",
         remediation=Remediation("Recreate the pods.", commands=(restart,)))
-
-
-def all_findings(items: Iterable[list[Finding]]) -> list[Finding]:
-    out: list[Finding] = []
-    for part in items:
-        out += part
-    return out

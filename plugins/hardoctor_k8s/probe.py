@@ -40,10 +40,20 @@ def _oci() -> Any:
     return oci
 
 
+#: Pull secrets no workload uses are probed (a login walk each) up to this
+#: many per run: a cluster can hold thousands, and the registry would
+#: throttle a flood of logins.
+MAX_UNUSED_PROBES = 100
+
+
 def plan(resolution: Resolution, st: State, ctx: Context) -> list[Any]:
     group = group_of(st, resolution)
     if group is None:
         return []
+    if resolution.target.raw in st.auto_targets:
+        st.unused_probes += 1
+        if st.unused_probes > MAX_UNUSED_PROBES:
+            return []
     creds = [c for c in matched_credentials(group, st.credentials) if c.secret is not None]
     oci = _oci()
     if not creds:

@@ -90,6 +90,7 @@ class State:
         self._listers: dict[tuple[str, str], list[str]] | None = None
         #: Targets this plugin made up for secrets no workload uses.
         self.auto_targets: set[str] = set()
+        self.unused_probes = 0
 
     # -- building ------------------------------------------------------------------
 

@@ -47,9 +47,14 @@ def read_file(ctx: Context | None, path: str, max_bytes: int = MAX_BYTES) -> Fil
     mode = stat.S_IMODE(st.st_mode)
     if staged is not None:
         return FileData(path, staged[0], staged[1], st.st_mtime)
+    regular = stat.S_ISREG(st.st_mode)
+    if regular and st.st_size > max_bytes:
+        return FileData(path, error=f"is larger than {max_bytes // (1024 * 1024)} MiB")
     try:
         with open(path, "rb") as fh:
-            raw = fh.read(max_bytes + 1)
+            # Never more than the file: read(n) may allocate n bytes up front.
+            # (A FIFO such as <(...) has no size; read up to the limit.)
+            raw = fh.read((min(max_bytes, st.st_size) if regular else max_bytes) + 1)
     except OSError as exc:
         return FileData(path, error=exc.strerror or str(exc))
     if len(raw) > max_bytes:

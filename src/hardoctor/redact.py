@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 import threading
 
 #: Values shorter than this are not scrubbed: replacing every "ab" in a report
@@ -18,6 +19,9 @@ MIN_LENGTH = 4
 
 _lock = threading.Lock()
 _known: dict[str, str] = {}
+#: One compiled alternation of every known form, longest first; rebuilt only
+#: after a registration (scrub is called once per string of a report).
+_pattern: re.Pattern[str] | None = None
 
 
 def _fp(value: str) -> str:
@@ -38,22 +42,25 @@ def register(value: str, alias_of: str | None = None) -> None:
     forms.add(base64.b64encode(raw).decode())
     forms.add(base64.b64encode(raw).decode().rstrip("="))
     forms.add(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    global _pattern
     with _lock:
         for form in forms:
-            if len(form) >= MIN_LENGTH:
-                _known.setdefault(form, mark)
+            if len(form) >= MIN_LENGTH and form not in _known:
+                _known[form] = mark
+                _pattern = None
 
 
 def scrub(text: str) -> str:
     """Replace every registered secret in ``text`` by its fingerprint."""
+    global _pattern
     if not _known or not text:
         return text
     with _lock:
-        items = sorted(_known.items(), key=lambda kv: -len(kv[0]))
-    for value, mark in items:
-        if value in text:
-            text = text.replace(value, mark)
-    return text
+        if _pattern is None:
+            forms = sorted(_known, key=len, reverse=True)
+            _pattern = re.compile("|".join(map(re.escape, forms)))
+        pattern, known = _pattern, _known
+    return pattern.sub(lambda m: known[m.group(0)], text)
 
 
 def mask(value: str | None) -> str:
@@ -65,5 +72,7 @@ def mask(value: str | None) -> str:
 
 def clear() -> None:
     """Forget every registered secret (tests use this between runs)."""
+    global _pattern
     with _lock:
         _known.clear()
+        _pattern = None

@@ -144,7 +144,7 @@ class TextReporter:
         rows: list[tuple[str, str]] = []
         if f.location is not None:
             where = f.location.display(home)
-            if f.location.key:
+            if f.location.key and f.location.path:  # without a path, display() is the key
                 where += f"  {f.location.key}"
             rows.append(("where", where))
         if f.credential and f.credential in creds:
@@ -174,7 +174,7 @@ class TextReporter:
 
 def credential_line(cred: Credential, home: str) -> str:
     loc = cred.location.display(home)
-    if cred.location.key:
+    if cred.location.key and cred.location.path:
         loc += f"  {cred.location.key}"
     parts = [loc]
     if cred.username:

@@ -242,6 +242,9 @@ def sandbox(request: pytest.FixtureRequest, tmp_path: Path) -> Sandbox:
     home = tmp_path / "home"
     home.mkdir(mode=0o700)
     copy_fixture(fixture, home)
+    # git keeps no file modes: make the config as private as `docker login` does.
+    for path in home.rglob("*.json"):
+        path.chmod(0o600)
     checkout = tmp_path / "checkout"
     checkout.mkdir()
     (checkout / "README.md").write_text("a project\n", encoding="utf-8")

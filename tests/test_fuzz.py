@@ -97,7 +97,7 @@ class _TempHome:
 
     def __enter__(self) -> Home:
         with redact._lock:
-            self._known = dict(redact._known)
+            self._known = redact.snapshot()
         self._tmp = tempfile.TemporaryDirectory(prefix="hdfuzz-")
         path = Path(self._tmp.name) / "home"
         path.mkdir(mode=0o700)
@@ -107,8 +107,7 @@ class _TempHome:
     def __exit__(self, *exc: object) -> None:
         self._tmp.cleanup()
         with redact._lock:
-            redact._known.clear()
-            redact._known.update(self._known)
+            redact.restore(self._known)
 
 
 def _write(home: Home, place: str, data: bytes, mode: int = 0o600) -> Path:

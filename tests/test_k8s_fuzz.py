@@ -49,7 +49,7 @@ class TempHome:
 
     def __enter__(self) -> Path:
         with redact._lock:
-            self.known = dict(redact._known)
+            self.known = redact.snapshot()
         self.tmp = tempfile.TemporaryDirectory(prefix="hdk8sfuzz-")
         home = Path(self.tmp.name) / "home"
         home.mkdir(mode=0o700)
@@ -58,8 +58,7 @@ class TempHome:
     def __exit__(self, *exc: object) -> None:
         self.tmp.cleanup()
         with redact._lock:
-            redact._known.clear()
-            redact._known.update(self.known)
+            redact.restore(self.known)
 
 
 def check_file(data: bytes) -> None:

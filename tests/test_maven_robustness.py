@@ -49,15 +49,12 @@ PLACES = {
 @contextlib.contextmanager
 def fresh_redact() -> Iterator[None]:
     """An empty redaction registry for one run (as in a new process)."""
-    with redact._lock:
-        saved = dict(redact._known)
-        redact._known.clear()
+    saved = redact.snapshot()
+    redact.clear()
     try:
         yield
     finally:
-        with redact._lock:
-            redact._known.clear()
-            redact._known.update(saved)
+        redact.restore(saved)
 
 
 def run_ok(home: Path, *argv: str) -> dict:

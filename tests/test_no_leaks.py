@@ -228,15 +228,12 @@ class LeakHome:
 @contextlib.contextmanager
 def fresh_redact() -> Iterator[None]:
     """Run with redact's registry empty, as in a new process; restore it after."""
-    with redact._lock:
-        saved = dict(redact._known)
-        redact._known.clear()
+    saved = redact.snapshot()
+    redact.clear()
     try:
         yield
     finally:
-        with redact._lock:
-            redact._known.clear()
-            redact._known.update(saved)
+        redact.restore(saved)
 
 
 def make_leak_home(root: Path, broken: bool = False) -> LeakHome:

@@ -36,7 +36,7 @@ class TempHome:
 
     def __enter__(self) -> tuple[Path, Path]:
         with redact._lock:
-            self._known = dict(redact._known)
+            self._known = redact.snapshot()
         self._tmp = tempfile.TemporaryDirectory(prefix="hdnpmfuzz-")
         home = Path(self._tmp.name) / "home"
         proj = Path(self._tmp.name) / "proj"
@@ -48,8 +48,7 @@ class TempHome:
     def __exit__(self, *exc: object) -> None:
         self._tmp.cleanup()
         with redact._lock:
-            redact._known.clear()
-            redact._known.update(self._known)
+            redact.restore(self._known)
 
 
 def _env(home: Path) -> dict[str, str]:

@@ -62,7 +62,7 @@ class TempHome:
 
     def __enter__(self) -> Path:
         with redact._lock:
-            self._known = dict(redact._known)
+            self._known = redact.snapshot()
         self._tmp = tempfile.TemporaryDirectory(prefix="hdpipfuzz-")
         root = Path(self._tmp.name)
         (root / "home").mkdir(mode=0o700)
@@ -72,8 +72,7 @@ class TempHome:
     def __exit__(self, *exc: object) -> None:
         self._tmp.cleanup()
         with redact._lock:
-            redact._known.clear()
-            redact._known.update(self._known)
+            redact.restore(self._known)
 
 
 def _env(root: Path) -> dict[str, str]:
@@ -378,14 +377,13 @@ def test_no_secret_in_any_output(tmp_path: Path) -> None:
         )
         for argv in runs:
             with redact._lock:
-                saved = dict(redact._known)
-                redact._known.clear()  # a fresh process knows no secret yet
+                saved = redact.snapshot()
+                redact.clear()  # a fresh process knows no secret yet
             try:
                 r = run_cli(argv, home=home, cwd=proj, environ=env)
             finally:
                 with redact._lock:
-                    redact._known.clear()
-                    redact._known.update(saved)
+                    redact.restore(saved)
             assert_no_traceback(r)
             outputs += [r.out, r.err]
         sub = run_subprocess(["check", "--format", "json", *base, "pip:hdtestpkg"], home=home,

@@ -33,7 +33,17 @@ from dataclasses import dataclass
 from hardoctor import fixes as core_fixes
 from hardoctor import jsonspan, redact
 from hardoctor.context import Context
-from hardoctor.model import Applicability, Credential, Edit, ExternalAction, Fix, Rotation, Secret
+from hardoctor.model import (
+    Applicability,
+    Credential,
+    Edit,
+    ExternalAction,
+    Fix,
+    Resolution,
+    Rotation,
+    Secret,
+    fingerprint,
+)
 from hardoctor.tokens import PeelError, peel_basic_auth
 
 from . import dockercfg
@@ -41,7 +51,7 @@ from .creds import entry_key
 from .dockercfg import HELPER_FIELDS, KEY_JSON, Decoded, Entry
 from .fixes import _file, _new_scalar, _text
 from .objects import SecretObj, Value, read_object
-from .state import State, state
+from .state import State, persistent, state
 from .yamlstream import StreamError, parse_fragment
 
 
@@ -76,7 +86,8 @@ def rotate(credential: Credential, new: Secret, ctx: Context) -> Rotation | None
     where = f"Secret {secret.ref} {value_key} {entry_key(value_key, registry)}"
     if data.kind == "stdin":
         return _manual(credential, secret, value_key, registry, dec, ctx, where)
-    new_value = new_json(dec, value_key, registry, credential, new)
+    new_value = new_json(dec, value_key, registry, credential, new,
+                         _used_alongside(st, credential, secret, value_key))
     if new_value is None:
         return Rotation(credential.id, f"{where}: the value cannot be rewritten (it does not "
                         "parse as the kubelet reads it): change it by hand")
@@ -91,6 +102,26 @@ def rotate(credential: Credential, new: Secret, ctx: Context) -> Rotation | None
         return Rotation(credential.id, f"{where}: the new value could not be written in place "
                         "(unusual YAML): change it by hand")
     return Rotation(credential.id, fix.description, fix=fix)
+
+
+def _used_alongside(st: State, credential: Credential, secret: SecretObj,
+                    value_key: str) -> tuple[str, ...]:
+    """The other entries of the same value that the kubelet uses for the
+    registry ``credential`` is used for: the rotation asks about each of them
+    too (with another old token, maybe), and one value takes one edit --
+    so each of their rotations proposes the same edit, updating all."""
+    resolutions = [v[0] for v in st.groups.values()
+                   if isinstance(v, tuple) and isinstance(v[0], Resolution)]
+    hosts = {res.target.host for res in resolutions
+             if res.credential is not None and res.credential.id == credential.id}
+    out: list[str] = []
+    for res in resolutions:
+        if res.target.host not in hosts or res.credential is None:
+            continue
+        origin = st.cred_origin.get(res.credential.id)
+        if origin is not None and origin[0] is secret and origin[1] == value_key:
+            out.append(origin[2])
+    return tuple(sorted(set(out)))
 
 
 def _keys_text(value_key: str, nv: NewValue) -> str:
@@ -122,10 +153,10 @@ def _container(root: jsonspan.Node, value_key: str) -> jsonspan.Node | None:
 
 
 def new_json(dec: Decoded, value_key: str, registry: str, credential: Credential,
-             new: Secret) -> NewValue | None:
-    """``dec``'s JSON with the new token in ``registry``'s entry and in
-    every other entry holding the same old token; None when it cannot be
-    done exactly."""
+             new: Secret, also: tuple[str, ...] = ()) -> NewValue | None:
+    """``dec``'s JSON with the new token in ``registry``'s entry, in every
+    other entry holding the same old token, and in the entries ``also``;
+    None when it cannot be done exactly."""
     double = dec.has("double-encoded")
     base = dec.intended_text if double else dec.json_text
     if base is None:
@@ -139,7 +170,7 @@ def new_json(dec: Decoded, value_key: str, registry: str, credential: Credential
         return None
     old = credential.secret.reveal() if credential.secret else None
     wanted = [registry] + [e.key for e in _all_entries(dec)
-                           if old and e.password == old and e.key != registry]
+                           if old and e.password == old and e.key != registry] + list(also)
     token = new.reveal()
     edits: list[tuple[int, int, str]] = []
     keys: list[tuple[str, str | None]] = []
@@ -286,11 +317,15 @@ def _file_fix(ctx: Context, st: State, secret: SecretObj, value: Value, dec: Dec
     stored = dockercfg.b64(nv.stored) if base64_layer else nv.stored
     redact.register(stored, alias_of=new.reveal())
     spans: list[tuple[int, int, str]] = []
+    src = text[value.start:value.end]
     if not base64_layer and not double:
-        src = text[value.start:value.end]
         in_place = _in_place(src, value, nv)
         if in_place is not None:
             spans.append((value.start, value.end, in_place))
+    elif "\n" not in value.raw.strip() and src.count(value.raw.strip()) == 1:
+        # One line of base64 (plain, quoted or in a block scalar): swap the
+        # line, keeping the scalar's style and indentation.
+        spans.append((value.start, value.end, src.replace(value.raw.strip(), stored)))
     whole = _new_scalar(text, value, stored, value.section == "stringData" and value.style is None)
     if whole is not None:
         spans.append(whole)
@@ -350,6 +385,11 @@ def _live(credential: Credential, secret: SecretObj, value_key: str, nv: NewValu
     def run() -> str | None:
         from .sources import kube_env, kube_timeout
 
+        # Two entries of one value: both rotations apply the same Secret.
+        done: set[str] = persistent(ctx).setdefault("rotated", set())
+        key = f"{secret.ref}\0{fingerprint(manifest)}"
+        if key in done:
+            return None
         argv = kubectl_argv(ctx, secret)
         if argv is None:
             return "kubectl is not installed (or not on PATH)"
@@ -362,6 +402,7 @@ def _live(credential: Credential, secret: SecretObj, value_key: str, nv: NewValu
         except OSError as exc:
             return f"kubectl cannot be started ({exc.strerror or exc.__class__.__name__})"
         if proc.returncode == 0:
+            done.add(key)
             return None
         lines = [line.strip() for line in proc.stderr.splitlines() if line.strip()]
         return redact.scrub(f"kubectl apply failed (exit {proc.returncode})"
@@ -384,9 +425,13 @@ def _manual(credential: Credential, secret: SecretObj, value_key: str, registry:
     command = (" ".join(shlex.quote(a) for a in [*argv, *context])
                + ' --docker-password="$TOKEN" --dry-run=client -o yaml | '
                + " ".join(shlex.quote(a) for a in ["kubectl", *context, "apply", "-f", "-"]))
-    note = ""
+    notes = []
     if len(_all_entries(dec)) > 1:
-        note = " (this writes a Secret with only this entry: add the others back)"
+        notes.append("it writes a Secret with only this entry: add the others back")
+    if value_key != KEY_JSON:
+        notes.append("it writes a kubernetes.io/dockerconfigjson Secret, and a Secret's type "
+                     "cannot change: delete the .dockercfg one first")
+    note = f" ({'; '.join(notes)})" if notes else ""
     return Rotation(credential.id,
                     f"{where}: manifests read from stdin cannot be edited; apply the Secret "
                     f"with the new token{note}", manual=(command,))

@@ -17,7 +17,7 @@ import threading
 #: would garble it, and such a value is not a usable secret anyway.
 MIN_LENGTH = 4
 
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: snapshot/restore may run under it
 _known: dict[str, str] = {}
 #: One compiled alternation of every known form, longest first; rebuilt only
 #: after a registration (scrub is called once per string of a report).
@@ -60,7 +60,7 @@ def scrub(text: str) -> str:
             forms = sorted(_known, key=len, reverse=True)
             _pattern = re.compile("|".join(map(re.escape, forms)))
         pattern, known = _pattern, _known
-    return pattern.sub(lambda m: known[m.group(0)], text)
+    return pattern.sub(lambda m: known.get(m.group(0), m.group(0)), text)
 
 
 def mask(value: str | None) -> str:
@@ -75,4 +75,19 @@ def clear() -> None:
     global _pattern
     with _lock:
         _known.clear()
+        _pattern = None
+
+
+def snapshot() -> dict[str, str]:
+    """Every registered form and its mark (for tests that isolate a run)."""
+    with _lock:
+        return dict(_known)
+
+
+def restore(saved: dict[str, str]) -> None:
+    """Put back what :func:`snapshot` returned."""
+    global _pattern
+    with _lock:
+        _known.clear()
+        _known.update(saved)
         _pattern = None

@@ -83,8 +83,11 @@ def rotate_command(ctx: Context, manager: PluginManager) -> int:
 
     written: list[str] = []
     backup = None
-    failures: list[str] = []
-    if ctx.options.apply:
+    # A place whose edit could not join the plan (two places' edits of one
+    # value overlap, or the file changed meanwhile) is said, and then nothing
+    # is written: a rotation that updates some copies silently is worse.
+    failures: list[str] = [redact.scrub(f"{s.fix.description}: {s.why}") for s in plan.skipped]
+    if ctx.options.apply and not failures:
         if plan.changed:
             result = fixes.apply(plan, fixes.default_backup_root(ctx.env.environ, ctx.home),
                                  ctx.env.clock)
@@ -171,6 +174,18 @@ def _check_new_token(
     if reasons:
         raise RotationRefused(reasons)
     if ctx.options.offline:
+        # What needs no answer from the registry still counts: the image
+        # path's account against the token's (Docker keys carry no account,
+        # so check_credential cannot see it), as `check --offline` does.
+        for res in resolutions:
+            cand_res = replace(res, credential=_candidate(res, new, info))
+            for _, finding in manager.call_flat(
+                "hardoctor_diagnose", resolution=cand_res, results=(), ctx=ctx
+            ):
+                if finding.severity is Severity.ERROR:
+                    reasons.append(f"{res.target.host}: {finding.rule} {finding.message}")
+        if reasons:
+            raise RotationRefused(reasons)
         return
     from hardoctor.probe import run_plans
 

@@ -364,6 +364,12 @@ def _manager(env: Environment, args: Sequence[str]) -> PluginManager:
 
 
 def _main(args: list[str], env: Environment) -> int:
+    if args[:1] in (["check"], ["fix"]) and "--offline" not in args and not _env_bool(
+        env.environ, "HARDOCTOR_OFFLINE"
+    ):
+        from hardoctor.engine import prewarm_http
+
+        prewarm_http()  # overlaps the HTTP stack's import with plugin loading
     manager = _manager(env, args)
     formats: list[str] = []
     for _, names in manager.call("hardoctor_report_formats"):

@@ -32,7 +32,7 @@ class UsageError(Exception):
 def run(ctx: Context, manager: PluginManager) -> Report:
     t0 = time.perf_counter()
     if not ctx.options.offline:
-        _prewarm_http()
+        prewarm_http()
     manager.call("hardoctor_configure", ctx=ctx)
 
     sources = _discover(ctx, manager)
@@ -86,10 +86,17 @@ def run(ctx: Context, manager: PluginManager) -> Report:
     )
 
 
-def _prewarm_http() -> None:
-    """Import the HTTP stack in the background while files are read and
-    helpers run: it costs ~0.2 s that would otherwise sit in front of the
-    first probe."""
+_prewarmed = False
+
+
+def prewarm_http() -> None:
+    """Import the HTTP stack in the background while plugins load, files are
+    read and helpers run: it costs ~0.2 s that would otherwise sit in front
+    of the first probe.  Once per process."""
+    global _prewarmed
+    if _prewarmed:
+        return
+    _prewarmed = True
     import threading
 
     def work() -> None:

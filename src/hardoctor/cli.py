@@ -411,6 +411,9 @@ def _main(args: list[str], env: Environment) -> int:
     if options.command == "fix" and getattr(ns, "token_stdin", False):
         if getattr(ns, "undo", False):
             raise UsageError("--token-stdin and --undo cannot be combined")
+        if "-" in options.manifests:
+            raise UsageError("--token-stdin reads the token from stdin; pass manifests as files "
+                             "(--manifests PATH), not --manifests -")
         from hardoctor.rotate import rotate_command
 
         return rotate_command(ctx, manager)

@@ -45,7 +45,7 @@ def docker_home(home: Path) -> None:
         "auths": {
             "pkg.harness.io": {"auth": auth("dev@acme.io", "pat.AcmeX1.bench01.0123456789abcdefABCD")},
             "https://index.docker.io/v1/": {"auth": auth("acme", "dckr_pat_benchmark0123456789")},
-            "ghcr.io": {"auth": auth("acme-bot", "ghp_benchmark0123456789abcdefABCDEF")},
+            "ghcr.io": {"auth": auth("acme-bot", "fake-bench-token-0123456789abcdef")},
             "registry.example.com:5000": {"auth": auth("ci", "s3cret-benchmark")},
         },
         "HttpHeaders": {"User-Agent": "Docker-Client/24.0.7 (linux)"},

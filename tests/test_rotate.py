@@ -22,6 +22,7 @@ from tests.servers import (
     server_missing,
     skopeo_inspect,
 )
+from tests.servers.credhelper import file_credential_helper
 
 pytestmark = pytest.mark.live
 REPO, TAG = "team/app", "v1"
@@ -133,28 +134,7 @@ def test_rotation_through_a_credential_helper(
     store.write_text(json.dumps({env.reg.host: ["dev", old]}))
     bindir = tmp_path / "bin"
     bindir.mkdir()
-    helper = bindir / "docker-credential-hdfile"
-    helper.write_text(f"""#!/usr/bin/env python3
-import json, sys
-path = {str(store)!r}
-data = json.load(open(path))
-action = sys.argv[1]
-if action == "get":
-    server = sys.stdin.read().strip()
-    if server not in data:
-        print("credentials not found in native keychain"); sys.exit(1)
-    user, secret = data[server]
-    print(json.dumps({{"ServerURL": server, "Username": user, "Secret": secret}}))
-elif action == "store":
-    cred = json.load(sys.stdin)
-    data[cred["ServerURL"]] = [cred["Username"], cred["Secret"]]
-    json.dump(data, open(path, "w"))
-elif action == "list":
-    print(json.dumps({{k: v[0] for k, v in data.items()}}))
-else:
-    sys.exit(1)
-""")
-    helper.chmod(0o755)
+    file_credential_helper(bindir, store)
     write(home / ".docker" / "config.json", {"auths": {}, "credHelpers": {env.reg.host: "hdfile"}})
     path = f"{bindir}:/usr/local/bin:/usr/bin:/bin"
     res = run_cli(["fix", "--token-stdin", "--apply", env.image], home=home, stdin=new,

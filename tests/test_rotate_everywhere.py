@@ -56,6 +56,7 @@ from tests.servers import (
     server_missing,
     skopeo_inspect,
 )
+from tests.servers.credhelper import file_credential_helper
 from tests.servers.nginx_maven import (
     DEBIAN_REPO,
     TEST_ARTIFACT,
@@ -76,26 +77,6 @@ REPO, TAG = "team/app", "v1"
 USER = "dev"
 # Real `mvn --encrypt-master-password hd-master-Pass1` (see test_maven_plugin.py).
 MASTER = "{EgITROFej14HM4foXRwoCiAkImMLngu4Jjgci/pczsg=}"
-HELPER = """#!/usr/bin/env python3
-import json, sys
-path = {store!r}
-data = json.load(open(path))
-action = sys.argv[1]
-if action == "get":
-    server = sys.stdin.read().strip()
-    if server not in data:
-        print("credentials not found in native keychain"); sys.exit(1)
-    user, secret = data[server]
-    print(json.dumps({{"ServerURL": server, "Username": user, "Secret": secret}}))
-elif action == "store":
-    cred = json.load(sys.stdin)
-    data[cred["ServerURL"]] = [cred["Username"], cred["Secret"]]
-    json.dump(data, open(path, "w"))
-elif action == "list":
-    print(json.dumps({{k: v[0] for k, v in data.items()}}))
-else:
-    sys.exit(1)
-"""
 
 
 def b64(text: str) -> str:
@@ -304,9 +285,7 @@ def box(world: World, tmp_path: Path) -> Home:
     reg = world.reg.host
 
     h.store.write_text(json.dumps({reg: [USER, old]}))
-    helper = bindir / "docker-credential-hdfile"
-    helper.write_text(HELPER.format(store=str(h.store)))
-    helper.chmod(0o755)
+    file_credential_helper(bindir, h.store)
     write(h.docker, json.dumps({"auths": {}, "credHelpers": {reg: "hdfile"}}, indent=2) + "\n")
     write(h.containers, json.dumps({"auths": {reg: {"auth": b64(f"{USER}:{old}")}}},
                                    indent="\t") + "\n")

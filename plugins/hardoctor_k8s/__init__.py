@@ -37,13 +37,14 @@ from hardoctor.model import (
 )
 from hardoctor.targets import normalize_host
 
+from .options import SCOPE_COMMANDS, add_options, kube_options
 from .state import SourceData, State, state
 
 ECO = "k8s"
 
 
 def _active(ctx: Context) -> bool:
-    return ctx.wants_ecosystem(ECO) and bool(ctx.options.manifests or ctx.options.kube)
+    return ctx.wants_ecosystem(ECO) and bool(kube_options(ctx).manifests or kube_options(ctx).kube)
 
 
 def _positive(text: str) -> float:
@@ -57,8 +58,11 @@ def _positive(text: str) -> float:
 
 
 @hookimpl
-def hardoctor_addoption(parser: argparse.ArgumentParser) -> None:
-    g = parser.add_argument_group("kubernetes")
+def hardoctor_addoption(parser: argparse.ArgumentParser, command: str) -> None:
+    if command not in SCOPE_COMMANDS:
+        return
+    add_options(parser)
+    g = parser.add_argument_group("kubernetes (kubectl)")
     g.add_argument("--kube-timeout", type=_positive, default=None, metavar="SECONDS",
                    help="deadline for reading the cluster with kubectl "
                         "(HARDOCTOR_KUBE_TIMEOUT; default 30)")
@@ -79,6 +83,8 @@ def hardoctor_configure(ctx: Context) -> None:
     from .state import STATE
 
     ctx.cache[STATE] = State()  # fresh per run (fix runs the engine in passes)
+    if kube_options(ctx).reads_stdin:
+        ctx.claim_stdin("--manifests -")
 
 
 @hookimpl

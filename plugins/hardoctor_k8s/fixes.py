@@ -28,6 +28,7 @@ from hardoctor.model import Applicability, Credential, Edit, Fix, fingerprint
 from . import dockercfg
 from .dockercfg import KEY_FOR_TYPE, KEY_JSON, Decoded
 from .objects import SecretObj, Value
+from .options import kube_options
 from .state import State, persistent
 from .yamlstream import StreamError, parse_fragment
 
@@ -280,7 +281,7 @@ def manifest(secret: SecretObj, value_key: str, new_json: str, shown: bool = Fal
 
 
 def _selected(ctx: Context, code: str, applicability: Applicability) -> bool:
-    if ctx.options.command != "fix" or not ctx.options.apply or not ctx.options.kube:
+    if ctx.options.command != "fix" or not ctx.options.apply or not kube_options(ctx).kube:
         return False
     if applicability is UNSAFE and not ctx.options.unsafe:
         return False

@@ -51,6 +51,7 @@ from .creds import entry_key
 from .dockercfg import HELPER_FIELDS, KEY_JSON, Decoded, Entry
 from .fixes import _file, _new_scalar, _text
 from .objects import SecretObj, Value, read_object
+from .options import kube_options
 from .state import State, persistent, state
 from .yamlstream import StreamError, parse_fragment
 
@@ -369,8 +370,8 @@ def kubectl_argv(ctx: Context, secret: SecretObj) -> list[str] | None:
         return None
     argv = [binary, "apply", "--server-side", "--force-conflicts", "--field-manager=hardoctor",
             f"--request-timeout={max(1, int(kube_timeout(ctx)))}s"]
-    if ctx.options.kube_context:
-        argv += ["--context", ctx.options.kube_context]
+    if kube_options(ctx).context:
+        argv += ["--context", kube_options(ctx).context]
     return [*argv, "--namespace", secret.namespace, "-f", "-"]
 
 
@@ -378,7 +379,7 @@ def _live(credential: Credential, secret: SecretObj, value_key: str, nv: NewValu
           ctx: Context, new: Secret) -> Rotation:
     manifest = secret_manifest(secret, value_key, nv.stored)
     redact.register(dockercfg.b64(nv.stored), alias_of=new.reveal())
-    scope = f", context {ctx.options.kube_context}" if ctx.options.kube_context else ""
+    scope = f", context {kube_options(ctx).context}" if kube_options(ctx).context else ""
     desc = (f"kubectl apply --server-side -f - (Secret {secret.ref} {_keys_text(value_key, nv)}"
             f"{scope})")
 
@@ -421,7 +422,7 @@ def _manual(credential: Credential, secret: SecretObj, value_key: str, registry:
     argv = ["kubectl", "create", "secret", "docker-registry", secret.name,
             "--namespace", secret.namespace, f"--docker-server={registry}",
             f"--docker-username={user}"]
-    context = ["--context", ctx.options.kube_context] if ctx.options.kube_context else []
+    context = ["--context", kube_options(ctx).context] if kube_options(ctx).context else []
     command = (" ".join(shlex.quote(a) for a in [*argv, *context])
                + ' --docker-password="$TOKEN" --dry-run=client -o yaml | '
                + " ".join(shlex.quote(a) for a in ["kubectl", *context, "apply", "-f", "-"]))

@@ -23,6 +23,7 @@ from hardoctor.context import Context
 from hardoctor.model import Source
 
 from .objects import read_object
+from .options import kube_options
 from .state import SourceData, StreamProblem, persistent
 from .yamlstream import StreamError, iter_objects
 
@@ -41,13 +42,13 @@ _MAX_STDERR = 64 * 1024
 def default_namespace(ctx: Context) -> str:
     """The namespace of manifest objects that name none: ``kubectl apply
     -n NS`` semantics."""
-    return ctx.options.namespace or "default"
+    return kube_options(ctx).namespace or "default"
 
 
 def manifest_files(ctx: Context) -> Iterator[tuple[str, str | None]]:
     """(path, error) for every ``--manifests`` value; directories are walked
     recursively for .yaml/.yml/.json (hidden entries skipped)."""
-    for raw in ctx.options.manifests:
+    for raw in kube_options(ctx).manifests:
         if raw == "-":
             yield "-", None
             continue
@@ -83,7 +84,7 @@ def discover(ctx: Context) -> list[Source]:
                                   description="Kubernetes manifests", path=path, error=error))
             continue
         sources.append(_file_source(ctx, path))
-    if ctx.options.kube:
+    if kube_options(ctx).kube:
         sources.append(cluster_source(ctx))
     return sources
 
@@ -189,30 +190,30 @@ def kubectl_binary(ctx: Context) -> str | None:
 
 def scope_args(ctx: Context) -> list[str]:
     args: list[str] = []
-    if ctx.options.kube_context:
-        args += ["--context", ctx.options.kube_context]
-    if ctx.options.all_namespaces:
+    if kube_options(ctx).context:
+        args += ["--context", kube_options(ctx).context]
+    if kube_options(ctx).all_namespaces:
         args.append("--all-namespaces")
-    elif ctx.options.namespace:
-        args += ["--namespace", ctx.options.namespace]
+    elif kube_options(ctx).namespace:
+        args += ["--namespace", kube_options(ctx).namespace]
     return args
 
 
 def cluster_description(ctx: Context) -> str:
-    where = f"context {ctx.options.kube_context}" if ctx.options.kube_context else "current context"
-    if ctx.options.all_namespaces:
+    where = f"context {kube_options(ctx).context}" if kube_options(ctx).context else "current context"
+    if kube_options(ctx).all_namespaces:
         scope = "all namespaces"
-    elif ctx.options.namespace:
-        scope = f"namespace {ctx.options.namespace}"
+    elif kube_options(ctx).namespace:
+        scope = f"namespace {kube_options(ctx).namespace}"
     else:
         scope = "the context's namespace"
     return f"Kubernetes cluster via kubectl ({where}, {scope})"
 
 
 def cluster_source(ctx: Context) -> Source:
-    name = ctx.options.kube_context or "current-context"
+    name = kube_options(ctx).context or "current-context"
     data = SourceData(f"k8s:cluster:{name}", "cluster", None, f"cluster {name}")
-    data.context = ctx.options.kube_context
+    data.context = kube_options(ctx).context
     return Source(id=data.id, ecosystem=ECO, kind="k8s", description=cluster_description(ctx),
                   payload=data)
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from hardoctor.context import Context
     from hardoctor.report import Reporter
 
-FORMATS = ("text", "json", "sarif", "github")
+FORMATS = ("text", "json", "sarif", "github", "openmetrics")
 
 
 @hookimpl
@@ -39,6 +39,10 @@ def hardoctor_reporter(name: str, ctx: Context) -> Reporter | None:
         from hardoctor.report.github import GithubReporter
 
         return GithubReporter()
+    if name == "openmetrics":
+        from hardoctor.report.openmetrics import OpenMetricsReporter
+
+        return OpenMetricsReporter()
     return None
 
 

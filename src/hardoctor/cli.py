@@ -30,8 +30,7 @@ class ExitStatus(enum.IntEnum):
     ERROR = 2
 
 
-class UsageError(Exception):
-    pass
+from hardoctor.errors import UsageError  # noqa: E402  (re-exported: hardoctor.cli.UsageError)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -88,31 +87,17 @@ def _add_scope_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--scope", choices=["all", "project"], default=None,
                    help="all: every config the clients read (default); project: only files under "
                    "--project (for pre-commit and repository CI) (HARDOCTOR_SCOPE)")
-    g.add_argument("--manifests", action="append", default=[], metavar="PATH",
-                   help="Kubernetes manifests file or directory, - for stdin (repeatable)")
-    g.add_argument("--kube", action="store_true", help="read pull secrets from the live cluster")
-    g.add_argument("--context", dest="kube_context", metavar="NAME", help="kubeconfig context")
-    g.add_argument("--namespace", "-n", metavar="NS", help="Kubernetes namespace")
-    g.add_argument("--all-namespaces", "-A", action="store_true", help="every namespace")
     g.add_argument("--offline", action="store_true", help="no network at all (HARDOCTOR_OFFLINE=1)")
     g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
                    help="overall deadline for all probes (HARDOCTOR_TIMEOUT; default 5)")
     g.add_argument("--push", action="store_true", help="probe push access too, not only pull")
-    g.add_argument("--harness-host", action="append", default=[], metavar="HOST[:PORT]",
-                   help="treat HOST as a Harness Artifact Registry host (HARDOCTOR_HARNESS_HOSTS)")
-    g.add_argument("--harness-api", metavar="URL",
-                   help="Harness API base URL (HARDOCTOR_HARNESS_API; default https://app.harness.io/gateway)")
-    g.add_argument("--no-token-api", action="store_true",
-                   help="never ask the Harness API about tokens (HARDOCTOR_NO_TOKEN_API=1)")
-    g.add_argument("--harness-api-key-stdin", action="store_true",
-                   help="read a working Harness API key from stdin to look up other tokens' expiry")
     g.add_argument("--expiry-warning", type=_nonneg_float, default=None, metavar="DAYS",
                    help="warn this many days before a token expires (HARDOCTOR_EXPIRY_WARNING; default 7)")
     p.add_argument("--fail-on", choices=["error", "warning", "never"], default=None,
                    help="exit 1 when findings at or above this severity (HARDOCTOR_FAIL_ON; default error)")
 
 
-def _add_token_parser(sub: Any) -> None:
+def _add_token_parser(sub: Any) -> argparse.ArgumentParser:
     """``hardoctor token inspect``: the token comes on stdin, never in argv
     (where it would land in shell history and ``ps``)."""
     token = sub.add_parser("token", help="inspect one token read from stdin")
@@ -123,17 +108,12 @@ def _add_token_parser(sub: Any) -> None:
     inspect.add_argument("argv_token", nargs="*", help=argparse.SUPPRESS)
     g = inspect.add_argument_group("token lookup")
     g.add_argument("--offline", action="store_true", help="decode locally only (HARDOCTOR_OFFLINE=1)")
-    g.add_argument("--no-token-api", action="store_true",
-                   help="never ask the Harness API (HARDOCTOR_NO_TOKEN_API=1)")
-    g.add_argument("--harness-api", metavar="URL",
-                   help="Harness API base URL (HARDOCTOR_HARNESS_API; default https://app.harness.io/gateway)")
-    g.add_argument("--harness-host", action="append", default=[], metavar="HOST[:PORT]",
-                   help="a host that may receive tokens over plain http (HARDOCTOR_HARNESS_HOSTS)")
     g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
                    help="deadline for the API lookup (HARDOCTOR_TIMEOUT; default 5)")
     g.add_argument("--expiry-warning", type=_nonneg_float, default=None, metavar="DAYS",
                    help="'expiring-soon' this many days before expiry (default 7)")
     _add_output_options(inspect, ("text", "json"))
+    return inspect
 
 
 def _token_command(ctx: Context, ns: argparse.Namespace) -> int:
@@ -161,8 +141,7 @@ def _read_api_key_stdin(ctx: Context) -> None:
     so a bad key is a usage error (exit 2), not a finding."""
     from hardoctor import token_api
 
-    if "-" in ctx.options.manifests:
-        raise UsageError("--harness-api-key-stdin and --manifests - both want stdin")
+    ctx.claim_stdin("--harness-api-key-stdin")
     try:
         ctx.cache[token_api.STDIN_KEY] = token_api.read_api_key_stdin(ctx.env)
     except ValueError as exc:
@@ -203,11 +182,11 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     plugins = sub.add_parser("plugins", help="list loaded plugins")
     _add_output_options(plugins, ("text", "json"))
 
-    _add_token_parser(sub)
+    token = _add_token_parser(sub)
 
     if manager is not None:
-        for sp in (check, fix):
-            manager.call("hardoctor_addoption", parser=sp)
+        for name, sp in (("check", check), ("fix", fix), ("token", token)):
+            manager.call("hardoctor_addoption", parser=sp, command=name)
     return parser
 
 
@@ -235,9 +214,8 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
 
     e = env.environ
     known = {
-        "command", "targets", "registry", "ecosystem", "project", "manifests", "kube",
-        "kube_context", "namespace", "all_namespaces", "offline", "timeout", "push",
-        "harness_host", "harness_api", "no_token_api", "expiry_warning", "fail_on", "format",
+        "command", "targets", "registry", "ecosystem", "project", "offline", "timeout", "push",
+        "expiry_warning", "fail_on", "format",
         "output", "no_color", "debug", "disable_plugin", "apply", "unsafe", "only", "undo",
         "code", "version", "token_stdin", "scope",
     }
@@ -265,8 +243,6 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
     expiry = getattr(ns, "expiry_warning", None)
     if expiry is None:
         expiry = env_float("HARDOCTOR_EXPIRY_WARNING", 7.0)
-    hosts = [h.strip() for h in (e.get("HARDOCTOR_HARNESS_HOSTS") or "").split(",") if h.strip()]
-    hosts += list(_strings(ns, "harness_host"))
     disabled = [d.strip() for d in (e.get("HARDOCTOR_DISABLE_PLUGINS") or "").split(",") if d.strip()]
     disabled += list(_strings(ns, "disable_plugin"))
     no_color = getattr(ns, "no_color", False) or bool(e.get("NO_COLOR"))
@@ -287,16 +263,6 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
         registries=_strings(ns, "registry"),
         project=getattr(ns, "project", None),
         scope=_scope(ns, e),
-        manifests=_strings(ns, "manifests"),
-        kube=bool(getattr(ns, "kube", False)),
-        kube_context=getattr(ns, "kube_context", None),
-        namespace=getattr(ns, "namespace", None),
-        all_namespaces=bool(getattr(ns, "all_namespaces", False)),
-        harness_hosts=tuple(hosts),
-        harness_api=getattr(ns, "harness_api", None) or e.get("HARDOCTOR_HARNESS_API") or None,
-        no_token_api=bool(getattr(ns, "no_token_api", False))
-        or _env_bool(e, "HARDOCTOR_NO_TOKEN_API")
-        or offline,
         expiry_warning_days=expiry,
         push=bool(getattr(ns, "push", False)),
         apply=bool(getattr(ns, "apply", False)),
@@ -411,9 +377,7 @@ def _main(args: list[str], env: Environment) -> int:
     if options.command == "fix" and getattr(ns, "token_stdin", False):
         if getattr(ns, "undo", False):
             raise UsageError("--token-stdin and --undo cannot be combined")
-        if "-" in options.manifests:
-            raise UsageError("--token-stdin reads the token from stdin; pass manifests as files "
-                             "(--manifests PATH), not --manifests -")
+        ctx.claim_stdin("--token-stdin")
         from hardoctor.rotate import rotate_command
 
         return rotate_command(ctx, manager)

@@ -9,8 +9,19 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.env import Environment
-from hardoctor.model import CAUSES, Finding, Fix, Location, Remediation, Severity
+from hardoctor.errors import UsageError
+from hardoctor.model import (
+    CAUSES,
+    Credential,
+    Finding,
+    Fix,
+    Location,
+    RegistryInfo,
+    Remediation,
+    Severity,
+)
 from hardoctor.rules import RuleRegistry
+from hardoctor.stash import Stash
 
 if TYPE_CHECKING:
     from hardoctor.plugins import PluginManager
@@ -35,29 +46,52 @@ class Options:
     project: str | None = None
     #: ``all`` or ``project`` (only files under the project directory).
     scope: str = "all"
-    manifests: tuple[str, ...] = ()
-    kube: bool = False
-    kube_context: str | None = None
-    namespace: str | None = None
-    all_namespaces: bool = False
-    harness_hosts: tuple[str, ...] = ()
-    harness_api: str | None = None
-    no_token_api: bool = False
     expiry_warning_days: float = 7.0
     push: bool = False
     apply: bool = False
     unsafe: bool = False
     only: tuple[str, ...] = ()
     disabled_plugins: tuple[str, ...] = ()
-    extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Values of the options plugins added (``hardoctor_addoption``), by
+    #: argparse dest.  Read them with the typed accessors below.
+    extra: Mapping[str, object] = field(default_factory=dict)
+
+    def flag(self, dest: str) -> bool:
+        """A plugin's ``store_true`` option."""
+        return bool(self.extra.get(dest, False))
+
+    def string(self, dest: str) -> str | None:
+        """A plugin's single-valued option, or ``None``."""
+        value = self.extra.get(dest)
+        return value if isinstance(value, str) else None
+
+    def strings(self, dest: str) -> tuple[str, ...]:
+        """A plugin's repeatable (``append``) option; empty values are refused."""
+        value = self.extra.get(dest)
+        if not isinstance(value, (list, tuple)):
+            return ()
+        out: list[str] = []
+        for item in value:
+            if not isinstance(item, str) or not item.strip():
+                flag = "--" + dest.replace("_", "-")
+                raise UsageError(f"argument {flag}: expected a non-empty value")
+            out.append(item)
+        return tuple(out)
+
+    def number(self, dest: str) -> float | None:
+        """A plugin's numeric option (already converted by argparse)."""
+        value = self.extra.get(dest)
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        return float(value)
 
 
 class Context:
-    """Everything a hook may need: options, environment, rules, a cache.
+    """Everything a hook may need: options, environment, rules, typed state.
 
-    Not frozen: plugins keep per-run state in ``cache`` (keyed by their own
-    name) so that a file parsed during ``discover`` is not parsed again in
-    ``lint``.
+    Not frozen: plugins keep per-run state in ``stash`` under their own
+    :class:`~hardoctor.stash.StashKey` so that a file parsed during
+    ``discover`` is not parsed again in ``lint``.
     """
 
     def __init__(
@@ -71,7 +105,10 @@ class Context:
         self.env = env
         self.rules = rules
         self.plugins = plugins
-        self.cache: dict[str, Any] = {}
+        self.cache: dict[str, Any] = {}  # TODO(#12): removed once every plugin uses stash
+        self.stash = Stash()
+        self._registry_info: dict[str, RegistryInfo | None] = {}
+        self._stdin_owner: str | None = None
         self.started_at: datetime = env.clock()
         self.warnings: list[str] = []
         #: realpath -> (text, mode) staged by an earlier ``fix`` pass; read
@@ -97,6 +134,36 @@ class Context:
     def wants_ecosystem(self, ecosystem: str) -> bool:
         eco = self.options.ecosystems
         return not eco or ecosystem in eco
+
+    def claim_stdin(self, what: str) -> None:
+        """Say that option ``what`` reads standard input.  Stdin can be read
+        once: a second, different claim is a usage error naming both."""
+        if self._stdin_owner is not None and self._stdin_owner != what:
+            raise UsageError(f"{self._stdin_owner} and {what} both want stdin; "
+                             f"give one of them a file")
+        self._stdin_owner = what
+
+    def registry_info(self, url: str) -> RegistryInfo | None:
+        """What the vendor that owns ``url`` says about it
+        (``hardoctor_registry_info``), once per URL per run; ``None`` when no
+        loaded plugin owns it."""
+        if url in self._registry_info:
+            return self._registry_info[url]
+        info: RegistryInfo | None = None
+        if self.plugins is not None:
+            found = self.plugins.call_first("hardoctor_registry_info", url=url, ctx=self)
+            info = found[1] if found and isinstance(found[1], RegistryInfo) else None
+        self._registry_info[url] = info
+        return info
+
+    def remediation(self, finding: Finding, credential: Credential | None) -> Remediation | None:
+        """The owning vendor's remediation for ``finding``, if any."""
+        if self.plugins is None:
+            return None
+        found = self.plugins.call_first(
+            "hardoctor_remediation", finding=finding, credential=credential, ctx=self
+        )
+        return found[1] if found and isinstance(found[1], Remediation) else None
 
     def warn(self, message: str) -> None:
         self.warnings.append(message)

@@ -25,8 +25,7 @@ from hardoctor.plugins import PluginManager
 from hardoctor.targets import host_matches, parse_registry_target
 
 
-class UsageError(Exception):
-    """A bad command-line value found while running (exit 2)."""
+from hardoctor.errors import UsageError  # noqa: E402,F401  (re-exported)
 
 
 def run(ctx: Context, manager: PluginManager) -> Report:

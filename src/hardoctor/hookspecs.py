@@ -12,10 +12,19 @@ The pipeline calls them in this order for ``check`` and ``fix``::
     -> parse_target / targets -> resolve -> probe -> diagnose -> fix
     -> reporter
 
-The core calls each implementation separately: one plugin raising inside a
+Hooks are called through pluggy, so ``wrapper=True`` implementations of
+third-party plugins work as pluggy documents.  The plugin manager wraps every
+ordinary implementation when it registers it: one plugin raising inside a
 hook becomes an error finding (HD002) naming the plugin and the hook, and the
-others still run.  Results are collected in plugin registration order
-(built-ins first).
+others still run.  Results come in pluggy's order: ``tryfirst`` first, then
+the most recently registered plugin first (third-party plugins before the
+built-ins), ``trylast`` last.
+
+Vendor knowledge reaches other plugins only through hooks, never imports:
+``hardoctor_registry_info`` (what a URL means to its vendor),
+``hardoctor_decode_secret`` (what a token is) and ``hardoctor_remediation``
+(the vendor's own steps for a finding).  Per-run state lives in
+``ctx.stash`` under a plugin's own :class:`hardoctor.stash.StashKey`.
 
 Objects passed in and returned are the frozen dataclasses of
 :mod:`hardoctor.model`; ``ctx`` is the run's :class:`hardoctor.context.Context`.
@@ -29,7 +38,7 @@ import pluggy
 
 if TYPE_CHECKING:
     import argparse
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
 
     from hardoctor.context import Context
     from hardoctor.model import (
@@ -37,6 +46,8 @@ if TYPE_CHECKING:
         Finding,
         Fix,
         ProbeResult,
+        RegistryInfo,
+        Remediation,
         Resolution,
         Rotation,
         Rule,
@@ -52,12 +63,18 @@ hookspec = pluggy.HookspecMarker("hardoctor")
 
 
 @hookspec
-def hardoctor_addoption(parser: argparse.ArgumentParser) -> None:
-    """Add options to ``check`` and ``fix``.
+def hardoctor_addoption(parser: argparse.ArgumentParser, command: str) -> None:
+    """Add this plugin's options to subcommand ``command`` (``check``,
+    ``fix``, ``token``, ...).
 
-    ``parser`` is an argparse (sub)parser; add with ``parser.add_argument``.
-    Values reach plugins as ``ctx.options.extra[DEST]``.  Called once per
-    subcommand that takes scope options.  Returns nothing.
+    ``parser`` is an argparse (sub)parser; add with ``parser.add_argument``
+    (an argument group named after the plugin reads best in ``--help``).
+    Values reach the plugin as ``ctx.options.extra`` (read them with the
+    typed accessors ``ctx.options.flag/string/strings/number``); turn them
+    into the plugin's own frozen options object in ``hardoctor_configure``
+    and keep it in ``ctx.stash``.  Read environment twins there too, and
+    raise :class:`hardoctor.errors.UsageError` for a bad value.  Called once
+    per subcommand.  Returns nothing.
     """
 
 
@@ -211,6 +228,38 @@ def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -
     (never write the literal token over a ``${VAR}`` reference).  Never put
     the secret in any text of the Rotation.
     """
+
+
+@hookspec(firstresult=True)
+def hardoctor_registry_info(url: str, ctx: Context) -> RegistryInfo | None:
+    """What ``url`` (a URL, ``host[:port]`` or ``host/path``) means to the
+    vendor that owns it: vendor, account, registry, package type, and what
+    is wrong with the URL as written.  firstresult: only the plugin of the
+    vendor that owns the host answers; everyone else returns ``None``.
+
+    Client plugins call it through ``ctx.registry_info(url)`` (cached per
+    run) instead of importing a vendor plugin.  Pure: no I/O.
+    """
+
+
+@hookspec(firstresult=True)
+def hardoctor_remediation(
+    finding: Finding, credential: Credential | None, ctx: Context
+) -> Remediation | None:
+    """The vendor's own remediation for ``finding`` when the vendor owns
+    ``finding.registry``: its login command, its token page, its wording.
+    The core asks after ``diagnose`` for every finding with a registry and
+    a cause; a returned value replaces the client plugin's generic one.
+    ``credential`` is the credential the finding is about, when known.
+    firstresult.  Return ``None`` for registries of other vendors: vendor
+    advice on another vendor's registry is wrong advice.
+    """
+
+
+@hookspec
+def hardoctor_client_names() -> Mapping[str, str] | None:
+    """Display names of this plugin's clients (``{"npm": "npm", ...}``),
+    for reports.  A client without a name is shown by its id."""
 
 
 @hookspec(firstresult=True)

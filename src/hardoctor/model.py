@@ -13,9 +13,27 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from hardoctor import redact
+
+P = TypeVar("P", bound="PluginData")
+
+
+class PluginData:
+    """Base class of the typed data a plugin hangs on a model object
+    (``Source.payload``, ``Resolution.payload``).
+
+    The object belongs to the plugin that made it; any other reader (the
+    core, another plugin) sees only this base class.  Subclass it with a
+    frozen dataclass and read it back with :func:`payload_of`, which checks
+    the type instead of trusting it.
+    """
+
+
+def payload_of(payload: PluginData | None, cls: type[P]) -> P | None:
+    """``payload`` if it is a ``cls``, else ``None``."""
+    return payload if isinstance(payload, cls) else None
 
 #: The causes of DESIGN.md.  Scripts key on these strings; never change one.
 CAUSES: frozenset[str] = frozenset(
@@ -165,10 +183,13 @@ class Location:
 class Source:
     """One place a client reads configuration from.
 
-    ``kind`` is ``file``, ``env``, ``helper`` or ``k8s``.  ``text`` is the raw
-    content when it was read (files are read once, by the plugin that
-    discovered them).  ``payload`` is free for the owning plugin (parsed data);
-    the core never looks inside.
+    ``kind`` is ``file``, ``env``, ``helper``, ``stdin`` or a plugin's own
+    word (a live API, say).  ``text`` is the raw content when it was read
+    (files are read once, by the plugin that discovered them).  ``payload`` is
+    the owning plugin's typed data (parsed content); the core never looks
+    inside.  ``explicit`` marks a source the person named on the command line
+    (a manifest, stdin, a live cluster): it is always in scope, also with
+    ``--scope project``.
     """
 
     id: str
@@ -182,21 +203,28 @@ class Source:
     mode: int | None = None
     error: str | None = None
     plugin: str | None = None
-    payload: Any = field(default=None, repr=False, compare=False)
+    payload: PluginData | None = field(default=None, repr=False, compare=False)
+    explicit: bool = False
 
 
 @dataclass(frozen=True)
 class TokenInfo:
-    """What decoding a secret told us.  Never holds the value itself."""
+    """What decoding a secret told us.  Never holds the value itself.
 
-    kind: Literal["harness-pat", "harness-sat", "jwt", "basic", "opaque", "none"]
+    ``kind`` is ``jwt``, ``basic``, ``opaque``, ``none`` or a vendor plugin's
+    own token format (its ``hardoctor_decode_secret`` names it).
+    ``expiry_source`` is ``token``, ``estimated``, ``unknown`` or the name of
+    the vendor API a plugin asked.
+    """
+
+    kind: str
     fingerprint: str | None
     account_id: str | None = None
     token_id: str | None = None
     issued_at: datetime | None = None
     not_before: datetime | None = None
     expires_at: datetime | None = None
-    expiry_source: Literal["token", "harness-api", "estimated", "unknown"] = "unknown"
+    expiry_source: str = "unknown"
     status: Literal["valid", "expired", "expiring-soon", "invalid", "unknown"] = "unknown"
     #: Why the value cannot be a valid token (``token-malformed`` evidence).
     problems: tuple[str, ...] = ()
@@ -273,6 +301,12 @@ class Resolution:
     #: Registry key / URL the resolution matched (for display).
     registry: str = ""
     plugin: str | None = None
+    #: The wire protocol the client speaks (``oci``, a package manager's
+    #: HTTP API, ...).  A protocol plugin probes every resolution of its
+    #: protocol, whichever client plugin produced it.
+    protocol: str = ""
+    #: Typed data of the plugin that made the resolution (see PluginData).
+    payload: PluginData | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -287,6 +321,27 @@ class ProbeResult:
     detail: str = ""
     #: Non-secret response facts (selected headers, granted access, ...).
     facts: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RegistryInfo:
+    """What a vendor plugin knows about a registry URL or host
+    (``hardoctor_registry_info``).  Never holds a secret."""
+
+    #: The vendor's short name (``harness``, ``aws-ecr``, ...): the plugin's word.
+    vendor: str
+    #: A name for people ("Harness Artifact Registry").
+    display: str = ""
+    host: str = ""
+    account: str | None = None
+    registry: str | None = None
+    #: ``docker``, ``npm``, ``python``, ``maven``, ... when the URL says so.
+    package_type: str | None = None
+    region: str | None = None
+    #: What is wrong with the URL as written (each a sentence).
+    problems: tuple[str, ...] = ()
+    #: The URL as the vendor documents it, when the given one is wrong.
+    suggested_url: str | None = None
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ Built-ins are registered first, then every entry point of the ``hardoctor``
 group, then ``check_pending()`` verifies that every implementation matches a
 spec.  A plugin that fails to import is a warning (HD001) and the run goes on;
 a plugin that raises inside a hook is an error finding (HD002) and the other
-plugins still run -- so the core calls implementations one at a time instead
-of through pluggy's all-or-nothing ``hook.NAME(...)``.
+plugins still run: each ordinary implementation is wrapped at registration,
+so hooks are still called through pluggy and ``wrapper=True`` implementations
+of third-party plugins work.
 """
 
 from __future__ import annotations
@@ -14,27 +15,28 @@ import importlib
 import traceback
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from collections.abc import Callable
+from contextvars import ContextVar
+from importlib.metadata import EntryPoint
 from typing import Any
 
 import pluggy
 
 from hardoctor import __version__, hookspecs, redact
+from hardoctor.errors import UsageError
 from hardoctor.model import Finding, Rule, Severity
 from hardoctor.rules import CORE_RULES, RuleError, RuleRegistry
 
 ENTRY_POINT_GROUP = "hardoctor"
 
-#: Built-in plugins, in registration order.  Module names, importable from the
-#: wheel (they live in ``plugins/`` in the source tree).
-BUILTIN_PLUGINS: tuple[str, ...] = (
-    "hardoctor.builtin",
-    "hardoctor_docker",
-    "hardoctor_harness",
-    "hardoctor_npm",
-    "hardoctor_pip",
-    "hardoctor_maven",
-    "hardoctor_k8s",
-)
+#: id(result) -> plugin name, for the hook call in progress (see _guarded).
+_COLLECTED: ContextVar[dict[int, str] | None] = ContextVar("hardoctor_collected", default=None)
+
+#: The core's own plugin.  Every other plugin, the built-in ones included,
+#: arrives through the ``hardoctor`` entry points of its distribution.
+CORE_PLUGIN = "hardoctor.builtin"
+#: The distribution whose plugins are "built-in" (shipped in the wheel).
+OWN_DISTRIBUTION = "hardoctor"
 
 
 @dataclass
@@ -81,45 +83,53 @@ class PluginManager:
                 self._problem(core, "the core plugin cannot be disabled")
         for name in self.disabled:
             self.pm.set_blocked(name)
-        for module_name in BUILTIN_PLUGINS:
-            short = _short_name(module_name)
-            if short in self.disabled or module_name in self.disabled:
-                continue
-            try:
-                module = importlib.import_module(module_name)
-            except Exception as exc:  # a broken built-in must not stop the run
-                self._problem(short, f"cannot import {module_name}: {_describe(exc)}")
-                continue
-            self._register(module, short, module_name, builtin=True)
-        if self.autoload:
-            self._load_entry_points()
+        try:
+            core = importlib.import_module(CORE_PLUGIN)
+        except Exception as exc:  # pragma: no cover - a broken install
+            self._problem("builtin", f"cannot import {CORE_PLUGIN}: {_describe(exc)}")
+        else:
+            self._register(core, "builtin", CORE_PLUGIN, builtin=True)
+        self._load_entry_points()
         self._check_pending()
         self._register_rules()
 
     def _load_entry_points(self) -> None:
+        """Third-party plugins first, then this distribution's own, each
+        group in name order: pluggy calls the most recently registered
+        plugin first, so the built-ins are called in name order and a
+        third-party plugin can answer a ``firstresult`` hook before them.
+        ``autoload=False`` (HARDOCTOR_DISABLE_PLUGIN_AUTOLOAD) loads only the
+        built-ins."""
         from importlib.metadata import entry_points
 
-        for ep in entry_points(group=ENTRY_POINT_GROUP):
-            if ep.name in self.disabled or self.pm.is_blocked(ep.name):
-                continue
-            if self.pm.get_plugin(ep.name) is not None:
-                self._problem(ep.name, f"entry point {ep.value} is not loaded: a plugin named "
-                              f"{ep.name!r} is already registered")
-                continue
-            dist = getattr(ep, "dist", None)
-            try:
-                plugin = ep.load()
-            except Exception as exc:
-                self._problem(ep.name, f"cannot import {ep.value}: {_describe(exc)}")
-                continue
-            self._register(
-                plugin,
-                ep.name,
-                ep.value,
-                builtin=False,
-                distribution=dist.metadata["Name"] if dist else None,
-                version=dist.version if dist else None,
-            )
+        eps = sorted(entry_points(group=ENTRY_POINT_GROUP),
+                     key=lambda ep: (_dist_name(ep) == OWN_DISTRIBUTION, ep.name))
+        own = [ep for ep in eps if _dist_name(ep) == OWN_DISTRIBUTION]
+        others = [ep for ep in eps if _dist_name(ep) != OWN_DISTRIBUTION]
+        for ep in [*(others if self.autoload else []), *reversed(own)]:
+            self._load_entry_point(ep, builtin=_dist_name(ep) == OWN_DISTRIBUTION)
+
+    def _load_entry_point(self, ep: EntryPoint, *, builtin: bool) -> None:
+        if ep.name in self.disabled or self.pm.is_blocked(ep.name):
+            return
+        if self.pm.get_plugin(ep.name) is not None:
+            self._problem(ep.name, f"entry point {ep.value} is not loaded: a plugin named "
+                          f"{ep.name!r} is already registered")
+            return
+        dist = ep.dist
+        try:
+            plugin = ep.load()
+        except Exception as exc:
+            self._problem(ep.name, f"cannot import {ep.value}: {_describe(exc)}")
+            return
+        self._register(
+            plugin,
+            ep.name,
+            ep.value,
+            builtin=builtin,
+            distribution=dist.metadata["Name"] if dist else None,
+            version=dist.version if dist and not builtin else None,
+        )
 
     def _check_pending(self) -> None:
         """pluggy's ``check_pending()`` stops at the first implementation
@@ -148,6 +158,7 @@ class PluginManager:
         except Exception as exc:  # e.g. a hookimpl with an unknown argument
             self._problem(name, f"cannot register: {_describe(exc)}")
             return
+        self._guard(name)
         hooks = sorted(
             caller.name
             for caller in self.pm.get_hookcallers(plugin) or ()
@@ -198,58 +209,86 @@ class PluginManager:
 
     # -- calling ----------------------------------------------------------------
 
-    def implementations(self, hook: str) -> Iterator[tuple[str, Any]]:
-        """(plugin name, hookimpl) in registration order (built-ins first),
-        honouring tryfirst/trylast."""
+    def _guard(self, name: str) -> None:
+        """Wrap each ordinary implementation of plugin ``name`` so that an
+        exception becomes a recorded failure (HD002) and ``None``, while
+        the call itself stays pluggy's: wrappers, ``tryfirst``/``trylast``
+        and ``firstresult`` keep their documented meaning."""
+        plugin = self.pm.get_plugin(name)
+        for caller in self.pm.get_hookcallers(plugin) or ():
+            for impl in caller.get_hookimpls():
+                if impl.plugin_name != name or impl.wrapper or impl.hookwrapper:
+                    continue
+                impl.function = self._guarded(name, caller.name, impl.function)
+
+    def _guarded(self, plugin: str, hook: str, function: Callable[..., object]) -> Callable[..., object]:
+        def guarded(*args: object) -> object:
+            try:
+                result = function(*args)
+            except UsageError:
+                raise  # the person's mistake, not the plugin's: exit 2
+            except Exception as exc:
+                self._failure(plugin, hook, exc)
+                return None
+            collected = _COLLECTED.get()
+            if collected is not None and result is not None:
+                collected[id(result)] = plugin
+            return result
+
+        guarded.__wrapped__ = function  # type: ignore[attr-defined]
+        return guarded
+
+    def _failure(self, plugin: str, hook: str, exc: BaseException) -> None:
+        self.failures.append(
+            HookFailure(
+                plugin=plugin,
+                hook=hook,
+                error=redact.scrub(_describe(exc)),
+                traceback=redact.scrub(traceback.format_exc()),
+            )
+        )
+
+    def _invoke(self, hook: str, kwargs: dict[str, object]) -> tuple[object, dict[int, str]]:
         caller = getattr(self.pm.hook, hook)
-        # pluggy stores impls trylast..normal..tryfirst and calls them in
-        # reverse; normal impls are in registration order, newest last.  We
-        # want tryfirst first, then registration order, then trylast.
-        impls = caller.get_hookimpls()
-        first = [i for i in impls if i.tryfirst]
-        last = [i for i in impls if i.trylast]
-        normal = [i for i in impls if not i.tryfirst and not i.trylast]
-        for impl in [*reversed(first), *normal, *last]:
-            yield impl.plugin_name, impl
+        collected: dict[int, str] = {}
+        token = _COLLECTED.set(collected)
+        try:
+            return caller(**kwargs), collected
+        except UsageError:
+            raise
+        except Exception as exc:
+            # Only a wrapper can get here (ordinary implementations are
+            # guarded): name every wrapper of the hook, since pluggy does
+            # not say which one raised.
+            names = sorted({i.plugin_name for i in caller.get_hookimpls()
+                            if i.wrapper or i.hookwrapper}) or ["?"]
+            for name in names:
+                self._failure(name, hook, exc)
+            return None, collected
+        finally:
+            _COLLECTED.reset(token)
 
-    def call(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
-        """Call every implementation; return (plugin, result) for each
-        non-None result.  An exception becomes a recorded failure."""
-        out: list[tuple[str, Any]] = []
-        for name, impl in self.implementations(hook):
-            result = self._call_one(name, impl, hook, kwargs)
-            if result is not None:
-                out.append((name, result))
-        return out
+    def call(self, hook: str, **kwargs: object) -> list[tuple[str, Any]]:
+        """Call every implementation through pluggy; return (plugin, result)
+        for each non-None result.  An exception becomes a recorded failure."""
+        results, names = self._invoke(hook, kwargs)
+        if not isinstance(results, list):
+            return []
+        return [(names.get(id(r), "?"), r) for r in results if r is not None]
 
-    def call_first(self, hook: str, **kwargs: Any) -> tuple[str, Any] | None:
-        for name, impl in self.implementations(hook):
-            result = self._call_one(name, impl, hook, kwargs)
-            if result is not None:
-                return name, result
-        return None
+    def call_first(self, hook: str, **kwargs: object) -> tuple[str, Any] | None:
+        """For a ``firstresult`` hook: (plugin, result) or ``None``."""
+        result, names = self._invoke(hook, kwargs)
+        if result is None:
+            return None
+        return names.get(id(result), "?"), result
 
-    def call_flat(self, hook: str, **kwargs: Any) -> list[tuple[str, Any]]:
+    def call_flat(self, hook: str, **kwargs: object) -> list[tuple[str, Any]]:
         """Like :meth:`call` for hooks returning sequences: flattened."""
         out: list[tuple[str, Any]] = []
         for name, result in self.call(hook, **kwargs):
             out.extend((name, item) for item in result)
         return out
-
-    def _call_one(self, name: str, impl: Any, hook: str, kwargs: dict[str, Any]) -> Any:
-        args = {arg: kwargs[arg] for arg in impl.argnames if arg in kwargs}
-        try:
-            return impl.function(**args)
-        except Exception as exc:
-            self.failures.append(
-                HookFailure(
-                    plugin=name,
-                    hook=hook,
-                    error=redact.scrub(_describe(exc)),
-                    traceback=redact.scrub(traceback.format_exc()),
-                )
-            )
-            return None
 
     # -- reporting ----------------------------------------------------------------
 
@@ -289,10 +328,9 @@ class PluginManager:
         return out
 
 
-def _short_name(module_name: str) -> str:
-    if module_name == "hardoctor.builtin":
-        return "builtin"
-    return module_name.removeprefix("hardoctor_")
+def _dist_name(ep: EntryPoint) -> str | None:
+    dist = ep.dist
+    return str(dist.metadata["Name"]) if dist is not None else None
 
 
 def _describe(exc: BaseException) -> str:

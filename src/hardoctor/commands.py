@@ -48,6 +48,10 @@ def explain_command(ctx: Context, code: str) -> tuple[str, int]:
     if rule is None:
         # accept a rule name too (`hardoctor explain auth-not-user-pass`)
         rule = next((r for r in ctx.rules if r.name == code.strip().lower()), None)
+    moved = ctx.rules.moved_to(code) if rule is None else None
+    if moved is not None:
+        return (f"{code.strip().upper()} moved: it is now {moved.code} {moved.name} "
+                f"(plugin {moved.plugin}).\n\n" + explain_command(ctx, moved.code)[0], 0)
     if rule is None:
         from hardoctor.cli import UsageError
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from hardoctor import redact
 from hardoctor.context import Context
+from hardoctor.errors import UsageError  # noqa: E402,F401  (re-exported)
 from hardoctor.model import (
     Credential,
     Finding,
@@ -23,9 +24,6 @@ from hardoctor.model import (
 )
 from hardoctor.plugins import PluginManager
 from hardoctor.targets import host_matches, parse_registry_target
-
-
-from hardoctor.errors import UsageError  # noqa: E402,F401  (re-exported)
 
 
 def run(ctx: Context, manager: PluginManager) -> Report:
@@ -63,8 +61,9 @@ def run(ctx: Context, manager: PluginManager) -> Report:
     findings = _narrow(ctx, findings)
     if ctx.options.command == "fix":
         findings = [_with_fix(ctx, manager, f) for f in findings]
+    findings = _vendor_remediation(ctx, findings, credentials)
     findings += manager.problem_findings()
-    findings = _merge_same_story(_dedupe(findings))
+    findings = _merge_same_story(ctx, _dedupe(findings))
     findings.sort(key=_finding_order)
 
     # Clients sharing a credential share one walk: list each request once.
@@ -128,8 +127,8 @@ def _discover(ctx: Context, manager: PluginManager) -> list[Source]:
 
 def _in_project(source: Source, project: str) -> bool:
     """``--scope project``: files under the project directory, and
-    manifests named on the command line; not HOME, not the environment."""
-    if source.kind in ("k8s", "stdin"):
+    sources named on the command line; not HOME, not the environment."""
+    if source.explicit:
         return True
     if source.kind != "file" or not source.path:
         return False
@@ -243,6 +242,24 @@ def _with_fix(ctx: Context, manager: PluginManager, finding: Finding) -> Finding
     return replace(finding, fix=found[1]) if found else finding
 
 
+def _vendor_remediation(
+    ctx: Context, findings: list[Finding], credentials: list[Credential]
+) -> list[Finding]:
+    """Let the vendor that owns a finding's registry give its own steps
+    (``hardoctor_remediation``); a registry no vendor owns keeps the client
+    plugin's generic advice."""
+    by_id = {c.id: c for c in credentials}
+    out: list[Finding] = []
+    for f in findings:
+        if f.registry and f.cause:
+            cred = by_id.get(f.credential) if f.credential else None
+            better = ctx.remediation(f, cred)
+            if better is not None:
+                f = replace(f, remediation=better)
+        out.append(f)
+    return out
+
+
 def _dedupe(findings: list[Finding]) -> list[Finding]:
     seen: set[tuple[Any, ...]] = set()
     out: list[Finding] = []
@@ -254,14 +271,19 @@ def _dedupe(findings: list[Finding]) -> list[Finding]:
     return out
 
 
-def _merge_same_story(findings: list[Finding]) -> list[Finding]:
+def _rank(ctx: Context, finding: Finding) -> int:
+    rule = ctx.rules.get(finding.rule)
+    return rule.rank if rule is not None else 0
+
+
+def _merge_same_story(ctx: Context, findings: list[Finding]) -> list[Finding]:
     """One finding per (cause, credential).
 
-    Several plugins often see the same fact: the HAR plugin knows a token
-    expired (from the token API) and the Docker probe saw the registry refuse
-    it.  A person should read one story, so the richest finding -- the one
-    with a fix, else the vendor-specific one, else the first -- keeps its
-    place and takes the others' evidence.
+    Several plugins often see the same fact: a vendor plugin knows a token
+    expired (from the vendor's API) and a probe saw the registry refuse it.
+    A person should read one story, so the richest finding -- the one with a
+    fix, else the one whose rule ranks highest (``Rule.rank``), else the
+    first -- keeps its place and takes the others' evidence.
     """
     groups: dict[tuple[str, str], list[int]] = {}
     for i, f in enumerate(findings):
@@ -277,7 +299,7 @@ def _merge_same_story(findings: list[Finding]) -> list[Finding]:
             key=lambda i: (
                 findings[i].severity.rank,
                 findings[i].fix is not None,
-                findings[i].rule.startswith(("HAR", "TOK")),
+                _rank(ctx, findings[i]),
                 -i,
             ),
         )

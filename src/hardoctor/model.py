@@ -414,6 +414,13 @@ class Rule:
     cause: str | None = None
     fix: Applicability | None = None
     plugin: str = ""
+    #: When several findings tell the same (cause, credential) story, the
+    #: one whose rule ranks highest leads and the others become evidence.
+    #: 0 for what a client or probe saw; 1 for rules that know *why* (a
+    #: decoded token, a vendor's own answer).
+    rank: int = 0
+    #: Codes this rule had before it moved (``hardoctor explain OLD``).
+    replaces: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

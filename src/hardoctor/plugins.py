@@ -13,10 +13,9 @@ from __future__ import annotations
 
 import importlib
 import traceback
-from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from contextvars import ContextVar
+from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint
 from typing import Any
 

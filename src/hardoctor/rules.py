@@ -7,8 +7,9 @@ from collections.abc import Iterable, Iterator
 
 from hardoctor.model import CAUSES, Applicability, Rule, Severity
 
-# DESIGN.md's pattern plus the `K8S` prefix it also assigns (a digit in a prefix).
-CODE_RE = re.compile(r"(?:[A-Z]{2,3}|K8S)[0-9]{3}")
+#: A prefix of two to four capitals or digits (starting with a capital), then
+#: three digits: ``DKR001``, ``HD002``, ``K8S010``.
+CODE_RE = re.compile(r"[A-Z][A-Z0-9]{1,3}[0-9]{3}")
 NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -22,6 +23,39 @@ def rule_page(what: str, why: str, example: str, fix: str, safety: str) -> str:
     )
 
 
+_SAFETY = {
+    None: "No automatic fix.",
+    Applicability.SAFE: "`hardoctor fix --apply` repairs it; the fix is safe (the client reads "
+    "the same credential afterwards, or a stricter file mode).",
+    Applicability.UNSAFE: "`hardoctor fix --unsafe --apply` repairs it; the fix is unsafe because "
+    "it changes which credential the client sends.",
+}
+
+
+def rule(
+    code: str,
+    name: str,
+    severity: Severity,
+    cause: str | None,
+    summary: str,
+    *,
+    what: str,
+    why: str,
+    example: str,
+    fix: str,
+    fixable: Applicability | None = None,
+    safety: str | None = None,
+    rank: int = 0,
+    replaces: tuple[str, ...] = (),
+) -> Rule:
+    """The one way to declare a rule: its page in the house layout
+    (:func:`rule_page`) with the standard fix-safety sentence unless
+    ``safety`` says more.  The registering plugin's name is filled in at
+    registration."""
+    page = rule_page(what, why, example, fix, safety if safety is not None else _SAFETY[fixable])
+    return Rule(code, name, severity, summary, page, cause, fixable, "", rank, replaces)
+
+
 class RuleError(ValueError):
     """A rule was refused at load time (bad code, duplicate, unknown cause)."""
 
@@ -29,6 +63,7 @@ class RuleError(ValueError):
 class RuleRegistry:
     def __init__(self) -> None:
         self._rules: dict[str, Rule] = {}
+        self._moved: dict[str, str] = {}
 
     def register(self, rule: Rule) -> None:
         if not CODE_RE.fullmatch(rule.code):
@@ -50,6 +85,13 @@ class RuleRegistry:
         if not isinstance(rule.severity, Severity):
             raise RuleError(f"rule {rule.code}: severity must be a Severity")
         self._rules[rule.code] = rule
+        for old in rule.replaces:
+            self._moved[old.upper()] = rule.code
+
+    def moved_to(self, code: str) -> Rule | None:
+        """The rule that took over ``code`` after it moved, if one did."""
+        new = self._moved.get(code.strip().upper())
+        return self._rules.get(new) if new else None
 
     def __getitem__(self, code: str) -> Rule:
         return self._rules[code.upper()]

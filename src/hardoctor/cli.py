@@ -182,11 +182,21 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     plugins = sub.add_parser("plugins", help="list loaded plugins")
     _add_output_options(plugins, ("text", "json"))
 
+    from hardoctor.pushgateway import add_push_arguments
+    from hardoctor.serve import add_serve_arguments
+
+    add_push_arguments(check)
+    serve = sub.add_parser("serve", help="check every interval and serve the metrics (Prometheus)")
+    _add_scope_options(serve)
+    _add_output_options(serve, formats)
+    add_serve_arguments(serve)
+
     token = _add_token_parser(sub)
 
     if manager is not None:
         for name, sp in (("check", check), ("fix", fix), ("token", token)):
             manager.call("hardoctor_addoption", parser=sp, command=name)
+        manager.call("hardoctor_addoption", parser=serve, command="check")  # every check option
     return parser
 
 
@@ -387,6 +397,10 @@ def _main(args: list[str], env: Environment) -> int:
         text, status = undo_command(ctx)
         _write(ctx, text)
         return status
+    if options.command == "serve":
+        from hardoctor.serve import serve_command
+
+        return serve_command(ctx, manager)
     return _run_check(ctx, manager)
 
 
@@ -418,6 +432,10 @@ def _run_check(ctx: Context, manager: PluginManager) -> int:
         raise UsageError(f"no reporter for format {ctx.options.format!r}")
     reporter = found[1]
     _write(ctx, reporter.render(report, ctx), scrubbed=getattr(reporter, "scrubbed", False))
+    if ctx.options.extra.get("push_gateway"):
+        from hardoctor.pushgateway import push_report
+
+        return push_report(ctx, report, exit_status(ctx, report))
     return exit_status(ctx, report)
 
 

@@ -107,7 +107,7 @@ class Context:
         self.plugins = plugins
         self.cache: dict[str, Any] = {}  # TODO(#12): removed once every plugin uses stash
         self.stash = Stash()
-        self._registry_info: dict[str, RegistryInfo | None] = {}
+        self._registry_info: dict[tuple[str, str | None], RegistryInfo | None] = {}
         self._stdin_owner: str | None = None
         self.started_at: datetime = env.clock()
         self.warnings: list[str] = []
@@ -143,17 +143,20 @@ class Context:
                              f"give one of them a file")
         self._stdin_owner = what
 
-    def registry_info(self, url: str) -> RegistryInfo | None:
+    def registry_info(self, url: str, package_type: str | None = None) -> RegistryInfo | None:
         """What the vendor that owns ``url`` says about it
-        (``hardoctor_registry_info``), once per URL per run; ``None`` when no
-        loaded plugin owns it."""
-        if url in self._registry_info:
-            return self._registry_info[url]
+        (``hardoctor_registry_info``), once per (URL, package type) per run;
+        ``None`` when no loaded plugin owns it."""
+        key = (url, package_type)
+        if key in self._registry_info:
+            return self._registry_info[key]
         info: RegistryInfo | None = None
         if self.plugins is not None:
-            found = self.plugins.call_first("hardoctor_registry_info", url=url, ctx=self)
+            found = self.plugins.call_first(
+                "hardoctor_registry_info", url=url, package_type=package_type, ctx=self
+            )
             info = found[1] if found and isinstance(found[1], RegistryInfo) else None
-        self._registry_info[url] = info
+        self._registry_info[key] = info
         return info
 
     def remediation(self, finding: Finding, credential: Credential | None) -> Remediation | None:

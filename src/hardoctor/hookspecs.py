@@ -231,11 +231,17 @@ def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -
 
 
 @hookspec(firstresult=True)
-def hardoctor_registry_info(url: str, ctx: Context) -> RegistryInfo | None:
+def hardoctor_registry_info(
+    url: str, package_type: str | None, ctx: Context
+) -> RegistryInfo | None:
     """What ``url`` (a URL, ``host[:port]`` or ``host/path``) means to the
     vendor that owns it: vendor, account, registry, package type, and what
-    is wrong with the URL as written.  firstresult: only the plugin of the
-    vendor that owns the host answers; everyone else returns ``None``.
+    is wrong with the URL as written (``problems``, ``suggested_url``).
+    ``package_type`` is what the caller's client needs from it (``oci``,
+    ``npm``, ``python``, ``maven``, ...), or ``None``: a vendor that serves
+    each type under its own layout judges the URL for that type.
+    firstresult: only the plugin of the vendor that owns the host answers;
+    everyone else returns ``None``.
 
     Client plugins call it through ``ctx.registry_info(url)`` (cached per
     run) instead of importing a vendor plugin.  Pure: no I/O.

@@ -346,3 +346,12 @@ def _disagreement(resolution: Resolution, ctx: Context) -> list[Finding]:
         ecosystem=ECO, registry=resolution.target.host,
         why="One tool works while another gets 401 against the same registry.",
     )]
+
+
+@hookimpl
+def hardoctor_transport_advice(
+    outcome: str, kind: str, host: str, ecosystems: Sequence[str]
+) -> Remediation | None:
+    from .advice import transport_advice
+
+    return transport_advice(outcome, kind, host, ecosystems)

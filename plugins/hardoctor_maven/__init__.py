@@ -24,6 +24,7 @@ from hardoctor.model import (
     Credential,
     Finding,
     ProbeResult,
+    Remediation,
     Resolution,
     Rotation,
     Rule,
@@ -155,3 +156,12 @@ def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -
     from .rotate import rotate
 
     return rotate(credential, new_secret, ctx)
+
+
+@hookimpl
+def hardoctor_transport_advice(
+    outcome: str, kind: str, host: str, ecosystems: Sequence[str]
+) -> Remediation | None:
+    from .advice import transport_advice
+
+    return transport_advice(outcome, kind, ecosystems)

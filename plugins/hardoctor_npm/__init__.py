@@ -25,6 +25,7 @@ from hardoctor.model import (
     Credential,
     Finding,
     ProbeResult,
+    Remediation,
     Resolution,
     Rotation,
     Rule,
@@ -258,3 +259,12 @@ def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -
     from .rotate import rotate
 
     return rotate(credential, new_secret, ctx)
+
+
+@hookimpl
+def hardoctor_transport_advice(
+    outcome: str, kind: str, host: str, ecosystems: Sequence[str]
+) -> Remediation | None:
+    from .advice import transport_advice
+
+    return transport_advice(outcome, kind, ecosystems)

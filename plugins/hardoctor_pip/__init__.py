@@ -281,3 +281,12 @@ def har_path_fix(model: Model, ref: Any, code: str | None = None) -> Fix | None:
     end = lint._path_end(written)
     return Fix(f"use the HAR path {new_path}", Applicability.SAFE,
                (Edit(ref.path, ref.start + start, ref.start + end, new_path, fixes.digest(text)),))
+
+
+@hookimpl
+def hardoctor_transport_advice(
+    outcome: str, kind: str, host: str, ecosystems: Sequence[str]
+) -> Remediation | None:
+    from .advice import transport_advice
+
+    return transport_advice(outcome, kind, ecosystems)

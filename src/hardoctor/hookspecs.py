@@ -263,6 +263,20 @@ def hardoctor_remediation(
 
 
 @hookspec
+def hardoctor_transport_advice(
+    outcome: str, kind: str, host: str, ecosystems: Sequence[str], ctx: Context
+) -> Remediation | None:
+    """This plugin's clients' own steps for a transport failure (NET rules)
+    talking to ``host``: how its client trusts a CA, marks a registry
+    insecure, or takes proxy settings.  ``outcome`` is the probe outcome
+    (``tls-error``, ``proxy-error``, ...), ``kind`` the precise class
+    (``untrusted-issuer``, ...).  ``ecosystems`` are the ecosystems whose
+    clients failed; return ``None`` when none of them is yours.  The core
+    appends the steps and commands to its generic remediation.
+    """
+
+
+@hookspec
 def hardoctor_client_names() -> Mapping[str, str] | None:
     """Display names of this plugin's clients (``{"npm": "npm", ...}``),
     for reports.  A client without a name is shown by its id."""

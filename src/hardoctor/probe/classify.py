@@ -449,44 +449,38 @@ def _host_port(host: str) -> tuple[str, str]:
     return host, "443"
 
 
-def ca_commands(host: str, ecosystems: Iterable[str] = ()) -> tuple[str, ...]:
-    """How to make each client trust a CA bundle ``corp-ca.pem``.
-
-    ``ecosystems`` narrows the list (``docker``, ``npm``, ``pip``, ``maven``);
-    empty means all.
-    """
-    wanted = set(ecosystems)
+def ca_commands(host: str, client_commands: Iterable[str] = ()) -> tuple[str, ...]:
+    """How to see who signed ``host``'s certificate, then how to make each
+    client trust a CA bundle ``corp-ca.pem``: the clients' own commands come
+    from their plugins (``hardoctor_transport_advice``); with none, the
+    variable that Go, Python and OpenSSL tools honour."""
     name, port = _host_port(host)
-    certs_d = host if port != "443" or ":" in host else name
-    by_eco: dict[str, tuple[str, ...]] = {
-        "docker": (
-            f"sudo mkdir -p /etc/docker/certs.d/{certs_d} && "
-            f"sudo cp corp-ca.pem /etc/docker/certs.d/{certs_d}/ca.crt",
-        ),
-        "npm": ("npm config set cafile /path/to/corp-ca.pem",),
-        "pip": ("pip config set global.cert /path/to/corp-ca.pem",),
-        "maven": (
-            "keytool -importcert -alias corp-ca -file corp-ca.pem -keystore corp.jks",
-            'export MAVEN_OPTS="-Djavax.net.ssl.trustStore=$PWD/corp.jks '
-            '-Djavax.net.ssl.trustStorePassword=changeit"',
-        ),
-    }
     out: list[str] = [
         f"openssl s_client -showcerts -servername {name} -connect {name}:{port} </dev/null"
     ]
-    for eco, cmds in by_eco.items():
-        if not wanted or eco in wanted:
-            out.extend(cmds)
-    if not wanted or wanted - set(by_eco):
+    out.extend(client_commands)
+    if len(out) == 1:
         out.append("export SSL_CERT_FILE=/path/to/corp-ca.pem  # Go, Python, OpenSSL tools")
     return tuple(out)
 
 
 def transport_remediation(
-    outcome: str, kind: str, host: str, ecosystems: Iterable[str] = ()
+    outcome: str, kind: str, host: str, advice: Iterable[Remediation] = ()
 ) -> Remediation:
-    """A remediation for a transport failure talking to ``host``."""
-    ecosystems = tuple(ecosystems)
+    """A remediation for a transport failure talking to ``host``, with the
+    clients' own steps and commands (``advice``, from their plugins)."""
+    advice = tuple(advice)
+    base = _transport_remediation(outcome, kind, host, advice)
+    steps = [*base.steps, *(s for a in advice for s in a.steps if s not in base.steps)]
+    commands = [*base.commands,
+                *(c for a in advice for c in a.commands if c not in base.commands)]
+    return Remediation(base.summary, tuple(dict.fromkeys(steps)),
+                       tuple(dict.fromkeys(commands)), base.docs)
+
+
+def _transport_remediation(
+    outcome: str, kind: str, host: str, advice: tuple[Remediation, ...]
+) -> Remediation:
     name, port = _host_port(host)
     if outcome == "tls-error" and kind == "untrusted-issuer":
         return Remediation(
@@ -501,7 +495,7 @@ def transport_remediation(
                 "to each client that talks to the registry.",
                 "Never switch verification off (--insecure, strict-ssl=false) to work around it.",
             ),
-            commands=ca_commands(host, ecosystems),
+            commands=ca_commands(host, (c for a in advice for c in a.commands)),
         )
     if outcome == "tls-error" and kind == "hostname-mismatch":
         return Remediation(
@@ -534,8 +528,8 @@ def transport_remediation(
         return Remediation(
             summary=f"The TLS handshake with {host} failed.",
             steps=(
-                "If the registry serves plain http, use an http:// URL (Docker: list it in "
-                "insecure-registries in /etc/docker/daemon.json).",
+                "If the registry serves plain http, use an http:// URL (and tell the "
+                "client the registry is insecure, as its steps below say).",
                 "Otherwise a proxy may be interfering; try from another network.",
             ),
             commands=(f"curl -v https://{host}/ -o /dev/null",),
@@ -566,8 +560,6 @@ def transport_remediation(
                 "A 407 means the proxy wants credentials: put them in the proxy URL "
                 "(HTTPS_PROXY=http://USER:PASSWORD@proxy:PORT) or use the proxy your "
                 "company documents.",
-                "docker pull runs in the Docker daemon, which has its own proxy settings "
-                '("proxies" in /etc/docker/daemon.json or the service environment).',
                 f"If {name} should not go through the proxy, add it to NO_PROXY.",
             ),
             commands=(f"export NO_PROXY=$NO_PROXY,{name}",),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from hardoctor.model import Finding, Location, ProbeResult, Rule, Severity
+from hardoctor.model import Finding, Location, ProbeResult, Remediation, Rule, Severity
 from hardoctor.probe.classify import transport_cause, transport_remediation
 
 if TYPE_CHECKING:
@@ -236,6 +236,18 @@ def transport_rule(outcome: str, kind: str) -> str:
     }.get(outcome, "NET006")
 
 
+def _advice(
+    ctx: Context, outcome: str, kind: str, host: str, ecosystems: Iterable[str],
+    ecosystem: str | None,
+) -> list[Remediation]:
+    wanted = tuple(dict.fromkeys([*ecosystems, *([ecosystem] if ecosystem else [])]))
+    if ctx.plugins is None:
+        return []
+    found = ctx.plugins.call("hardoctor_transport_advice", outcome=outcome, kind=kind,
+                             host=host, ecosystems=wanted, ctx=ctx)
+    return [r for _, r in found if isinstance(r, Remediation)]
+
+
 def transport_finding(
     ctx: Context,
     result: ProbeResult,
@@ -279,5 +291,6 @@ def transport_finding(
         registry=host,
         why="The client cannot talk to the registry, so no credential is even checked.",
         evidence=evidence,
-        remediation=transport_remediation(outcome, kind, host, ecosystems),
+        remediation=transport_remediation(outcome, kind, host, _advice(ctx, outcome, kind, host,
+                                                                       ecosystems, ecosystem)),
     )

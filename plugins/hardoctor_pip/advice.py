@@ -1,0 +1,14 @@
+"""How pip is told to trust a company CA."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from hardoctor.model import Remediation
+
+
+def transport_advice(outcome: str, kind: str, ecosystems: Sequence[str]) -> Remediation | None:
+    if "pip" not in ecosystems or (outcome, kind) != ("tls-error", "untrusted-issuer"):
+        return None
+    return Remediation(summary="",
+                       commands=("pip config set global.cert /path/to/corp-ca.pem",))

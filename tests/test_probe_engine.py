@@ -625,6 +625,38 @@ def test_plan_that_raises_becomes_an_error_result() -> None:
     assert run_plans(make_ctx(), []) == []
 
 
+def test_plans_with_the_same_key_share_one_walk() -> None:
+    calls: list[str] = []
+
+    def walker(name: str) -> Callable[[ProbeSession], Awaitable[list[ProbeResult]]]:
+        async def run(session: ProbeSession) -> list[ProbeResult]:
+            calls.append(name)
+            await asyncio.sleep(0.01)
+            return [ProbeResult(url="http://x/", outcome="ok", credential="walker")]
+
+        return run
+
+    plans = [
+        ProbePlan(url="http://x/", credential="c1", run=walker("a"), key=("oci", "k")),
+        ProbePlan(url="http://x/", credential="c2", run=walker("b"), key=("oci", "k")),
+        ProbePlan(url="http://x/", credential="c3", run=walker("c")),
+        ProbePlan(url="http://x/", credential="c4", run=walker("d"), key=("oci", "other")),
+    ]
+    results = run_plans(make_ctx(), plans)
+    assert sorted(calls) == ["a", "c", "d"]  # the second plan of key "k" never runs
+    assert [[r.credential for r in rs] for rs in results] == [["c1"], ["c2"], ["walker"], ["c4"]]
+
+
+def test_shared_walk_timeout_is_reported_per_plan() -> None:
+    async def stuck(session: ProbeSession) -> list[ProbeResult]:
+        await asyncio.sleep(30)
+        return []
+
+    plans = [ProbePlan(url="http://x/", credential=c, run=stuck, key="k") for c in ("c1", "c2")]
+    results = run_plans(make_ctx(timeout=0.3), plans)
+    assert [(r.outcome, r.credential) for [r] in results] == [("timeout", "c1"), ("timeout", "c2")]
+
+
 def test_connection_refused() -> None:
     failed = request(make_ctx(), "GET", f"http://{LOOPBACK}:{free_port()}/v2/")
     assert isinstance(failed, TransportFailure)

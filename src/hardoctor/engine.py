@@ -211,7 +211,9 @@ def _probe(
 ) -> dict[int, list[ProbeResult]]:
     plans: list[tuple[int, Any]] = []
     for i, res in enumerate(resolutions):
-        for _, plan in manager.call_flat("hardoctor_probe", resolution=res, ctx=ctx):
+        for plugin, plan in manager.call_flat("hardoctor_probe", resolution=res, ctx=ctx):
+            if plan.key is not None:  # shared walks are shared per plugin (ProbePlan.key)
+                plan = replace(plan, key=(plugin, plan.key))
             plans.append((i, plan))
     out: dict[int, list[ProbeResult]] = {i: [] for i in range(len(resolutions))}
     if not plans:

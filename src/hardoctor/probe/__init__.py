@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from hardoctor.model import ProbeResult
@@ -35,12 +35,31 @@ class ProbePlan:
     ``run`` receives the shared session and returns the results of every
     request it made, in order.  ``url`` and ``credential`` describe the plan
     for the ``timeout`` result recorded when the deadline cuts it short.
+
+    ``key`` shares one walk between plans (several clients sending the same
+    credential to the same URL).  The contract:
+
+    - plans with the same non-``None`` key in one run are run **once**: the
+      first such plan's ``run`` is awaited, the others' never are;
+    - every plan that asked gets the results, each with ``credential`` set to
+      *that* plan's ``credential`` (a timeout or failure is reported the
+      same way, per plan);
+    - the key must capture everything the walk depends on (the secret's
+      fingerprint -- never the secret --, user, scheme, URL, TLS, ...): two
+      plans whose walks could differ must not share a key;
+    - keys are compared per plugin: the engine prefixes each key with the
+      name of the plugin that returned the plan, so plugins never collide.
+      Within a plugin, start the key with a word naming the walk when the
+      plugin has several kinds.
+
+    ``None`` (the default) never shares.
     """
 
     url: str
     credential: str | None
     run: Callable[[ProbeSession], Awaitable[Sequence[ProbeResult]]]
     description: str = ""
+    key: Hashable | None = None
 
 
 def run_plans(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeResult]]:
@@ -58,8 +77,20 @@ async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeR
 
     deadline = max(0.1, float(ctx.options.timeout))
     started = time.monotonic()
+    # Plans with the same key share one task (see ProbePlan.key).
+    task_of: list[int] = []
+    first: dict[Hashable, int] = {}
+    runners: list[ProbePlan] = []
+    for plan in plans:
+        slot = first.get(plan.key) if plan.key is not None else None
+        if slot is None:
+            slot = len(runners)
+            runners.append(plan)
+            if plan.key is not None:
+                first[plan.key] = slot
+        task_of.append(slot)
     async with ProbeSession(ctx, deadline=deadline) as session:
-        tasks = [asyncio.ensure_future(plan.run(session)) for plan in plans]
+        tasks = [asyncio.ensure_future(plan.run(session)) for plan in runners]
         # Every request is itself bounded by the session's deadline and then
         # records a precise `timeout` result; the grace lets plans return
         # those before the blanket cancellation below takes over.
@@ -70,9 +101,13 @@ async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeR
             await asyncio.wait(pending, timeout=_GRACE_S)
     out: list[list[ProbeResult]] = []
     elapsed = (time.monotonic() - started) * 1000.0
-    for plan, task in zip(plans, tasks, strict=True):
+    for plan, slot in zip(plans, task_of, strict=True):
+        task = tasks[slot]
         if task in done and not task.cancelled() and task.exception() is None:
-            out.append(list(task.result()))
+            results = list(task.result())
+            if plan.key is not None:
+                results = [replace(r, credential=plan.credential) for r in results]
+            out.append(results)
         elif task in done and not task.cancelled():
             exc = task.exception()
             out.append(

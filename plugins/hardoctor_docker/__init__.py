@@ -8,6 +8,11 @@ config and the legacy ``~/.dockercfg``.  Each file is read and parsed once, in
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TC
+
+if _TC:
+    from hardoctor.model import Ecosystem
+
 import os
 import re
 import shutil
@@ -355,3 +360,10 @@ def hardoctor_transport_advice(
     from .advice import transport_advice
 
     return transport_advice(outcome, kind, host, ecosystems)
+
+
+@hookimpl
+def hardoctor_ecosystems() -> Sequence[Ecosystem]:
+    from hardoctor.model import Ecosystem
+
+    return (Ecosystem("docker", ("image (HOST/PATH:TAG)",)),)

@@ -18,6 +18,11 @@ Modules: :mod:`.yamlstream` (streaming reader), :mod:`.objects` (records),
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TC
+
+if _TC:
+    from hardoctor.model import Ecosystem
+
 import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -225,3 +230,10 @@ def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -
     from .rotate import rotate
 
     return rotate(credential, new_secret, ctx)
+
+
+@hookimpl
+def hardoctor_ecosystems() -> Sequence[Ecosystem]:
+    from hardoctor.model import Ecosystem
+
+    return (Ecosystem("k8s", ()),)

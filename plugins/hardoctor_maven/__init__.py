@@ -15,6 +15,11 @@ reads it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TC
+
+if _TC:
+    from hardoctor.model import Ecosystem
+
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -165,3 +170,10 @@ def hardoctor_transport_advice(
     from .advice import transport_advice
 
     return transport_advice(outcome, kind, ecosystems)
+
+
+@hookimpl
+def hardoctor_ecosystems() -> Sequence[Ecosystem]:
+    from hardoctor.model import Ecosystem
+
+    return (Ecosystem("maven", ("maven:G:A[:V]",)),)

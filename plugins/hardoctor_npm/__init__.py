@@ -15,6 +15,11 @@ parsed once per pass in ``hardoctor_discover`` and kept in ``ctx.cache``
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TC
+
+if _TC:
+    from hardoctor.model import Ecosystem
+
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -268,3 +273,10 @@ def hardoctor_transport_advice(
     from .advice import transport_advice
 
     return transport_advice(outcome, kind, ecosystems)
+
+
+@hookimpl
+def hardoctor_ecosystems() -> Sequence[Ecosystem]:
+    from hardoctor.model import Ecosystem
+
+    return (Ecosystem("npm", ("npm:PKG",)),)

@@ -13,6 +13,11 @@ The keyring is never read unless ``--keyring`` is given.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING as _TC
+
+if _TC:
+    from hardoctor.model import Ecosystem
+
 import argparse
 import re
 import shutil
@@ -290,3 +295,10 @@ def hardoctor_transport_advice(
     from .advice import transport_advice
 
     return transport_advice(outcome, kind, ecosystems)
+
+
+@hookimpl
+def hardoctor_ecosystems() -> Sequence[Ecosystem]:
+    from hardoctor.model import Ecosystem
+
+    return (Ecosystem("pip", ("pip:NAME",)),)

@@ -75,14 +75,17 @@ def _add_output_options(p: argparse.ArgumentParser, formats: Sequence[str]) -> N
                    help="do not load plugin NAME (repeatable; HARDOCTOR_DISABLE_PLUGINS)")
 
 
-def _add_scope_options(p: argparse.ArgumentParser) -> None:
+def _add_scope_options(
+    p: argparse.ArgumentParser, examples: Sequence[str] = (), ecosystems: Sequence[str] = ()
+) -> None:
     g = p.add_argument_group("scope")
-    g.add_argument("targets", nargs="*", metavar="TARGET",
-                   help="image (HOST/PATH:TAG), npm:PKG, pip:NAME, maven:G:A[:V], or registry host/URL")
+    spelled = ", ".join([*examples, "or a registry host/URL"]) if examples else "a registry host/URL"
+    g.add_argument("targets", nargs="*", metavar="TARGET", help=spelled)
     g.add_argument("--registry", action="append", default=[], metavar="HOST_OR_URL",
                    help="only this registry (repeatable)")
     g.add_argument("--ecosystem", action="append", default=[], metavar="NAME",
-                   help="only this ecosystem: docker, npm, pip, maven, k8s (repeatable)")
+                   help="only this ecosystem (repeatable): "
+                   + (", ".join(ecosystems) or "see `hardoctor plugins`"))
     g.add_argument("--project", metavar="DIR", help="project directory (default: the working directory)")
     g.add_argument("--scope", choices=["all", "project"], default=None,
                    help="all: every config the clients read (default); project: only files under "
@@ -156,12 +159,13 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
+    examples, ecosystems = _plugin_vocabulary(manager)
     check = sub.add_parser("check", help="diagnose every credential and registry")
-    _add_scope_options(check)
+    _add_scope_options(check, examples, ecosystems)
     _add_output_options(check, formats)
 
     fix = sub.add_parser("fix", help="show (and with --apply, make) the repairs")
-    _add_scope_options(fix)
+    _add_scope_options(fix, examples, ecosystems)
     _add_output_options(fix, formats)
     fix.add_argument("--apply", action="store_true", help="write the changes (atomically, with a backup)")
     fix.add_argument("--unsafe", action="store_true", help="include fixes marked unsafe")
@@ -198,6 +202,28 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
             manager.call("hardoctor_addoption", parser=sp, command=name)
         manager.call("hardoctor_addoption", parser=serve, command="check")  # every check option
     return parser
+
+
+def _plugin_vocabulary(manager: PluginManager | None) -> tuple[list[str], list[str]]:
+    """Target spellings and ecosystem names, as the loaded plugins declare
+    them (``hardoctor_ecosystems``)."""
+    examples: list[str] = []
+    ecosystems: list[str] = []
+    if manager is None:
+        return examples, ecosystems
+    for _, declared in manager.call("hardoctor_ecosystems"):
+        for eco in declared:
+            ecosystems.append(eco.name)
+            examples.extend(eco.target_examples)
+    return list(dict.fromkeys(examples)), sorted(set(ecosystems))
+
+
+def _check_ecosystems(options: Options, manager: PluginManager) -> None:
+    known = _plugin_vocabulary(manager)[1]
+    for eco in options.ecosystems:
+        if eco not in known:
+            raise UsageError(f"argument --ecosystem: unknown ecosystem {eco!r} "
+                             f"(choose from {', '.join(known) or 'none: no plugin is loaded'})")
 
 
 def _strings(ns: argparse.Namespace, name: str) -> tuple[str, ...]:
@@ -361,6 +387,7 @@ def _main(args: list[str], env: Environment) -> int:
     if not ns.command:
         raise UsageError("a command is required (check, fix, rules, explain, plugins)")
     options = options_from_args(ns, env)
+    _check_ecosystems(options, manager)
 
     from hardoctor.context import Context
 

@@ -43,6 +43,7 @@ if TYPE_CHECKING:
     from hardoctor.context import Context
     from hardoctor.model import (
         Credential,
+        Ecosystem,
         Finding,
         Fix,
         ProbeResult,
@@ -274,6 +275,13 @@ def hardoctor_transport_advice(
     clients failed; return ``None`` when none of them is yours.  The core
     appends the steps and commands to its generic remediation.
     """
+
+
+@hookspec
+def hardoctor_ecosystems() -> Sequence[Ecosystem] | None:
+    """The ecosystems this plugin serves: the names ``--ecosystem``
+    accepts (an unknown name is a usage error) and the target spellings
+    ``--help`` shows."""
 
 
 @hookspec

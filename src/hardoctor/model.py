@@ -345,6 +345,16 @@ class RegistryInfo:
 
 
 @dataclass(frozen=True)
+class Ecosystem:
+    """An ecosystem a plugin serves (``hardoctor_ecosystems``): the name
+    ``--ecosystem`` accepts and how its targets are spelled."""
+
+    name: str
+    #: For ``--help``: ``npm:PKG``, ``image (HOST/PATH:TAG)``, ...
+    target_examples: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Remediation:
     summary: str
     steps: tuple[str, ...] = ()

@@ -21,20 +21,16 @@ STYLE = {"fail": "bold red", "warn": "bold yellow", "ok": "bold green"}
 SEV_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 GENERAL = "configuration"
 
-CLIENT_NAMES = {
-    "docker": "Docker CLI",
-    "podman": "podman/skopeo/buildah",
-    "helm": "Helm",
-    "npm": "npm",
-    "yarn": "Yarn",
-    "pnpm": "pnpm",
-    "pip": "pip",
-    "uv": "uv",
-    "poetry": "Poetry",
-    "maven": "Maven",
-    "gradle": "Gradle",
-    "kubelet": "kubelet",
-}
+
+
+def client_names(ctx: Context) -> dict[str, str]:
+    """Display names of every loaded plugin's clients
+    (``hardoctor_client_names``); a client without one shows its id."""
+    names: dict[str, str] = {}
+    if ctx.plugins is not None:
+        for _, mapping in ctx.plugins.call("hardoctor_client_names"):
+            names.update({str(k): str(v) for k, v in dict(mapping).items()})
+    return names
 
 
 def _verdict(findings: list[Finding]) -> str:
@@ -63,6 +59,7 @@ class TextReporter:
             soft_wrap=True,
         )
         home = ctx.home
+        names = client_names(ctx)
         creds = {c.id: c for c in report.credentials}
         files = sum(1 for s in report.sources if s.kind == "file" and s.exists)
         hosts = {r.target.host for r in report.resolutions}
@@ -99,7 +96,7 @@ class TextReporter:
             verdict = _verdict(findings)
             resolutions = res_by_host.get(key, [])
             clients = " · ".join(
-                dict.fromkeys(CLIENT_NAMES.get(r.client, r.client) for r in resolutions)
+                dict.fromkeys(names.get(r.client, r.client) for r in resolutions)
             )
             console.print()
             line = f"{MARK[verdict]} {escape(key)}"
@@ -107,7 +104,7 @@ class TextReporter:
                 line += f"   [dim]{escape(clients)}[/dim]" if self.color else f"   {escape(clients)}"
             console.print(line, style=STYLE[verdict] if self.color else None)
             for r in resolutions:
-                console.print("  " + escape(_resolution_line(r, home)))
+                console.print("  " + escape(_resolution_line(r, home, names)))
             for f in findings:
                 self._finding(console, f, creds, home)
 
@@ -192,8 +189,8 @@ def credential_line(cred: Credential, home: str) -> str:
     return "  ".join(parts)
 
 
-def _resolution_line(r: Resolution, home: str) -> str:
-    client = CLIENT_NAMES.get(r.client, r.client)
+def _resolution_line(r: Resolution, home: str, names: dict[str, str]) -> str:
+    client = names.get(r.client, r.client)
     if r.credential is None:
         return f"{client}: sends no credentials"
     return f"{client}: uses {credential_line(r.credential, home)}"

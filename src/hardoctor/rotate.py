@@ -64,7 +64,7 @@ def rotate_command(ctx: Context, manager: PluginManager) -> int:
     if not hosts:
         raise UsageError(
             "name the registry the new token is for: hardoctor fix --token-stdin REGISTRY "
-            "(or an image, npm:PKG, pip:NAME, maven:G:A)"
+            "(or any TARGET that `hardoctor check --help` lists)"
         )
     try:
         _check_new_token(ctx, manager, report, hosts, new, info)
@@ -162,7 +162,8 @@ def _check_new_token(
         when = f" on {info.expires_at:%Y-%m-%d}" if info.expires_at else ""
         reasons.append(f"it expired{when}")
     elif info.status == "invalid":
-        reasons.append("the Harness API says it is invalid (revoked or deleted)")
+        said = str(info.details.get("status_source") or "its issuer")
+        reasons.append(f"{said} says it is invalid (revoked or deleted)")
     if reasons:
         raise RotationRefused(reasons)
     resolutions = _one_per_host(report.resolutions, hosts)

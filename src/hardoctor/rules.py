@@ -183,10 +183,10 @@ Why it matters
   silently ignores it.
 
 Example
-  ~/.docker/config.json owned by root with mode 0600 while you run as yourself.
+  A client's config file owned by root with mode 0600 while you run as yourself.
 
 Fix
-  Fix ownership or permissions (`sudo chown $USER ~/.docker/config.json`).
+  Fix ownership or permissions (`sudo chown $USER FILE`).
   No automatic fix.
 """,
     ),

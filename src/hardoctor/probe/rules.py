@@ -49,15 +49,13 @@ Why it matters
 
 Example
   x509: certificate signed by unknown authority
-  (docker pull pkg.harness.io/acme/docker/web:1.4 behind Zscaler)
+  (a pull from a registry behind a TLS-inspecting company proxy)
 
 Fix
-  Get the company CA certificate (PEM) and configure it for each client:
-    Docker   /etc/docker/certs.d/HOST/ca.crt
-    Go/Python tools   SSL_CERT_FILE=/path/corp-ca.pem
-    npm      npm config set cafile /path/corp-ca.pem
-    pip      pip config set global.cert /path/corp-ca.pem
-    Maven    -Djavax.net.ssl.trustStore=corp.jks (MAVEN_OPTS)
+  Get the company CA certificate (PEM) and configure it for each client
+  that talks to the registry; the finding lists the command for each client
+  that failed (each client plugin knows its own trust store), and
+  SSL_CERT_FILE=/path/corp-ca.pem for Go and Python tools.
   Never disable verification instead.  No automatic fix.
 """,
     ),
@@ -123,8 +121,9 @@ Example
   SSL: WRONG_VERSION_NUMBER (an http-only registry addressed as https)
 
 Fix
-  Use the right scheme and port (Docker: list a plain-http registry in
-  `insecure-registries`), or fix the configured CA file.  No automatic fix.
+  Use the right scheme and port (and tell the client that a plain-http
+  registry is insecure, as the finding's steps say for that client), or fix
+  the configured CA file.  No automatic fix.
 """,
     ),
     _rule(
@@ -211,8 +210,9 @@ Example
 
 Fix
   Put the proxy credentials in the proxy URL or use the proxy your company
-  documents; for `docker pull` configure the Docker daemon's proxy (it does
-  not read your shell).  Add the registry to NO_PROXY when it is internal.
+  documents; a client that pulls through a daemon takes the daemon's proxy
+  settings, not your shell's (the finding says so for that client).  Add the
+  registry to NO_PROXY when it is internal.
   No automatic fix.
 """,
     ),

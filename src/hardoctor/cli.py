@@ -424,16 +424,17 @@ def _main(args: list[str], env: Environment) -> int:
         text, status = undo_command(ctx)
         _write(ctx, text)
         return status
-    if options.command == "serve":
-        from hardoctor.serve import serve_command
-
-        return serve_command(ctx, manager)
     return _run_check(ctx, manager)
 
 
 def _run_check(ctx: Context, manager: PluginManager) -> int:
     from hardoctor import engine
     from hardoctor.rules import RuleError
+
+    if ctx.options.command == "serve":
+        from hardoctor.serve import serve_command
+
+        return serve_command(ctx, manager)
 
     if ctx.options.only:
         try:

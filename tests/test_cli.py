@@ -463,3 +463,32 @@ def test_subprocess_check_offline_json(home: Path) -> None:
 def test_subprocess_unknown_option(home: Path) -> None:
     r = run_subprocess(["check", "--nope"], home=home)
     assert_usage_error(r, "--nope")
+
+
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        (["--timeout", "inf"], "--timeout"),
+        (["--timeout", "1e9"], "--timeout"),
+        (["--timeout", "1e308"], "--timeout"),
+        (["--timeout", "nan"], "--timeout"),
+        (["--expiry-warning", "inf"], "--expiry-warning"),
+        (["--ecosystem", "bogus"], "--ecosystem"),
+        (["--project", "/nonexistent-hardoctor-dir"], "--project"),
+    ],
+)
+def test_out_of_range_options_exit_2_naming_the_option(home: Path, args: list[str], needle: str) -> None:
+    """A typo must never turn into a silent pass (or a hang) of a CI gate."""
+    assert_usage_error(run_cli(["check", "--offline", *args], home=home), needle)
+
+
+@pytest.mark.timeout(20)
+def test_fifo_config_is_refused_at_once(home: Path) -> None:
+    import os
+
+    (home / ".docker").mkdir(exist_ok=True)
+    os.mkfifo(home / ".docker" / "config.json")
+    r = run_cli(["check", "--offline", "--format", "json", "--ecosystem", "docker"], home=home)
+    report = assert_valid_report(r.out)
+    hd3 = [f for f in report["findings"] if f["rule"] == "HD003"]
+    assert hd3 and "FIFO" in hd3[0]["message"], str(r)

@@ -10,9 +10,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import enum
+import math
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from hardoctor import __version__
@@ -44,23 +45,39 @@ def _env_bool(environ: Any, name: str) -> bool:
     return str(environ.get(name, "")).strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _positive_float(text: str) -> float:
+#: Every wait has a deadline, and the deadline itself is bounded: a run
+#: that may wait longer than five minutes is a hung CI job.
+MAX_TIMEOUT_S = 300.0
+#: Expiry warnings further ahead than ten years are a typo.
+MAX_EXPIRY_DAYS = 3650.0
+
+
+def _number(text: str) -> float:
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value <= 0 or value != value:
-        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be a finite number: {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    """A timeout: seconds in (0, 300]."""
+    value = _number(text)
+    if not 0 < value <= MAX_TIMEOUT_S:
+        raise argparse.ArgumentTypeError(
+            f"expected a timeout in seconds, greater than 0 and at most {MAX_TIMEOUT_S:g}: "
+            f"{text!r}")
     return value
 
 
 def _nonneg_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if value < 0 or value != value:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+    """Days in [0, 3650]."""
+    value = _number(text)
+    if not 0 <= value <= MAX_EXPIRY_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"expected days from 0 to {MAX_EXPIRY_DAYS:g}: {text!r}")
     return value
 
 
@@ -238,6 +255,18 @@ def _strings(ns: argparse.Namespace, name: str) -> tuple[str, ...]:
     return tuple(out)
 
 
+def _project(value: str | None, env: Environment) -> str | None:
+    """``--project DIR`` must be an existing directory: a typo would
+    otherwise check nothing and pass a CI gate."""
+    if value is None:
+        return None
+    path = os.path.join(env.cwd, os.path.expanduser(value))
+    if not os.path.isdir(path):
+        what = "does not exist" if not os.path.exists(path) else "is not a directory"
+        raise UsageError(f"argument --project: {value!r} {what} (expected a directory)")
+    return value
+
+
 def _scope(ns: argparse.Namespace, environ: Any) -> str:
     scope = getattr(ns, "scope", None) or environ.get("HARDOCTOR_SCOPE") or "all"
     if scope not in ("all", "project"):
@@ -257,28 +286,23 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
     }
     extra = {k: v for k, v in vars(ns).items() if k not in known}
 
-    def env_float(name: str, default: float) -> float:
+    def env_float(name: str, default: float, check: Callable[[str], float]) -> float:
         raw = e.get(name)
         if raw in (None, ""):
             return default
         try:
-            value = float(raw)
-        except ValueError:
-            raise UsageError(f"{name}={raw!r} is not a number") from None
-        if value < 0:
-            raise UsageError(f"{name}={raw!r} must not be negative")
-        return value
+            return check(str(raw))
+        except argparse.ArgumentTypeError as exc:
+            raise UsageError(f"{name}: {exc}") from None
 
     fmt = getattr(ns, "format", None) or e.get("HARDOCTOR_FORMAT") or "text"
     fail_on = getattr(ns, "fail_on", None) or e.get("HARDOCTOR_FAIL_ON") or "error"
     if fail_on not in ("error", "warning", "never"):
         raise UsageError(f"HARDOCTOR_FAIL_ON={fail_on!r}: choose error, warning or never")
-    timeout = getattr(ns, "timeout", None) or env_float("HARDOCTOR_TIMEOUT", 5.0)
-    if timeout <= 0:
-        raise UsageError("the timeout must be greater than 0")
+    timeout = getattr(ns, "timeout", None) or env_float("HARDOCTOR_TIMEOUT", 5.0, _positive_float)
     expiry = getattr(ns, "expiry_warning", None)
     if expiry is None:
-        expiry = env_float("HARDOCTOR_EXPIRY_WARNING", 7.0)
+        expiry = env_float("HARDOCTOR_EXPIRY_WARNING", 7.0, _nonneg_float)
     disabled = [d.strip() for d in (e.get("HARDOCTOR_DISABLE_PLUGINS") or "").split(",") if d.strip()]
     disabled += list(_strings(ns, "disable_plugin"))
     no_color = getattr(ns, "no_color", False) or bool(e.get("NO_COLOR"))
@@ -297,7 +321,7 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
         color=color,
         ecosystems=ecosystems,
         registries=_strings(ns, "registry"),
-        project=getattr(ns, "project", None),
+        project=_project(getattr(ns, "project", None), env),
         scope=_scope(ns, e),
         expiry_warning_days=expiry,
         push=bool(getattr(ns, "push", False)),

@@ -30,35 +30,59 @@ class FileData:
     error: str | None = None
 
 
+def file_kind(mode: int) -> str | None:
+    """What a non-regular file is, in words; ``None`` for a regular file."""
+    kinds = (
+        (stat.S_ISDIR, "a directory"),
+        (stat.S_ISFIFO, "a FIFO (named pipe)"),
+        (stat.S_ISCHR, "a character device"),
+        (stat.S_ISBLK, "a block device"),
+        (stat.S_ISSOCK, "a socket"),
+    )
+    return next((word for test, word in kinds if test(mode)), None)
+
+
+def _too_big(max_bytes: int) -> str:
+    return f"is larger than {max_bytes // (1024 * 1024)} MiB"
+
+
 def read_file(ctx: Context | None, path: str, max_bytes: int = MAX_BYTES) -> FileData | None:
     """The file's text (UTF-8, line endings kept), mode and mtime; ``None``
-    when it does not exist; ``error`` set when it exists but cannot be read."""
+    when it does not exist; ``error`` set when it exists but cannot be read.
+
+    Only regular files are read.  The file is opened with ``O_NONBLOCK`` and
+    judged by ``fstat`` on the open descriptor, so a FIFO, device or socket
+    in place of a config file is refused at once (``open()`` on a FIFO
+    would wait for a writer forever) and cannot be swapped in between a
+    check and the read."""
     staged = ctx.overlay.get(os.path.realpath(path)) if ctx is not None else None
     try:
-        st = os.stat(path)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except (FileNotFoundError, NotADirectoryError):
         if staged is not None:  # created by an earlier ``fix`` pass
             return FileData(path, staged[0], staged[1], None)
         return None
-    except OSError as exc:
-        return FileData(path, error=exc.strerror or str(exc))
-    if stat.S_ISDIR(st.st_mode):
+    except IsADirectoryError:
         return FileData(path, error="is a directory, not a file")
-    mode = stat.S_IMODE(st.st_mode)
-    if staged is not None:
-        return FileData(path, staged[0], staged[1], st.st_mtime)
-    regular = stat.S_ISREG(st.st_mode)
-    if regular and st.st_size > max_bytes:
-        return FileData(path, error=f"is larger than {max_bytes // (1024 * 1024)} MiB")
-    try:
-        with open(path, "rb") as fh:
-            # Never more than the file: read(n) may allocate n bytes up front.
-            # (A FIFO such as <(...) has no size; read up to the limit.)
-            raw = fh.read((min(max_bytes, st.st_size) if regular else max_bytes) + 1)
     except OSError as exc:
-        return FileData(path, error=exc.strerror or str(exc))
+        return FileData(path, error=exc.strerror or type(exc).__name__)
+    with os.fdopen(fd, "rb") as fh:
+        st = os.fstat(fd)
+        kind = file_kind(st.st_mode)
+        if kind is not None:
+            return FileData(path, error=f"is {kind}, not a regular file")
+        mode = stat.S_IMODE(st.st_mode)
+        if staged is not None:
+            return FileData(path, staged[0], staged[1], st.st_mtime)
+        if st.st_size > max_bytes:
+            return FileData(path, error=_too_big(max_bytes))
+        try:
+            # Never more than the file: read(n) may allocate n bytes up front.
+            raw = fh.read(min(max_bytes, st.st_size) + 1)
+        except OSError as exc:
+            return FileData(path, error=exc.strerror or type(exc).__name__)
     if len(raw) > max_bytes:
-        return FileData(path, error=f"is larger than {max_bytes // (1024 * 1024)} MiB")
+        return FileData(path, error=_too_big(max_bytes))
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

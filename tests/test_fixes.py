@@ -519,3 +519,46 @@ def test_creation_refused_when_the_file_appeared_meanwhile(tmp_path: Path) -> No
     res = fx.apply(plan, str(tmp_path / "b"))
     assert res.written == () and res.refused
     assert target.read_text() == "someone else's\n"
+
+
+def test_concurrent_applies_take_turns(tmp_path: Path, backups: str) -> None:
+    """Two applies of the same plan at once: the lock serialises them, so
+    exactly one writes and the other finds the file changed and refuses."""
+    import threading
+
+    path = write(tmp_path / "f", b"old\n")
+    plans = [fixes.plan([fix(replace(path, "old", "new"))]) for _ in range(2)]
+    results: list[fixes.ApplyResult] = []
+    barrier = threading.Barrier(2)
+
+    def run(p: fixes.Plan) -> None:
+        barrier.wait()
+        results.append(fixes.apply(p, backups, clock_from()))
+
+    threads = [threading.Thread(target=run, args=(p,)) for p in plans]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert sorted(len(r.written) for r in results) == [0, 1], results
+    assert any(r.refused for r in results)
+    assert Path(path).read_bytes() == b"new\n"
+
+
+def test_failed_backup_set_leaves_nothing_and_names_the_file(
+    tmp_path: Path, backups: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hardoctor import backups as store
+
+    path = write(tmp_path / "f", b"old\n")
+    plan = fixes.plan([fix(replace(path, "old", "new"))])
+
+    def full(p: str, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(store, "_write_private", full)
+    with pytest.raises(OSError) as info:
+        fixes.apply(plan, backups, clock_from())
+    assert "No space left on device" in str(info.value) and path in str(info.value)
+    assert Path(path).read_bytes() == b"old\n"
+    assert [n for n in os.listdir(backups) if n != store.LOCK] == []

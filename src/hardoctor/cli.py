@@ -355,6 +355,13 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         return ExitStatus.ERROR
     except BrokenPipeError:
         return ExitStatus.ERROR
+    except OSError as exc:  # a full disk, a read-only store, a held lock: name the file
+        if debug:
+            import traceback
+
+            env.stderr.write(_scrub(traceback.format_exc()))
+        env.stderr.write(f"hardoctor: error: {_scrub(_os_error(exc))}\n")
+        return ExitStatus.ERROR
     except Exception as exc:  # the tool itself failed: one line unless --debug
         if debug:
             import traceback
@@ -365,6 +372,15 @@ def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> i
         if not debug:
             env.stderr.write("Run again with --debug for the traceback.\n")
         return ExitStatus.ERROR
+
+
+def _os_error(exc: OSError) -> str:
+    """One line for an OS error: what failed, on which file, and why; never
+    file content (an OSError carries none)."""
+    why = exc.strerror or type(exc).__name__
+    names = [n for n in (exc.filename, exc.filename2) if n]
+    where = f" ({', '.join(map(str, names))})" if names else ""
+    return f"{why}{where}"
 
 
 def _scrub(text: str) -> str:

@@ -15,20 +15,19 @@ contents: they hold credentials.
 
 from __future__ import annotations
 
-import contextlib
 import difflib
 import hashlib
 import json
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
-from hardoctor import redact
+from hardoctor import backups, redact
+from hardoctor.backups import MANIFEST, UNDONE, UndoResult, default_backup_root, undo  # noqa: F401
 from hardoctor.model import Edit, Fix
 
 __all__ = [
@@ -46,11 +45,9 @@ __all__ = [
     "undo",
 ]
 
-MANIFEST = "manifest.json"
 #: ``Edit.expected`` of a file that does not exist yet: the fix creates it
 #: (with the edit's ``mode``, default 0600), and ``undo`` deletes it again.
 ABSENT = "absent"
-UNDONE = ".undone"
 
 
 def digest(text: str) -> str:
@@ -323,84 +320,8 @@ class ApplyResult:
     refused: tuple[tuple[str, str], ...] = ()
 
 
-def _fsync_dir(path: str) -> None:
-    # Makes the rename itself durable; not every platform or filesystem can.
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)
-
-
-def _write_atomic(target: str, data: bytes, mode: int, uid: int, gid: int) -> None:
-    """Replace ``target`` by ``data``: readers see the old file or the new
-    one, never a half-written one.  (A hard link elsewhere keeps the old
-    content: rename gives ``target`` a new inode.)"""
-    directory = os.path.dirname(target) or "."
-    # mkstemp creates the file 0600, so the secret is never readable by
-    # others, whatever the umask; the final mode is set before any byte.
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
-    try:
-        st = os.fstat(fd)
-        if hasattr(os, "fchown") and (st.st_uid, st.st_gid) != (uid, gid):
-            # Only root may give a file away; otherwise it stays ours.
-            with contextlib.suppress(PermissionError):
-                os.fchown(fd, uid, gid)
-        # After chown, which clears set-id bits.
-        os.fchmod(fd, mode)
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-        os.close(fd)
-        fd = -1
-        os.replace(tmp, target)
-    except BaseException:
-        if fd != -1:
-            os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    _fsync_dir(directory)
-
-
-def _write_private(path: str, data: bytes) -> None:
-    """Create ``path`` (which must not exist) readable by its owner only."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        os.fchmod(fd, 0o600)  # the umask can only narrow, but be explicit
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
-
-
-def _new_backup_dir(root: str, when: datetime) -> str:
-    os.makedirs(root, mode=0o700, exist_ok=True)
-    if when.tzinfo is not None:
-        when = when.astimezone(timezone.utc)
-    stamp = when.strftime("%Y%m%dT%H%M%S%fZ")
-    # Names sort in time order, so undo can take the largest; a second apply
-    # within the same microsecond (a frozen test clock) gets a suffix that
-    # still sorts after it.
-    for n in range(1000):
-        path = os.path.join(root, stamp if n == 0 else f"{stamp}-{n:03d}")
-        try:
-            os.mkdir(path, 0o700)
-        except FileExistsError:
-            continue
-        os.chmod(path, 0o700)
-        return path
-    raise FileExistsError(f"cannot create a backup set in {root}")
 
 
 def _read_bytes(path: str) -> bytes:
@@ -413,6 +334,19 @@ def _sha(data: bytes) -> str:
 
 
 def apply(plan: Plan, backup_root: str, clock: Callable[[], datetime] = _utcnow) -> ApplyResult:
+    """Like :func:`_apply`, holding the backup store's lock: two concurrent
+    ``fix --apply`` runs take turns, and the later one finds the files
+    changed since it planned and refuses them (nothing is written twice)."""
+    if not plan.changed:
+        return ApplyResult()  # nothing to write: not even the backup store
+    with backups.locked(backup_root):
+        return _apply(plan, backup_root, clock)
+
+
+_Original = tuple[FilePlan, bytes, os.stat_result]
+
+
+def _apply(plan: Plan, backup_root: str, clock: Callable[[], datetime]) -> ApplyResult:
     """Write every changed file of ``plan``, originals saved first.
 
     Every file is re-read before anything is written; if one no longer has
@@ -425,9 +359,36 @@ def apply(plan: Plan, backup_root: str, clock: Callable[[], datetime] = _utcnow)
     changed = plan.changed
     if not changed:
         return ApplyResult()
-    originals: list[tuple[FilePlan, bytes, os.stat_result]] = []
-    refused: list[tuple[str, str]] = []
+    originals, creating, refused = _preflight(changed)
+    if refused:
+        return ApplyResult(refused=tuple(refused))
+    now = clock()
+    manifest, copies = _manifest(now, originals, creating)
+    # The whole set, manifest last, is in place before any file changes, so
+    # a crash mid-way can still be undone; a failed set leaves nothing.
+    backup_dir = backups.write_set(backup_root, now, copies, manifest)
+    written: list[str] = []
+    for f, data, st in originals:
+        why = _replace(f, data, st)
+        if why is None:
+            written.append(f.path)
+        else:
+            refused.append((f.path, why))
+    for f in creating:
+        why = _create(f)
+        if why is None:
+            written.append(f.path)
+        else:
+            refused.append((f.path, why))
+    return ApplyResult(tuple(written), backup_dir, tuple(refused))
+
+
+def _preflight(
+    changed: Sequence[FilePlan],
+) -> tuple[list[_Original], list[FilePlan], list[tuple[str, str]]]:
+    originals: list[_Original] = []
     creating: list[FilePlan] = []
+    refused: list[tuple[str, str]] = []
     for f in changed:
         if f.created:
             if os.path.lexists(f.target):
@@ -445,196 +406,53 @@ def apply(plan: Plan, backup_root: str, clock: Callable[[], datetime] = _utcnow)
             refused.append((f.path, "changed on disk since the fix was planned"))
             continue
         originals.append((f, data, st))
-    if refused:
-        return ApplyResult(refused=tuple(refused))
+    return originals, creating, refused
 
-    now = clock()
-    backup_dir = _new_backup_dir(backup_root, now)
+
+def _manifest(
+    now: datetime, originals: Sequence[_Original], creating: Sequence[FilePlan]
+) -> tuple[bytes, list[tuple[str, str, bytes]]]:
     entries: list[dict[str, Any]] = []
+    copies: list[tuple[str, str, bytes]] = []
     for index, (f, data, st) in enumerate(originals):
         name = f"{index}-{os.path.basename(f.target)}"
-        _write_private(os.path.join(backup_dir, name), data)
-        entries.append(
-            {
-                "path": f.path,
-                "target": f.target,
-                "backup": name,
-                "mode": stat.S_IMODE(st.st_mode),
-                "new_mode": f.new_mode,
-                "uid": st.st_uid,
-                "gid": st.st_gid,
-                "sha256_original": _sha(data),
-                "sha256_new": digest(f.new_text),
-            }
-        )
+        copies.append((name, f.path, data))
+        entries.append({
+            "path": f.path, "target": f.target, "backup": name,
+            "mode": stat.S_IMODE(st.st_mode), "new_mode": f.new_mode,
+            "uid": st.st_uid, "gid": st.st_gid,
+            "sha256_original": _sha(data), "sha256_new": digest(f.new_text),
+        })
     for f in creating:
-        entries.append(
-            {"path": f.path, "target": f.target, "created": True, "new_mode": f.new_mode,
-             "sha256_new": digest(f.new_text)}
-        )
+        entries.append({"path": f.path, "target": f.target, "created": True,
+                        "new_mode": f.new_mode, "sha256_new": digest(f.new_text)})
     manifest = {"version": 1, "created": now.isoformat(), "files": entries}
-    # Written before any file changes, so a crash mid-way can still be undone.
-    _write_private(
-        os.path.join(backup_dir, MANIFEST), json.dumps(manifest, indent=2).encode() + b"\n"
-    )
-    _fsync_dir(backup_dir)
-
-    written: list[str] = []
-    for f, data, st in originals:
-        try:
-            # Re-check right before the rename: the window for a concurrent
-            # writer is now as small as it can be.
-            if _sha(_read_bytes(f.target)) != _sha(data):
-                refused.append((f.path, "changed on disk while fixing"))
-                continue
-            mode = f.new_mode if f.new_mode != f.old_mode else stat.S_IMODE(st.st_mode)
-            if f.new_text == f.old_text:
-                os.chmod(f.target, mode)  # mode-only: no need for a new inode
-            else:
-                _write_atomic(f.target, f.new_text.encode("utf-8"), mode, st.st_uid, st.st_gid)
-        except OSError as exc:
-            refused.append((f.path, f"cannot write it: {exc.strerror or exc}"))
-            continue
-        written.append(f.path)
-    for f in creating:
-        try:
-            _create_exclusive(f.target, f.new_text.encode("utf-8"), f.new_mode)
-        except FileExistsError:
-            refused.append((f.path, "was created by someone else while fixing"))
-            continue
-        except OSError as exc:
-            refused.append((f.path, f"cannot create it: {exc.strerror or exc}"))
-            continue
-        written.append(f.path)
-    return ApplyResult(tuple(written), backup_dir, tuple(refused))
+    return json.dumps(manifest, indent=2).encode() + b"\n", copies
 
 
-def _create_exclusive(path: str, data: bytes, mode: int) -> None:
-    """A new file, never over an existing one; parent directories made 0700."""
-    parent = os.path.dirname(path)
-    if parent:
-        os.makedirs(parent, mode=0o700, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
+def _replace(f: FilePlan, data: bytes, st: os.stat_result) -> str | None:
+    """Write one planned file; why not, or ``None`` when written."""
     try:
-        os.fchmod(fd, mode)
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    _fsync_dir(parent or ".")
-
-
-# -- undo -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class UndoResult:
-    #: The backup set that was undone (None: there was none).
-    backup_dir: str | None = None
-    restored: tuple[str, ...] = ()
-    #: ``(path, why)`` for files left alone.
-    refused: tuple[tuple[str, str], ...] = ()
-
-
-def _latest_set(root: str) -> str | None:
-    try:
-        names = os.listdir(root)
-    except OSError:
-        return None
-    sets = [
-        n
-        for n in names
-        if not n.endswith(UNDONE) and os.path.isfile(os.path.join(root, n, MANIFEST))
-    ]
-    return os.path.join(root, max(sets)) if sets else None
-
-
-def _restore(backup_dir: str, entry: Mapping[str, Any]) -> str | None:
-    """Put one file back; return why not, or None when done."""
-    target = str(entry["target"])
-    if entry.get("created"):
-        # The fix created it: undo removes it, unless it changed since.
-        try:
-            current = _read_bytes(target)
-        except FileNotFoundError:
-            return None
-        except OSError as exc:
-            return f"cannot read it: {exc.strerror}"
-        if _sha(current) != entry["sha256_new"]:
-            return "changed since the fix created it; not removed"
-        try:
-            os.unlink(target)
-        except OSError as exc:
-            return f"cannot remove it: {exc.strerror or exc}"
-        return None
-    mode = int(entry["mode"])
-    try:
-        original = _read_bytes(os.path.join(backup_dir, str(entry["backup"])))
-    except OSError as exc:
-        return f"backup copy unreadable: {exc.strerror}"
-    if _sha(original) != entry["sha256_original"]:
-        return "backup copy is damaged (checksum mismatch)"
-    try:
-        current = _read_bytes(target)
-    except OSError as exc:
-        return f"cannot read it: {exc.strerror}"
-    sha = _sha(current)
-    if sha not in (entry["sha256_new"], entry["sha256_original"]):
-        return (
-            "changed since the fix was applied; not overwritten "
-            f"(original kept in {os.path.join(backup_dir, str(entry['backup']))})"
-        )
-    try:
-        if sha == entry["sha256_original"]:
-            # Already the original content (a mode-only fix, or a write that
-            # never happened): only the mode may need putting back.
-            os.chmod(target, mode)
+        # Re-check right before the rename: the window for a concurrent
+        # writer is now as small as it can be.
+        if _sha(_read_bytes(f.target)) != _sha(data):
+            return "changed on disk while fixing"
+        mode = f.new_mode if f.new_mode != f.old_mode else stat.S_IMODE(st.st_mode)
+        if f.new_text == f.old_text:
+            os.chmod(f.target, mode)  # mode-only: no need for a new inode
         else:
-            _write_atomic(target, original, mode, int(entry["uid"]), int(entry["gid"]))
+            backups.write_atomic(f.target, f.new_text.encode("utf-8"), mode, st.st_uid,
+                                 st.st_gid)
     except OSError as exc:
-        return f"cannot write it: {exc.strerror or exc}"
+        return f"cannot write it: {exc.strerror or type(exc).__name__}"
     return None
 
 
-def undo(backup_root: str) -> UndoResult:
-    """Restore the most recent backup set not yet undone.
-
-    A file is restored only if it still holds what :func:`apply` wrote;
-    otherwise it is refused, so undo never destroys a later change.  The set
-    is then renamed ``<name>.undone`` -- only when nothing was refused, so
-    the refused files can be retried (or copied back by hand) -- and the
-    next undo takes the set before it.
-    """
-    backup_dir = _latest_set(backup_root)
-    if backup_dir is None:
-        return UndoResult()
+def _create(f: FilePlan) -> str | None:
     try:
-        with open(os.path.join(backup_dir, MANIFEST), encoding="utf-8") as fh:
-            entries = json.load(fh)["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return UndoResult(backup_dir, refused=((backup_dir, "manifest.json is unreadable"),))
-    restored: list[str] = []
-    refused: list[tuple[str, str]] = []
-    for entry in entries:
-        try:
-            why = _restore(backup_dir, entry)
-        except (KeyError, TypeError, ValueError):
-            why = "manifest entry is malformed"
-        path = str(entry.get("path", "?")) if isinstance(entry, dict) else "?"
-        if why is None:
-            restored.append(path)
-        else:
-            refused.append((path, why))
-    if not refused:
-        os.rename(backup_dir, backup_dir + UNDONE)
-    return UndoResult(backup_dir, tuple(restored), tuple(refused))
-
-
-def default_backup_root(environ: Mapping[str, str], home: str) -> str:
-    """``$XDG_STATE_HOME/hardoctor/backups``, else
-    ``~/.local/state/hardoctor/backups``."""
-    state = environ.get("XDG_STATE_HOME", "")
-    # The XDG spec says relative values are invalid and must be ignored.
-    if not os.path.isabs(state):
-        state = os.path.join(home, ".local", "state")
-    return os.path.join(state, "hardoctor", "backups")
+        backups.create_exclusive(f.target, f.new_text.encode("utf-8"), f.new_mode)
+    except FileExistsError:
+        return "was created by someone else while fixing"
+    except OSError as exc:
+        return f"cannot create it: {exc.strerror or type(exc).__name__}"
+    return None

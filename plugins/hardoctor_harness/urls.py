@@ -1,6 +1,6 @@
 """HAR hosts and URL layout, and what can be wrong with a HAR URL.
 
-Layouts (``reference/har.md``):
+Layouts (``docs/vendors/harness.md``):
 
 * OCI (Docker, Helm OCI): ``HOST/<account-lower>/<registry>/<image>[:tag]``;
   login key is the bare host.  No org, no project, no ``/pkg/``.

@@ -187,7 +187,7 @@ def hardoctor_resolve(
     candidates and why each won or lost.  Return ``None`` when the target is
     not for your clients.
 
-    (DESIGN.md sketched this as firstresult; it is collected instead because
+    (A firstresult hook would pick one answer; it is collected instead because
     one image is pulled by several clients -- Docker, podman, Helm,
     kubelet -- that disagree, and showing the disagreement is the point.)
     """

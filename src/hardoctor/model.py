@@ -35,7 +35,7 @@ def payload_of(payload: PluginData | None, cls: type[P]) -> P | None:
     """``payload`` if it is a ``cls``, else ``None``."""
     return payload if isinstance(payload, cls) else None
 
-#: The causes of DESIGN.md.  Scripts key on these strings; never change one.
+#: The causes (README: The JSON report).  Scripts key on these strings; never change one.
 CAUSES: frozenset[str] = frozenset(
     {
         "no-credentials",

@@ -3,7 +3,7 @@
 ``POST {api}/ng/api/token/validate?accountIdentifier=ACCT`` with headers
 ``x-api-key`` (the *caller's* key) and ``Content-Type: text/plain``, body =
 the token to check; the answer's ``data.validTo`` is epoch milliseconds
-(0 = no expiry).  See ``reference/har.md``.
+(0 = no expiry).  See ``docs/vendors/harness.md``.
 
 Safety rules, all enforced here and nowhere else:
 

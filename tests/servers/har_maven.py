@@ -1,5 +1,5 @@
 """An emulator of Harness Artifact Registry's Maven endpoints
-(``reference/har.md``), for probe tests nginx cannot express.
+(``docs/vendors/harness.md``), for probe tests nginx cannot express.
 
 A threaded ``http.server`` on 127.0.0.1 answering
 ``/pkg/<account>/<registry>/maven/<path>`` as the open-source HAR build does:

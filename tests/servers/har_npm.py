@@ -1,4 +1,4 @@
-"""An emulator of Harness Artifact Registry's npm routes (reference/har.md).
+"""An emulator of Harness Artifact Registry's npm routes (docs/vendors/harness.md).
 
 A threaded ``http.server`` on 127.0.0.1 serving
 ``/pkg/<account>/<registry>/npm/<package>`` (the packument) and

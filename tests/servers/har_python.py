@@ -1,7 +1,7 @@
 """An emulator of Harness Artifact Registry's Python (PEP 503) routes.
 
 A threaded ``http.server`` on 127.0.0.1 answering like HAR's package routes
-(``reference/har.md``):
+(``docs/vendors/harness.md``):
 
 * :attr:`HarPython.force_status` makes every answer that status (429, 502);
 * ``GET /pkg/<ACCOUNT>/<REGISTRY>/python/simple/`` -- the project list,

@@ -1,4 +1,4 @@
-"""An emulator of Harness Artifact Registry's OCI endpoints (reference/har.md).
+"""An emulator of Harness Artifact Registry's OCI endpoints (docs/vendors/harness.md).
 
 A threaded ``http.server`` on 127.0.0.1 answering as the open-source HAR
 build does:

@@ -1,4 +1,4 @@
-"""An emulator of the Harness platform API's token endpoints (reference/har.md).
+"""An emulator of the Harness platform API's token endpoints (docs/vendors/harness.md).
 
 A threaded ``http.server`` on 127.0.0.1 that answers like Harness NG:
 

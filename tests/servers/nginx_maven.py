@@ -2,7 +2,7 @@
 
 There is no repository manager in Debian; nginx with ``auth_basic`` in front
 of a directory in Maven layout is what ``mvn`` talks to here
-(``reference/test-infra.md``).  ``mvn`` itself needs plugins from
+(``docs/testing.md``).  ``mvn`` itself needs plugins from
 somewhere: the repository serves this machine's ``/usr/share/maven-repo``
 (Debian's packaged plugins, ``scripts/install-maven-deps.sh``) with a test
 artifact of our own on top, so a ``settings.xml`` that mirrors ``*`` to it

@@ -7,7 +7,7 @@ and the web UI off.  Users are registered over the npm protocol
 (``PUT /-/user/org.couchdb.user:NAME``), which hands back a bearer token;
 packages are published with a plain ``PUT /<name>`` carrying the tarball.
 
-What it answers (test-infra.md): package GET without a valid token -> 401;
+What it answers (docs/testing.md): package GET without a valid token -> 401;
 ``/-/whoami`` without a valid token -> **200 {}**; publish without rights -> 403.
 """
 

@@ -3,7 +3,7 @@
 Sources: npm's config layers (``npm_config_*`` variables, project, user,
 global and builtin ``.npmrc``; a workspace's own ``.npmrc``, which npm
 ignores) and Yarn Berry's ``.yarnrc.yml`` files.  Everything is read and
-parsed once per pass in ``hardoctor_discover`` and kept in ``ctx.cache``
+parsed once per pass in ``hardoctor_discover`` and kept in ``ctx.stash``
 (:mod:`hardoctor_npm.state`); the modules:
 
 * :mod:`.ini`, :mod:`.envsubst`, :mod:`.nerf` -- npm's parsing rules;
@@ -15,19 +15,15 @@ parsed once per pass in ``hardoctor_discover`` and kept in ``ctx.cache``
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING as _TC
-
-if _TC:
-    from hardoctor.model import Ecosystem
-
 import re
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
 from hardoctor.model import (
     Credential,
+    Ecosystem,
     Finding,
     ProbeResult,
     Remediation,
@@ -42,6 +38,9 @@ from hardoctor.model import (
 from . import config, creds, diagnose, lint, resolve, state
 from .nerf import parse_url
 from .rules import RULES
+
+if TYPE_CHECKING:
+    from hardoctor.probe import ProbePlan
 
 ECO = "npm"
 _PREFIX = re.compile(r"^(npm|yarn|pnpm):(.+)$", re.IGNORECASE)
@@ -67,9 +66,7 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     if not ctx.wants_ecosystem(ECO):
         return None
     st = state.build(ctx)  # every pass: a fix pass re-reads the edited text
-    ctx.cache[state.CACHE_KEY] = st
-    for key in (resolve.DETAILS, diagnose.RESOLUTIONS, diagnose.ORDER):
-        ctx.cache.pop(key, None)
+    ctx.stash[state.KEY] = st
     out: list[Source] = []
     for layer in st.files.layers:
         if layer.where == "env":
@@ -216,13 +213,12 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential],
     out: list[Resolution] = []
     for client in st.clients:
         if client == "yarn":
-            res, det = resolve.resolve_yarn(ctx, st, target, by_id)
+            res, _ = resolve.resolve_yarn(ctx, st, target, by_id)
         else:
             cfg = st.pnpm if client == "pnpm" and st.pnpm is not None else st.npm
-            res, det = resolve.resolve_npm(ctx, st, target, cfg, client, by_id)
-        resolve.remember(ctx, res, det)
+            res, _ = resolve.resolve_npm(ctx, st, target, cfg, client, by_id)
         out.append(res)
-    ctx.cache.setdefault(diagnose.ORDER, {})[target.raw] = [r.client for r in out]
+    st.order[target.raw] = [r.client for r in out]
     return out
 
 
@@ -235,7 +231,7 @@ def _url_for_host(st: state.State, host: str) -> str | None:
 
 
 @hookimpl
-def hardoctor_probe(resolution: Resolution, ctx: Context) -> Any:
+def hardoctor_probe(resolution: Resolution, ctx: Context) -> Sequence[ProbePlan] | None:
     if resolution.ecosystem != ECO:
         return None
     st = _state(ctx)
@@ -243,7 +239,7 @@ def hardoctor_probe(resolution: Resolution, ctx: Context) -> Any:
         return None
     from . import probe
 
-    return probe.plan(resolution, st, ctx)
+    return probe.plan(resolution, st)
 
 
 @hookimpl
@@ -277,6 +273,9 @@ def hardoctor_transport_advice(
 
 @hookimpl
 def hardoctor_ecosystems() -> Sequence[Ecosystem]:
-    from hardoctor.model import Ecosystem
-
     return (Ecosystem("npm", ("npm:PKG",)),)
+
+
+@hookimpl
+def hardoctor_client_names() -> Mapping[str, str]:
+    return diagnose.CLIENT

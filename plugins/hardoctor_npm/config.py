@@ -29,7 +29,7 @@ from typing import Any
 
 from hardoctor.context import Context
 from hardoctor.files import read_file
-from hardoctor.model import Location, Source
+from hardoctor.model import Location, PluginData, Source
 
 from . import envsubst, ini
 from .nerf import split_key
@@ -89,7 +89,7 @@ class Item:
 
 
 @dataclass
-class Layer:
+class Layer(PluginData):
     """One configuration layer: a file (maybe missing) or the environment."""
 
     where: str

@@ -3,26 +3,19 @@ what the registry answered."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hardoctor.context import Context
-from hardoctor.model import Finding, ProbeResult, Remediation, Resolution, Severity
+from hardoctor.model import Credential, Finding, ProbeResult, Remediation, Resolution, Severity
 
 from .nerf import nerf_dart, parse_url
 from .resolve import Details, details
 from .state import State
 
 ECO = "npm"
-RESOLUTIONS = "npm.resolutions"
-ORDER = "npm.order"
+#: Display names of the clients (``hardoctor_client_names``).
 CLIENT = {"npm": "npm", "pnpm": "pnpm", "yarn": "Yarn"}
-
-
-def _is_har(host: str, ctx: Context) -> bool:
-    from hardoctor_harness import is_har_host
-
-    return is_har_host(host, ctx.options.harness_hosts)
 
 
 def _host(url: str) -> str:
@@ -46,19 +39,19 @@ def _set_cmd(det: Details, client: str) -> str:
 
 def diagnose(res: Resolution, results: Sequence[ProbeResult], st: State,
              ctx: Context) -> list[Finding]:
-    det = details(ctx, res)
+    det = details(res)
     if det is None:
         return []
-    ctx.cache.setdefault(RESOLUTIONS, {}).setdefault(res.target.raw, {})[res.client] = res
+    st.resolutions.setdefault(res.target.raw, {})[res.client] = res
     out: list[Finding] = []
     if results:
         out += _online(res, det, results, st, ctx)
     else:
         out += _offline(res, det, st, ctx)
     out += _yarn_vs_npm(res, det, st, ctx, bool(results))
-    order: list[str] = ctx.cache.get(ORDER, {}).get(res.target.raw, [])
+    order = st.order.get(res.target.raw, [])
     if order and res.client == order[-1]:
-        out += disagreement(ctx, res.target.raw)
+        out += disagreement(ctx, st, res.target.raw)
     return out
 
 
@@ -92,12 +85,15 @@ def _offline(res: Resolution, det: Details, st: State, ctx: Context) -> list[Fin
                                     commands=("read -rs TOKEN", _set_cmd(det, "npm"))),
             **_common(res, det, location=det.registry_item.location if det.registry_item
                       else None))]
-    if _is_har(_host(det.registry), ctx):
+    vendor = ctx.registry_info(det.registry, "npm")
+    if vendor is not None:
+        # A vendor's hosted registry (not a public mirror) refuses anonymous reads.
+        name = vendor.display or vendor.vendor
         return [ctx.finding(
             "NPM014",
-            f"npm sends no credential to the HAR registry {det.registry}.",
-            why="HAR package routes answer 401 to anonymous requests.",
-            remediation=Remediation("Add the token from the registry's Set up client page.",
+            f"npm sends no credential to the {name} registry {det.registry}.",
+            why=f"{name} package routes answer 401 to anonymous requests.",
+            remediation=Remediation("Add a token for the registry.",
                                     commands=("read -rs TOKEN", _set_cmd(det, "npm"))),
             **_common(res, det, location=det.registry_item.location if det.registry_item
                       else None))]
@@ -128,7 +124,6 @@ def _online(res: Resolution, det: Details, results: Sequence[ProbeResult], st: S
     from hardoctor.probe.classify import is_transport_outcome
     from hardoctor.probe.rules import transport_finding
 
-    client = CLIENT.get(res.client, res.client)
     transport = next((r for r in results if is_transport_outcome(r.outcome) or r.status == 407),
                      None)
     if transport is not None:
@@ -140,110 +135,144 @@ def _online(res: Resolution, det: Details, results: Sequence[ProbeResult], st: S
         404, 405, 501) else results[0]
     evidence = tuple(r.detail + (f': "{r.facts["server_message"]}"'
                                  if r.facts.get("server_message") else "") for r in results)
-    cred = res.credential
-    if main.outcome == "ok":
-        return []
     if main.outcome == "unauthorized":
-        if cred is None:
-            if det.registry in st.explained or any(n.kind != "whoami" for n in det.near):
-                return []  # the lint finding at the key's line says why
-            if res.client == "yarn" and det.withheld:
-                return []  # _yarn_vs_npm reports NPM032
-            if det.orphans:
-                return [_orphan_finding(res, det, ctx, None, evidence)]
-            what = (f"{det.scope}:registry {det.registry}" if det.scope else det.registry)
-            return [ctx.finding(
-                "NPM102",
-                f"{what} requires authentication and {client} sends no credential "
-                f"({main.status} for {_what(det)}).",
-                why=f"{client} fails with E401 (\"Unable to authenticate\") or E404 for "
-                    "private packages.",
-                evidence=evidence,
-                remediation=Remediation("Add an auth key for the registry URL.",
-                                        commands=("read -rs TOKEN", _set_cmd(det, res.client))),
-                **_common(res, det, location=det.registry_item.location if det.registry_item
-                          else None))]
-        if cred.secret is None or "${" in cred.secret.reveal():
-            return []  # NPM006 at the line: the placeholder was sent
-        cause = "token-invalid"
-        why_extra = " The token is wrong, revoked or deleted."
-        acct = _account_mismatch(cred, det)
-        info = cred.token
-        if acct:
-            cause = "account-mismatch"
-            why_extra = f" The token belongs to account {acct[0]}, the URL is in {acct[1]}."
-        elif info is not None and info.status == "expired":
-            cause = "token-expired"
-            when = f" on {info.expires_at:%Y-%m-%d}" if info.expires_at else ""
-            why_extra = f" It expired{when}."
-        code = "NPM105" if main.facts.get("anonymous_whoami") else "NPM101"
-        where = cred.location.display(ctx.home)
-        return [ctx.finding(
-            code,
-            f"{det.registry} refuses the {cred.via} that {client} sends from {where} "
-            f"({main.status} for {_what(det)}).{why_extra}",
-            cause=cause,
-            why=f"{client} fails with E401 for every package from this registry.",
-            evidence=evidence,
-            remediation=Remediation(
-                "Create a new token and store it where the client reads it.",
-                steps=(f"Replace the value at {where}.",),
-                commands=("read -rs TOKEN", _set_cmd(det, res.client))),
-            **_common(res, det))]
-    if main.outcome == "forbidden":
-        policy = bool(main.facts.get("policy"))
-        rem = Remediation("Give the token's principal read permission on the registry.")
-        if _is_har(_host(det.registry), ctx):
-            from hardoctor_harness import parse_har_url, permission_remediation
-
-            har = parse_har_url(det.registry, oci=False)
-            rem = permission_remediation("pull", har.registry if har else None)
-        if policy:
-            rem = Remediation("Ask the registry's owners to release the package, or use "
-                              "another version.")
-        return [ctx.finding(
-            "NPM103",
-            f"{det.registry} answers 403 for {_what(det)}"
-            + (": a policy blocks the package." if policy else
-               " with the credential {client} sends: authenticated, but not allowed."),
-            cause="blocked-by-policy" if policy else "permission-denied",
-            why="npm fails with E403." + ("" if policy else
-                                          " In pipelines, webhook/schedule triggers run as a "
-                                          "service principal with its own permissions."),
-            evidence=evidence, remediation=rem, **_common(res, det))]
-    if main.outcome == "not-found":
-        if det.package is None:
-            return []
-        return [ctx.finding(
-            "NPM104",
-            f"{det.registry} has no package {det.package} ({main.status}).",
-            why=f"{client} fails with E404; on HAR a wrong account or registry name in the URL "
-                "gives 404 too.",
-            evidence=evidence,
-            remediation=Remediation("Check the package name and the registry URL."),
-            **_common(res, det))]
-    if main.outcome == "rate-limited":
-        return [ctx.finding("NPM106", f"{det.registry} throttles requests (429).",
-                            evidence=evidence, **_common(res, det))]
-    if main.status is not None and main.status >= 500:
+        if res.credential is None:
+            return _anonymous_401(res, det, main, evidence, st, ctx)
+        return _refused(res, det, main, evidence, ctx)
+    verdict = _VERDICTS.get(main.outcome)
+    if verdict is not None:
+        return verdict(res, det, main, evidence, ctx)
+    if main.outcome != "ok" and main.status is not None and main.status >= 500:
         return [ctx.finding("NPM107", f"{det.registry} answered {main.status}.",
                             evidence=evidence, **_common(res, det))]
     return []
 
 
-def _account_mismatch(cred: Any, det: Details) -> tuple[str, str] | None:
-    from hardoctor.tokens import clean_token
-    from hardoctor_harness import parse_har_url, parse_harness_token
-    from hardoctor_harness.urls import account_of
+def _anonymous_401(res: Resolution, det: Details, main: ProbeResult, evidence: tuple[str, ...],
+                   st: State, ctx: Context) -> list[Finding]:
+    if det.registry in st.explained or any(n.kind != "whoami" for n in det.near):
+        return []  # the lint finding at the key's line says why
+    if res.client == "yarn" and det.withheld:
+        return []  # _yarn_vs_npm reports NPM032
+    if det.orphans:
+        return [_orphan_finding(res, det, ctx, None, evidence)]
+    client = CLIENT.get(res.client, res.client)
+    what = (f"{det.scope}:registry {det.registry}" if det.scope else det.registry)
+    return [ctx.finding(
+        "NPM102",
+        f"{what} requires authentication and {client} sends no credential "
+        f"({main.status} for {_what(det)}).",
+        why=f"{client} fails with E401 (\"Unable to authenticate\") or E404 for "
+            "private packages.",
+        evidence=evidence,
+        remediation=Remediation("Add an auth key for the registry URL.",
+                                commands=("read -rs TOKEN", _set_cmd(det, res.client))),
+        **_common(res, det, location=det.registry_item.location if det.registry_item
+                  else None))]
 
-    token = parse_harness_token(clean_token(cred.secret.reveal()))
-    har = parse_har_url(det.registry, oci=False)
-    if token is None or not token.account or har is None:
+
+def _refused(res: Resolution, det: Details, main: ProbeResult, evidence: tuple[str, ...],
+             ctx: Context) -> list[Finding]:
+    cred = res.credential
+    assert cred is not None
+    if cred.secret is None or "${" in cred.secret.reveal():
+        return []  # NPM006 at the line: the placeholder was sent
+    cause, why_extra = _why_refused(cred, det, ctx)
+    client = CLIENT.get(res.client, res.client)
+    code = "NPM105" if main.facts.get("anonymous_whoami") else "NPM101"
+    where = cred.location.display(ctx.home)
+    return [ctx.finding(
+        code,
+        f"{det.registry} refuses the {cred.via} that {client} sends from {where} "
+        f"({main.status} for {_what(det)}).{why_extra}",
+        cause=cause,
+        why=f"{client} fails with E401 for every package from this registry.",
+        evidence=evidence,
+        remediation=Remediation(
+            "Create a new token and store it where the client reads it.",
+            steps=(f"Replace the value at {where}.",),
+            commands=("read -rs TOKEN", _set_cmd(det, res.client))),
+        **_common(res, det))]
+
+
+def _why_refused(cred: Credential, det: Details, ctx: Context) -> tuple[str, str]:
+    """(cause, sentence) of a 401 for a credential that was sent: what the
+    decoded token (``Credential.token``) and the registry's vendor say."""
+    acct = _account_mismatch(cred, det, ctx)
+    info = cred.token
+    if acct:
+        return "account-mismatch", (f" The token belongs to account {acct[0]}, the URL is in "
+                                    f"{acct[1]}.")
+    if info is not None and info.status == "expired":
+        when = f" on {info.expires_at:%Y-%m-%d}" if info.expires_at else ""
+        return "token-expired", f" It expired{when}."
+    return "token-invalid", " The token is wrong, revoked or deleted."
+
+
+def _forbidden(res: Resolution, det: Details, main: ProbeResult, evidence: tuple[str, ...],
+               ctx: Context) -> list[Finding]:
+    policy = bool(main.facts.get("policy"))
+    client = CLIENT.get(res.client, res.client)
+    if policy:
+        rem = Remediation("Ask the registry's owners to release the package, or use "
+                          "another version.")
+    else:
+        # The registry's vendor (``hardoctor_remediation``) replaces this with
+        # its own permission story when it owns the registry.
+        rem = Remediation("Give the token's principal read permission on the registry.",
+                          steps=("The token never has more rights than its owner; in a "
+                                 "pipeline, check which principal the trigger runs as.",))
+    return [ctx.finding(
+        "NPM103",
+        f"{det.registry} answers 403 for {_what(det)}"
+        + (": a policy blocks the package." if policy else
+           f" with the credential {client} sends: authenticated, but not allowed."),
+        cause="blocked-by-policy" if policy else "permission-denied",
+        why="npm fails with E403." + ("" if policy else
+                                      " In pipelines, webhook/schedule triggers run as a "
+                                      "service principal with its own permissions."),
+        evidence=evidence, remediation=rem, **_common(res, det))]
+
+
+def _not_found(res: Resolution, det: Details, main: ProbeResult, evidence: tuple[str, ...],
+               ctx: Context) -> list[Finding]:
+    if det.package is None:
+        return []
+    client = CLIENT.get(res.client, res.client)
+    return [ctx.finding(
+        "NPM104",
+        f"{det.registry} has no package {det.package} ({main.status}).",
+        why=f"{client} fails with E404; on registries that host many accounts a wrong account "
+            "or registry name in the URL gives 404 too.",
+        evidence=evidence,
+        remediation=Remediation("Check the package name and the registry URL."),
+        **_common(res, det))]
+
+
+def _rate_limited(res: Resolution, det: Details, main: ProbeResult, evidence: tuple[str, ...],
+                  ctx: Context) -> list[Finding]:
+    return [ctx.finding("NPM106", f"{det.registry} throttles requests (429).",
+                        evidence=evidence, **_common(res, det))]
+
+
+_Verdict = Callable[[Resolution, Details, ProbeResult, tuple[str, ...], Context], list[Finding]]
+_VERDICTS: dict[str, _Verdict] = {
+    "forbidden": _forbidden,
+    "not-found": _not_found,
+    "rate-limited": _rate_limited,
+}
+
+
+def _account_mismatch(cred: Credential, det: Details, ctx: Context) -> tuple[str, str] | None:
+    """(token's account, URL's account) when the decoded token and the
+    registry's vendor name different accounts."""
+    token = cred.token
+    info = ctx.registry_info(det.registry, "npm")
+    if token is None or not token.account_id or info is None or not info.account:
         return None
-    url_acct = account_of(har)
-    if url_acct is None or url_acct == token.account:
+    if info.account == token.account_id:
         return None
-    return token.account, url_acct
+    return token.account_id, info.account
 
 
 def _yarn_vs_npm(res: Resolution, det: Details, st: State, ctx: Context,
@@ -267,7 +296,7 @@ def _yarn_vs_npm(res: Resolution, det: Details, st: State, ctx: Context,
                                     commands=("yarn config set npmAlwaysAuth true",)),
             **{k: v for k, v in _common(res, det).items() if k != "location"}))
     if res.credential is None and not det.withheld:
-        npm_res = ctx.cache.get(RESOLUTIONS, {}).get(res.target.raw, {}).get("npm")
+        npm_res = st.resolutions.get(res.target.raw, {}).get("npm")
         if npm_res is not None and npm_res.credential is not None:
             loc = npm_res.credential.location.display(ctx.home)
             out.append(ctx.finding(
@@ -283,9 +312,9 @@ def _yarn_vs_npm(res: Resolution, det: Details, st: State, ctx: Context,
     return out
 
 
-def disagreement(ctx: Context, raw: str) -> list[Finding]:
+def disagreement(ctx: Context, st: State, raw: str) -> list[Finding]:
     """NPM015: the clients in use send different credentials to one registry."""
-    everyone: dict[str, Resolution] = ctx.cache.get(RESOLUTIONS, {}).get(raw, {})
+    everyone = st.resolutions.get(raw, {})
     npm_reg = next((r.registry for c, r in everyone.items() if c == "npm"), None)
     # Only clients that talk to the same registry can disagree about it.
     by_client = {c: r for c, r in everyone.items()

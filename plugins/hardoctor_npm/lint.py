@@ -491,9 +491,24 @@ class NpmLinter:
                              "A token belongs in `:_authToken`; Basic auth is "
                              "printf '%s' 'user:password' | base64."))
 
-    def _registries(self) -> None:
-        from hardoctor_harness import is_har_host, parse_har_url
+    def _vendor_layout(self, item: Item, entry: ini.Entry) -> None:
+        """NPM022: the registry's vendor (``hardoctor_registry_info``) says
+        this URL is not an npm registry URL of its layout."""
+        info = self.ctx.registry_info(item.text or "", "npm")
+        if info is None or not info.problems:
+            return
+        name = info.display or info.vendor
+        steps = (f"Expected: {info.suggested_url}",) if info.suggested_url else ()
+        self.add("NPM022",
+                 f"{self.name}:{entry.line}: `{_short(item.key)}` is not an npm registry URL of "
+                 f"{name}: " + "; ".join(info.problems) + ".",
+                 location=self.loc(entry), registry=item.text,
+                 why="npm appends the package name to the registry URL; under a wrong path the "
+                     "registry answers 404 (or 401) for every package.",
+                 remediation=Remediation("Use the npm registry's URL as the registry documents "
+                                         "it.", steps))
 
+    def _registries(self) -> None:
         for item in self.my_items():
             if item.key != "registry" and not (item.key.startswith("@") and
                                                item.key.lower().endswith(":registry")):
@@ -513,31 +528,7 @@ class NpmLinter:
                          remediation=Remediation("Write the full URL, e.g. "
                                                  "https://host/path/ (with the trailing slash)."))
                 continue
-            if is_har_host(u.host, self.ctx.options.harness_hosts):
-                har = parse_har_url(item.text, oci=False)
-                if har is not None and har.layout == "pkg" and har.package_type and \
-                        har.package_type.lower() != "npm" and har.package_type.lower() in (
-                            "maven", "python", "pypi", "nuget", "go", "generic", "helm",
-                            "cargo", "rpm", "files", "conda", "composer", "dart", "debian",
-                            "swift", "cran", "puppet", "huggingface", "helm-http"):
-                    fixed = f"{u.scheme}://{u.host}/pkg/{har.account}/{har.registry}/npm/"
-                    self.add("NPM022",
-                             f"{self.name}:{entry.line}: `{_short(item.key)}` is a HAR "
-                             f"{har.package_type} registry URL, not an npm one.",
-                             location=self.loc(entry), registry=item.text,
-                             why="HAR serves npm packages only under the npm type segment; this "
-                                 "URL answers 404 (or 401) for every package.",
-                             remediation=Remediation(
-                                 "Use the npm registry's URL from its Set up client page.",
-                                 (f"Expected shape: {fixed} (with the npm registry's name)",)))
-                elif har is not None and har.layout == "pkg" and len(har.segments) > 5:
-                    self.add("NPM022",
-                             f"{self.name}:{entry.line}: `{_short(item.key)}` has extra path after "
-                             "`/npm/`; HAR npm registry URLs end right after the npm segment.",
-                             location=self.loc(entry), registry=item.text,
-                             why="npm appends the package name to the registry URL; HAR finds "
-                                 "no package under the extra path.",
-                             remediation=Remediation("Cut the URL after /npm/."))
+            self._vendor_layout(item, entry)
             if u.path not in ("", "/") and not item.text.endswith("/"):
                 old_nerf = nerf_dart(item.text)
                 new_nerf = nerf_dart(item.text + "/")

@@ -13,12 +13,10 @@ only when probing: ``--offline`` never loads httpx).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from hardoctor.context import Context
 from hardoctor.model import ProbeResult, Resolution, Secret
 
 from .creds import is_placeholder, quiet_secret, unregistered
@@ -30,7 +28,6 @@ if TYPE_CHECKING:
     from hardoctor.probe.session import Auth, ProbeSession
     from hardoctor.probe.tls import TLSOptions
 
-CACHE_KEY = "npm.probes"
 ACCEPT = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"
 
 
@@ -47,9 +44,11 @@ class Spec:
     extra_ca: str | None
 
     @property
-    def key(self) -> tuple[Any, ...]:
+    def key(self) -> tuple[str | bool | None, ...]:
+        """Everything the walk depends on; the secret only by fingerprint."""
         return (self.url, self.kind, self.scheme, self.username,
-                self.secret.fingerprint if self.secret else None, self.cafile, self.verify)
+                self.secret.fingerprint if self.secret else None, self.cafile, self.verify,
+                self.extra_ca)
 
 
 def _tls_settings(st: State, client: str) -> tuple[str | None, bool, str | None]:
@@ -160,36 +159,15 @@ async def run_spec(session: ProbeSession, spec: Spec) -> list[ProbeResult]:
     return results
 
 
-class _Shared:
-    def __init__(self, spec: Spec) -> None:
-        self.spec = spec
-        self._task: asyncio.Task[list[ProbeResult]] | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-
-    async def results(self, session: ProbeSession) -> list[ProbeResult]:
-        loop = asyncio.get_running_loop()
-        if self._task is None or self._loop is not loop:
-            self._loop = loop
-            self._task = loop.create_task(run_spec(session, self.spec))
-        return await asyncio.shield(self._task)
-
-
-def plan(res: Resolution, st: State, ctx: Context) -> Sequence[ProbePlan]:
+def plan(res: Resolution, st: State) -> Sequence[ProbePlan]:
     from hardoctor.probe import ProbePlan
 
-    det = details(ctx, res)
+    det = details(res)
     if det is None:
         return []
     spec = spec_for(res, det, st)
-    shared_map: dict[tuple[Any, ...], _Shared] = ctx.cache.setdefault(CACHE_KEY, {})
-    shared = shared_map.get(spec.key)
-    if shared is None:
-        shared = shared_map[spec.key] = _Shared(spec)
     cred_id = res.credential.id if res.credential else None
-
-    async def run(session: ProbeSession) -> list[ProbeResult]:
-        out = await shared.results(session)
-        return [replace(r, credential=cred_id) for r in out]
-
-    return [ProbePlan(url=spec.url, credential=cred_id, run=run,
-                      description=f"{res.client}: GET {spec.url}")]
+    # npm, pnpm and Yarn sending the same credential to the same URL share
+    # one walk (the core runs plans with equal keys once).
+    return [ProbePlan(url=spec.url, credential=cred_id, run=lambda session: run_spec(session, spec),
+                      description=f"{res.client}: GET {spec.url}", key=spec.key)]

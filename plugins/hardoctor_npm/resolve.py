@@ -20,14 +20,20 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from hardoctor.context import Context
-from hardoctor.model import ChainStep, Credential, Location, Resolution, Target
+from hardoctor.model import (
+    ChainStep,
+    Credential,
+    Location,
+    PluginData,
+    Resolution,
+    Target,
+    payload_of,
+)
 
 from . import creds, yarnrc
 from .config import DEFAULT_REGISTRY, Config, Item
 from .nerf import key_host, nerf_dart, packument_url, parse_url, walk
 from .state import State
-
-DETAILS = "npm.details"
 
 
 @dataclass(frozen=True)
@@ -42,8 +48,9 @@ class NearMiss:
 
 
 @dataclass
-class Details:
-    """What the probe and diagnose hooks need beyond the Resolution."""
+class Details(PluginData):
+    """What the probe and diagnose hooks need beyond the Resolution (its
+    ``payload``).  Built while resolving, never changed afterwards."""
 
     client: str
     registry: str
@@ -253,7 +260,7 @@ def resolve_npm(ctx: Context, st: State, target: Target, cfg: Config, client: st
                                        "npm 9+ refuses to run with an unscoped auth key "
                                        "(ERR_INVALID_AUTH)", None, up.items[0].location))
     res = Resolution(target=target, ecosystem="npm", client=client, credential=credential,
-                     chain=tuple(steps), registry=registry)
+                     chain=tuple(steps), registry=registry, protocol="npm", payload=det)
     return res, det
 
 
@@ -340,17 +347,12 @@ def resolve_yarn(ctx: Context, st: State, target: Target, by_id: dict[str, Crede
             det.picked = creds.Picked("npmAuthToken" if secret[2] == "bearer" else "npmAuthIdent",
                                       secret[1], secret[0], secret[2], ())
     res = Resolution(target=target, ecosystem="npm", client="yarn", credential=credential,
-                     chain=tuple(steps), registry=registry)
+                     chain=tuple(steps), registry=registry, protocol="npm", payload=det)
     return res, det
 
 
-def details(ctx: Context, res: Resolution) -> Details | None:
-    found: dict[tuple[str, str], Details] = ctx.cache.get(DETAILS, {})
-    return found.get((res.client, res.target.raw))
-
-
-def remember(ctx: Context, res: Resolution, det: Details) -> None:
-    ctx.cache.setdefault(DETAILS, {})[(res.client, res.target.raw)] = det
+def details(res: Resolution) -> Details | None:
+    return payload_of(res.payload, Details)
 
 
 def location_of(item: Item | None) -> Location | None:

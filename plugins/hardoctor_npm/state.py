@@ -1,5 +1,5 @@
 """Everything the plugin learns in ``hardoctor_discover``, kept for the
-later hooks in ``ctx.cache`` (files are read and parsed once per pass)."""
+later hooks in ``ctx.stash`` (files are read and parsed once per pass)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ import os
 import re
 import shutil
 from dataclasses import dataclass, field
-from typing import Any
 
 from hardoctor.context import Context
+from hardoctor.model import Resolution
+from hardoctor.stash import StashKey
 
 from . import config, version, yarnrc
-
-CACHE_KEY = "npm.state"
 
 
 @dataclass
@@ -41,9 +40,18 @@ class State:
     project: Project
     clients: tuple[str, ...]
     #: source id -> Layer / YarnFile
-    sources: dict[str, Any] = field(default_factory=dict)
+    sources: dict[str, config.Layer | yarnrc.YarnFile] = field(default_factory=dict)
     #: Registry URLs whose problem a lint finding already explains.
     explained: set[str] = field(default_factory=set)
+    #: target -> client -> its resolution (NPM015/NPM036 compare the clients).
+    resolutions: dict[str, dict[str, Resolution]] = field(default_factory=dict)
+    #: target -> the clients resolved for it, in order (the last one
+    #: reports the disagreement).
+    order: dict[str, list[str]] = field(default_factory=dict)
+
+
+#: The pass's state; ``hardoctor_discover`` replaces it on every pass.
+KEY: StashKey[State] = StashKey("npm.state")
 
 
 def _read_project(start: str) -> Project:
@@ -132,13 +140,8 @@ def build(ctx: Context) -> State:
 
 
 def get(ctx: Context) -> State | None:
-    st = ctx.cache.get(CACHE_KEY)
-    return st if isinstance(st, State) else None
+    return ctx.stash.get(KEY, None)
 
 
 def ensure(ctx: Context) -> State:
-    st = get(ctx)
-    if st is None:
-        st = build(ctx)
-        ctx.cache[CACHE_KEY] = st
-    return st
+    return ctx.stash.compute(KEY, lambda: build(ctx))

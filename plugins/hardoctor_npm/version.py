@@ -18,8 +18,8 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from hardoctor.context import Context
+from hardoctor.stash import StashKey
 
-CACHE_KEY = "npm.tool"
 TIMEOUT_S = 4.0
 
 
@@ -44,6 +44,10 @@ class NpmTool:
         return f"npm {self.version}" if self.version else "npm (version unknown)"
 
 
+#: Asked once per run: running ``npm --version`` costs a Node start.
+TOOL: StashKey[NpmTool] = StashKey("npm.tool")
+
+
 def _parse(text: str) -> Version | None:
     try:
         return Version(text.strip().splitlines()[0].strip()) if text.strip() else None
@@ -66,12 +70,7 @@ def _package_dir(binary: str) -> str | None:
 
 
 def detect(ctx: Context) -> NpmTool:
-    cached = ctx.cache.get(CACHE_KEY)
-    if isinstance(cached, NpmTool):
-        return cached
-    tool = _detect(ctx)
-    ctx.cache[CACHE_KEY] = tool
-    return tool
+    return ctx.stash.compute(TOOL, lambda: _detect(ctx))
 
 
 def _detect(ctx: Context) -> NpmTool:

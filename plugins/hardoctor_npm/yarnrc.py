@@ -20,7 +20,7 @@ from typing import Any
 
 from hardoctor.context import Context
 from hardoctor.files import read_file
-from hardoctor.model import Location
+from hardoctor.model import Location, PluginData
 
 from . import envsubst
 
@@ -73,7 +73,7 @@ class YNode:
 
 
 @dataclass
-class YarnFile:
+class YarnFile(PluginData):
     path: str
     source_id: str
     where: str  # project | parent | home

@@ -31,6 +31,7 @@ from hardoctor.model import Location, Source
 from . import ini, netrcfile, requirements, tomlconf, urls
 from .model import (
     ECO,
+    EnvSource,
     IndexRef,
     Model,
     NetrcView,
@@ -40,6 +41,7 @@ from .model import (
     PoetryView,
     ReqFile,
     Setting,
+    TomlSource,
     UvView,
 )
 
@@ -227,7 +229,7 @@ def _pip_env(ctx: Context, model: Model, sources: list[Source]) -> None:
     if found or view.config_file_env is not None:
         sources.append(Source(id="pip:env:PIP", ecosystem=ECO, kind="env",
                               description="PIP_* environment variables", path=None,
-                              payload="pip-env"))
+                              payload=EnvSource("pip-env")))
 
 
 # -- netrc --------------------------------------------------------------------
@@ -375,7 +377,7 @@ def _toml_source(ctx: Context, model: Model, sources: list[Source], path: str, d
     doc = tomlconf.load(text) if text is not None else None
     if text is not None:
         model.texts[sid] = text
-    sources.append(replace(src, payload=(payload_kind, doc)))
+    sources.append(replace(src, payload=TomlSource(payload_kind, doc)))
     return doc
 
 
@@ -465,7 +467,7 @@ def _uv(ctx: Context, model: Model, sources: list[Source]) -> None:
     if env_seen:
         view.active = True
         sources.append(Source(id="pip:env:UV", ecosystem=ECO, kind="env",
-                              description="UV_* environment variables", path=None, payload="uv-env"))
+                              description="UV_* environment variables", path=None, payload=EnvSource("uv-env")))
     if default is None:
         default = next((r for r in config_indexes if r.default), None) or index_url
     ordered = [r for r in from_env + config_indexes if not r.default] + extras
@@ -575,7 +577,7 @@ def _poetry(ctx: Context, model: Model, sources: list[Source]) -> None:
     if env_names:
         sources.append(Source(id="pip:env:POETRY", ecosystem=ECO, kind="env",
                               description="POETRY_HTTP_BASIC_* environment variables", path=None,
-                              payload="poetry-env"))
+                              payload=EnvSource("poetry-env")))
     for name, (table, path, doc) in merged.items():
         envk = poetry_env_name(name)
         overrides = env_names.get(envk, {})

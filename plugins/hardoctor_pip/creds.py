@@ -35,8 +35,8 @@ class Creds:
     #: credential id -> what goes into the Authorization header.
     sent: dict[str, Sent] = field(default_factory=dict)
     #: IndexRef -> credential id of its userinfo.
-    by_ref: dict[int, str] = field(default_factory=dict)
-    #: netrc entry (by id of the Entry object) -> credential id.
+    by_ref: dict[IndexRef, str] = field(default_factory=dict)
+    #: netrc entry (by its line: one netrc file per run) -> credential id.
     by_netrc: dict[int, str] = field(default_factory=dict)
     #: uv index env name -> credential id; Poetry source name -> id.
     uv_env: dict[str, str] = field(default_factory=dict)
@@ -73,7 +73,7 @@ def build(ctx: Context, model: Model) -> Creds:
             continue
         cid = ref_id(ref)
         if cid in seen:
-            out.by_ref[id(ref)] = cid
+            out.by_ref[ref] = cid
             continue
         seen.add(cid)
         _register_raw(ref.raw)
@@ -98,7 +98,7 @@ def build(ctx: Context, model: Model) -> Creds:
         )
         out.all.append(cred)
         out.sent[cid] = sent
-        out.by_ref[id(ref)] = cid
+        out.by_ref[ref] = cid
     _netrc(ctx, model, out)
     _uv_env(model, out)
     _poetry(model, out)
@@ -145,7 +145,7 @@ def _netrc(ctx: Context, model: Model, out: Creds) -> None:
         )
         out.all.append(cred)
         out.sent[cid] = Sent(user, Secret(password))
-        out.by_netrc[id(entry)] = cid
+        out.by_netrc[entry.line] = cid
 
 
 def _uv_env(model: Model, out: Creds) -> None:

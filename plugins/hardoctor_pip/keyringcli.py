@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from hardoctor import redact
 from hardoctor.context import Context
 from hardoctor.model import Secret
+from hardoctor.stash import StashKey
 
 OPTION = "pip_keyring"
 TIMEOUT_S = 5.0
-CACHE = "pip.keyring"
 
 
 @dataclass(frozen=True)
@@ -39,6 +39,10 @@ def binary(ctx: Context) -> str | None:
     return shutil.which("keyring", path=ctx.getenv("PATH"))
 
 
+#: (service, username) -> the keyring's answer: each is asked once per run.
+ANSWERS: StashKey[dict[tuple[str, str], Answer]] = StashKey("pip.keyring")
+
+
 def _env(ctx: Context) -> dict[str, str]:
     keep = ("PATH", "LANG", "LC_ALL", "XDG_RUNTIME_DIR", "DBUS_SESSION_BUS_ADDRESS",
             "XDG_CONFIG_HOME", "XDG_DATA_HOME", "PYTHON_KEYRING_BACKEND", "KEYRING_PROPERTY_BACKEND")
@@ -50,7 +54,7 @@ def _env(ctx: Context) -> dict[str, str]:
 
 def get(ctx: Context, service: str, username: str) -> Answer:
     """``keyring get SERVICE USERNAME`` (cached per run)."""
-    cache: dict[tuple[str, str], Answer] = ctx.cache.setdefault(CACHE, {})
+    cache = ctx.stash.setdefault(ANSWERS, {})
     key = (service, username)
     if key in cache:
         return cache[key]

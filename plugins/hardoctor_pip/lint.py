@@ -20,24 +20,26 @@ from hardoctor.model import (
 )
 from hardoctor.tokens import looks_like_token
 
-from . import pipversion, urls
+from . import pipversion, urls, vendor
 from .config import uv_env_name
 from .creds import Creds
-from .model import ECO, IndexRef, Model, NetrcView, PipFile, ReqFile, Setting
+from .model import (
+    ECO,
+    EnvSource,
+    IndexRef,
+    Model,
+    NetrcView,
+    PipFile,
+    ReqFile,
+    Setting,
+    TomlSource,
+)
 from .resolve import pip_indexes, requirement_indexes
 
 NETRC_DOC = "https://pip.pypa.io/en/stable/topics/authentication/#netrc-support"
 KEYRING_DOC = "https://pip.pypa.io/en/stable/topics/authentication/#keyring-support"
 CONFUSION_DOC = "https://pip.pypa.io/en/stable/cli/pip_install/#options"
 _EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
-
-
-def is_har(ctx: Context, host: str) -> bool:
-    try:
-        from hardoctor_harness import is_har_host
-    except ImportError:  # pragma: no cover - the harness plugin ships with us
-        return host.split(":")[0] == "pkg.harness.io"
-    return bool(is_har_host(host, ctx.options.harness_hosts))
 
 
 class Linter:
@@ -73,24 +75,18 @@ class Linter:
             self.netrc(source, payload)
         elif isinstance(payload, ReqFile):
             self.requirements(source, payload)
-        elif isinstance(payload, tuple) and len(payload) == 2:
+        elif isinstance(payload, TomlSource):
             self.toml(source, payload)
-        elif payload == "pip-env":
+        elif isinstance(payload, EnvSource) and payload.kind == "pip-env":
             self.pip_env(source)
-        elif payload == "uv-env":
+        elif isinstance(payload, EnvSource) and payload.kind == "uv-env":
             self.uv_env(source)
         for ref in self.refs_of(source.id):
             self.ref(source, ref)
         return self.out
 
     def refs_of(self, source_id: str) -> list[IndexRef]:
-        seen: set[int] = set()
-        out = []
-        for ref in self.model.refs:
-            if ref.source == source_id and id(ref) not in seen:
-                seen.add(id(ref))
-                out.append(ref)
-        return out
+        return list(dict.fromkeys(r for r in self.model.refs if r.source == source_id))
 
     # -- pip.conf ---------------------------------------------------------------------
 
@@ -241,7 +237,7 @@ class Linter:
             return
         self._token_slot(source, ref)
         self._http(ref)
-        self._har_simple(source, ref)
+        self._missing_simple(source, ref)
         self._storage(source, ref)
         self._netrc_defeated(source, ref)
         self._confusion(ref)
@@ -284,7 +280,12 @@ class Linter:
         url = ref.url
         assert url is not None
         user = url.username or ""
-        if not user or not looks_like_token(user) or not is_har(self.ctx, url.host):
+        if not user or not looks_like_token(user):
+            return
+        # A vendor's registry takes a token as the Basic password; only there
+        # is a token in the username slot known to be ignored.
+        found = vendor.info(self.ctx, url.bare)
+        if found is None:
             return
         pw = url.password
         if pw and looks_like_token(pw):
@@ -296,8 +297,10 @@ class Linter:
             raw = ref.raw
             if text[ref.start:ref.end] == raw:
                 s = raw.index("://") + 3
-                at = raw.rfind("@", s, _netloc_end(raw, s))
-                login = urls.encode_userinfo(pw) if swapped and pw else "harness"
+                at = raw.rfind("@", s, urls.netloc_end(raw, s))
+                # The registry ignores the user name: the vendor's own short name
+                # is a readable placeholder when there is no e-mail to keep.
+                login = urls.encode_userinfo(pw) if swapped and pw else found.vendor
                 login = login.replace(":", "%3A")
                 new_ui = f"{login}:{urls.encode_userinfo(user).replace(':', '%3A')}"
                 redact.register(new_ui)
@@ -308,12 +311,13 @@ class Linter:
                 if swapped else "the token is in the username slot, with " +
                 ("no password" if pw is None else "another value as password"))
         self.add("PIP011", f"{ref.key}: {what}.", location=ref.location, registry=url.host,
-                 credential=self.creds.by_ref.get(id(ref)),
-                 why="HAR reads only the password of Basic auth (the username is ignored), so it "
-                     "sees " + ("an e-mail" if swapped else "no token") + " and answers 401.",
+                 credential=self.creds.by_ref.get(ref),
+                 why=f"{vendor.name(found)} reads the token from the password of Basic auth, so "
+                     "it sees " + ("an e-mail" if swapped else "no token") + " and answers 401.",
                  remediation=Remediation(
-                     "Write the URL as https://EMAIL:TOKEN@HOST/... (e-mail '@' as %40).",
-                     steps=("Or keep the URL bare and put `machine HOST login EMAIL password "
+                     "Write the URL as https://USER:TOKEN@HOST/... (percent-encode reserved "
+                     "characters in USER).",
+                     steps=("Or keep the URL bare and put `machine HOST login USER password "
                             "TOKEN` in ~/.netrc.",)),
                  fix=fix)
 
@@ -340,29 +344,35 @@ class Linter:
                      why="Basic auth over http is readable by anyone on the network path.",
                      remediation=Remediation("Use https://."))
 
-    def _har_simple(self, source: Source, ref: IndexRef) -> None:
+    def _missing_simple(self, source: Source, ref: IndexRef) -> None:
+        """PIP023: the registry's vendor documents this index URL with
+        ``/simple`` appended.  (Other URL problems a vendor knows are its own
+        findings; :func:`.vendor.fix_at` offers their edit.)"""
         url = ref.url
         assert url is not None
-        if not is_har(self.ctx, url.host):
+        new_path = vendor.suggested_path(self.ctx, ref)
+        if new_path is None or new_path.rstrip("/") != url.path.rstrip("/") + "/simple":
             return
-        segs = [s for s in url.path.split("/") if s]
-        if len(segs) != 4 or segs[0] != "pkg" or segs[3].lower() not in ("python", "pypi"):
-            return
+        found = vendor.info(self.ctx, ref.bare)
+        assert found is not None
         fix = None
         written = ref.written if ref.written is not None else ref.raw
         if ref.start is not None and source.path:
             text = self.text(source.id) or ""
             if text[ref.start:ref.end] == written:
-                path_end = _path_end(written)
+                path_end = urls.path_end(written)
                 insert = "simple" if written[:path_end].endswith("/") else "/simple"
-                e = self.edit(source.id, source.path, ref.start + path_end, ref.start + path_end, insert)
+                e = self.edit(source.id, source.path, ref.start + path_end, ref.start + path_end,
+                              insert)
                 if e is not None:
                     fix = Fix("append /simple to the index URL", Applicability.SAFE, (e,))
+        name = vendor.name(found)
         self.add("PIP023", f"{ref.shown} has no /simple: pip asks for <index>/<project>/, which "
-                 "HAR does not serve.",
+                 f"{name} does not serve.",
                  location=ref.location, registry=url.host,
-                 why="HAR serves the Python simple API under .../python/simple/; every project "
+                 why=f"{name} serves the Python simple API under .../simple/; every project "
                      "is 404 and pip reports `No matching distribution found`.",
+                 evidence=found.problems,
                  remediation=Remediation("Append /simple to the index URL."), fix=fix)
 
     def _storage(self, source: Source, ref: IndexRef) -> None:
@@ -375,7 +385,7 @@ class Linter:
             not re.search(r"\$\{?[A-Za-z_]", parsed_written.password or "")
         if not secret_written or url.password is None:
             return
-        cred = self.creds.by_ref.get(id(ref))
+        cred = self.creds.by_ref.get(ref)
         move = self._move_to_netrc(source, ref)
         rem = _move_remediation(ref, url)
         if source.kind == "file" and source.path:
@@ -404,7 +414,7 @@ class Linter:
         if text[ref.start:ref.end] != raw:
             return None
         s = raw.index("://") + 3
-        at = raw.rfind("@", s, _netloc_end(raw, s))
+        at = raw.rfind("@", s, urls.netloc_end(raw, s))
         if at < 0:
             return None
         netrc_edit = netrc_append(self.ctx, self.model, url.hostname, url.username, url.password)
@@ -423,7 +433,7 @@ class Linter:
         if url.username is None or url.password is not None or doc is None or doc.error:
             return
         if looks_like_token(url.username):
-            return  # PIP011 (HAR) says it better
+            return  # PIP011 (a token in the username slot) says it better
         entry = doc.hosts.get(url.hostname)
         if entry is None:
             return
@@ -436,7 +446,7 @@ class Linter:
             raw = ref.raw
             if text[ref.start:ref.end] == raw:
                 s = raw.index("://") + 3
-                at = raw.rfind("@", s, _netloc_end(raw, s))
+                at = raw.rfind("@", s, urls.netloc_end(raw, s))
                 e = self.edit(source.id, source.path, ref.start + s, ref.start + at + 1, "")
                 if e is not None:
                     fix = Fix("remove the username from the URL so ~/.netrc is used",
@@ -447,7 +457,7 @@ class Linter:
                  f"'machine {url.hostname}' entry of {self.ctx.display_path(self.model.netrc.path)} "
                  f"(line {entry.line}).",
                  severity=None if modern is False else Severity.WARNING,
-                 location=ref.location, registry=url.host, credential=self.creds.by_ref.get(id(ref)),
+                 location=ref.location, registry=url.host, credential=self.creds.by_ref.get(ref),
                  why="requests before 2.32.4 looks up 'user@host' in .netrc for such a URL; nothing "
                      "matches, and pip sends the username with an empty password (401; "
                      "pypiserver: 403).  pip 25.2+ looks up the host name and works.",
@@ -624,8 +634,8 @@ class Linter:
                      location=Location(rf.path, line),
                      why="`pip install -r` stops before contacting any index.")
 
-    def toml(self, source: Source, payload: tuple[object, ...]) -> None:
-        kind, doc = payload
+    def toml(self, source: Source, payload: TomlSource) -> None:
+        kind, doc = payload.kind, payload.doc
         from .tomlconf import TomlDoc
 
         if not isinstance(doc, TomlDoc):
@@ -694,22 +704,6 @@ def _clip(text: str, n: int = 40) -> str:
     return text if len(text) <= n else text[: n - 1] + "…"
 
 
-def _netloc_end(raw: str, start: int) -> int:
-    """End of what the person meant as netloc: the '/' after the last '@'."""
-    at = raw.rfind("@", start)
-    base = at if at >= 0 else start
-    ends = [i for i in (raw.find(c, base) for c in "/?#") if i >= 0]
-    return min(ends) if ends else len(raw)
-
-
-def _path_end(raw: str) -> int:
-    s = raw.index("://") + 3 if "://" in raw else 0
-    start = _netloc_end(raw, s)
-    ends = [i for i in (raw.find(c, start) for c in "?#") if i >= 0]
-    end = min(ends) if ends else len(raw.rstrip())
-    return end
-
-
 def _quote_netrc(value: str) -> str:
     if value and not re.search(r'[\s"\\#]', value):
         return value
@@ -767,8 +761,8 @@ def _confusion_remediation() -> Remediation:
     return Remediation(
         "Use one private index that proxies PyPI, or pin private packages to their index.",
         steps=(
-            "HAR: add PyPI as an upstream proxy of the Python registry and make it the only "
-            "index-url (drop extra-index-url).",
+            "A private registry: add PyPI as an upstream proxy of the Python registry and make "
+            "it the only index-url (drop extra-index-url).",
             "uv: [[tool.uv.index]] with explicit = true plus [tool.uv.sources] NAME = { index = "
             "\"...\" }; Poetry: priority = \"explicit\" and `source = \"...\"` per dependency.",
             "pip: --require-hashes with a lock file makes a substituted package fail to install.",

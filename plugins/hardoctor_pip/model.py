@@ -1,12 +1,13 @@
 """The plugin's own data: where an index URL is configured, and what each
-client (pip, uv, Poetry) ends up using.  Built once per run in
-``hardoctor_discover`` (see :mod:`.config`) and kept in ``ctx.cache``."""
+client (pip, uv, Poetry) ends up using.  Built once per pass in
+``hardoctor_discover`` (see :mod:`.config`) and kept in ``ctx.stash``
+(:mod:`.state`).  The ``Source.payload`` types are here too."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hardoctor.model import Location
+from hardoctor.model import Location, PluginData
 
 from . import urls
 from .ini import IniFile
@@ -15,7 +16,6 @@ from .requirements import Requirements
 from .tomlconf import TomlDoc
 
 ECO = "pip"
-CACHE = "pip.model"
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class IndexRef:
 
 
 @dataclass
-class PipFile:
+class PipFile(PluginData):
     """One pip configuration file pip would try to load."""
 
     path: str
@@ -169,7 +169,7 @@ class PipView:
 
 
 @dataclass
-class NetrcView:
+class NetrcView(PluginData):
     path: str | None
     doc: NetrcFile | None = None
     source_id: str | None = None
@@ -179,7 +179,7 @@ class NetrcView:
 
 
 @dataclass
-class ReqFile:
+class ReqFile(PluginData):
     path: str
     doc: Requirements
     source_id: str
@@ -244,3 +244,20 @@ class Model:
     texts: dict[str, str] = field(default_factory=dict)
     #: UV_INDEX_<NAME>_USERNAME/PASSWORD and POETRY_HTTP_BASIC_<NAME>_* seen.
     uv_env_names: dict[str, tuple[str | None, str | None]] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TomlSource(PluginData):
+    """The payload of a uv/Poetry TOML file: which tool reads it
+    (``uv``, ``poetry``, ``pyproject``) and the parsed document."""
+
+    kind: str
+    doc: TomlDoc | None
+
+
+@dataclass(frozen=True)
+class EnvSource(PluginData):
+    """The payload of a set of environment variables: ``pip-env``,
+    ``uv-env`` or ``poetry-env``."""
+
+    kind: str

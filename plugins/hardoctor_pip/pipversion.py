@@ -20,8 +20,10 @@ import re
 import shutil
 
 from hardoctor.context import Context
+from hardoctor.stash import StashKey
 
-CACHE = "pip.version"
+#: pip's version, found once per run (None: unknown).
+VERSION: StashKey[tuple[int, ...] | None] = StashKey("pip.version")
 #: From this pip on, .netrc is looked up by host name (requests 2.32.4).
 NETRC_BY_HOSTNAME = (25, 2)
 
@@ -83,12 +85,7 @@ def _first_line(path: str) -> str:
 
 
 def pip_version(ctx: Context) -> tuple[int, ...] | None:
-    if CACHE in ctx.cache:
-        found: tuple[int, ...] | None = ctx.cache[CACHE]
-        return found
-    version = _detect(ctx)
-    ctx.cache[CACHE] = version
-    return version
+    return ctx.stash.compute(VERSION, lambda: _detect(ctx))
 
 
 def _detect(ctx: Context) -> tuple[int, ...] | None:

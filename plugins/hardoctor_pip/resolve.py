@@ -153,7 +153,7 @@ def _netrc_step(ctx: Context, model: Model, creds: Creds, lookup: str, used: boo
             why = (f"looked up {lookup!r}: the username in the URL stays in front of the host, so no "
                    "netrc entry can match")
         return ChainStep(f"netrc {shown}", "missing", why, location=Location(view.path)), None
-    cid = creds.by_netrc.get(id(entry))
+    cid = creds.by_netrc.get(entry.line)
     cred = next((c for c in creds.all if c.id == cid), None)
     label = "default" if entry.kind == "default" else f"machine {entry.name}"
     where = Location(view.path, entry.line, None, key=label)
@@ -208,7 +208,7 @@ def resolve_pip(ctx: Context, target: Target, ref: IndexRef, client: str, indexe
     url = ref.url
     username: str | None = None
     if url is not None and url.username is not None and url.password is not None:
-        cid = creds.by_ref.get(id(ref))
+        cid = creds.by_ref.get(ref)
         chosen = by_id.get(cid or "")
         steps.append(ChainStep(f"{ref.key} userinfo", "used", "user:password in the index URL",
                                cid, ref.location))
@@ -216,13 +216,13 @@ def resolve_pip(ctx: Context, target: Target, ref: IndexRef, client: str, indexe
         username = url.username
         steps.append(ChainStep(f"{ref.key} userinfo", "skipped",
                                "username only: pip looks for a password elsewhere",
-                               creds.by_ref.get(id(ref)), ref.location))
+                               creds.by_ref.get(ref), ref.location))
     else:
         steps.append(ChainStep(f"{ref.key}", "missing", "no user:password in the index URL",
                                location=ref.location))
     best = _best_index(ref.bare, indexes)
     if best is not None and best is not ref and best.url is not None and best.url.password is not None:
-        cid = creds.by_ref.get(id(best))
+        cid = creds.by_ref.get(best)
         if chosen is None:
             chosen = by_id.get(cid or "")
             steps.append(ChainStep(f"{best.key} userinfo", "used",
@@ -243,7 +243,7 @@ def resolve_pip(ctx: Context, target: Target, ref: IndexRef, client: str, indexe
     steps.append(step)
     chosen = chosen or cred
     if chosen is None and username is not None:
-        cid = creds.by_ref.get(id(ref))
+        cid = creds.by_ref.get(ref)
         chosen = by_id.get(cid or "")
         steps.append(ChainStep("username only", "used",
                                "pip sends the username from the URL with an empty password", cid,
@@ -270,7 +270,7 @@ def resolve_uv(ctx: Context, target: Target, ref: IndexRef, model: Model, creds:
                                    "not set"))
     url = ref.url
     if url is not None and url.has_credentials:
-        cid = creds.by_ref.get(id(ref))
+        cid = creds.by_ref.get(ref)
         if chosen is None:
             chosen = by_id.get(cid or "")
             steps.append(ChainStep(f"{ref.key} userinfo", "used", "credentials in the index URL",
@@ -327,7 +327,7 @@ def resolve_poetry(ctx: Context, target: Target, ref: IndexRef, model: Model, cr
     steps.append(step)
     chosen = chosen or cred
     if url is not None and url.has_credentials:
-        cid = creds.by_ref.get(id(ref))
+        cid = creds.by_ref.get(ref)
         if chosen is None:
             chosen = by_id.get(cid or "")
             steps.append(ChainStep(f"{ref.key} userinfo", "used", "credentials in the source URL",
@@ -341,7 +341,7 @@ def resolve_poetry(ctx: Context, target: Target, ref: IndexRef, model: Model, cr
 def _resolution(target: Target, client: str, cred: Credential | None, steps: list[ChainStep],
                 ref: IndexRef) -> Resolution:
     # Grouped by host like every other registry; the index itself is the
-    # target's URL (which the harness plugin checks for HAR layout).
+    # target's URL (a vendor plugin may judge its layout).
     url = ref.url
     t = target
     if url is not None:

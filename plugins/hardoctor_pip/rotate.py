@@ -38,6 +38,7 @@ from hardoctor import redact
 from hardoctor.context import Context
 from hardoctor.fixes import digest
 from hardoctor.model import Applicability, Credential, Edit, Fix, Rotation, Secret, Target
+from hardoctor.stash import StashKey
 
 from . import ini, netrcfile, requirements, tomlconf, urls
 from .config import poetry_env_name
@@ -55,7 +56,8 @@ _PCT_EXPR = ("$(python3 -c 'import sys, urllib.parse; "
 #: Variables that hold whitespace-separated URL lists (uv's may be NAME=URL).
 _LIST_VARS = frozenset({"PIP_EXTRA_INDEX_URL", "UV_INDEX", "UV_EXTRA_INDEX_URL"})
 _NAMED_VARS = frozenset({"UV_INDEX", "UV_DEFAULT_INDEX"})
-_USED = "pip.rotate.used"
+#: Ids of the credentials without a password that a client really sends.
+_USED: StashKey[set[str]] = StashKey("pip.rotate.used")
 
 
 def rotate(ctx: Context, model: Model, found: Creds, credential: Credential,
@@ -71,7 +73,7 @@ def rotate(ctx: Context, model: Model, found: Creds, credential: Credential,
         # the token.
         return Rotation(cid, "holds no password that is sent to this registry: left as it is")
     entry = next((e for e in (model.netrc.doc.entries if model.netrc.doc else [])
-                  if found.by_netrc.get(id(e)) == cid), None)
+                  if found.by_netrc.get(e.line) == cid), None)
     if entry is not None:
         return _netrc(credential, token, model, entry)
     envk = next((k for k, v in found.uv_env.items() if v == cid), None)
@@ -83,7 +85,7 @@ def rotate(ctx: Context, model: Model, found: Creds, credential: Credential,
     if name is not None:
         auth = model.poetry.auth.get(name)
         return _poetry(ctx, credential, token, model, auth) if auth is not None else None
-    refs = [r for r in model.refs if found.by_ref.get(id(r)) == cid]
+    refs = [r for r in model.refs if found.by_ref.get(r) == cid]
     if not refs:
         return None
     return _url(ctx, credential, token, model, found, refs)
@@ -93,12 +95,12 @@ def _sent_empty(ctx: Context, model: Model, found: Creds, credential: Credential
     """Is this credential without a password the one a client really sends
     (with the empty password) to one of the indexes of this run?  Worked out
     by resolving those indexes again, exactly as ``check`` did."""
-    from . import LOCS
     from .resolve import client_indexes, resolve
+    from .state import locations
 
-    used: set[str] | None = ctx.cache.get(_USED)
+    used = ctx.stash.get(_USED, None)
     if used is None:
-        wanted = set(ctx.cache.get(LOCS, {}))
+        wanted = set(locations(ctx))
         target = Target(raw="pip:rotation", kind="package", host="", ecosystem=ECO,
                         name="rotation")
         used = set()
@@ -106,7 +108,7 @@ def _sent_empty(ctx: Context, model: Model, found: Creds, credential: Credential
             for res in resolve(ctx, target, model, found):
                 if (res.client, res.target.url or "") in wanted and res.credential is not None:
                     used.add(res.credential.id)
-        ctx.cache[_USED] = used
+        ctx.stash[_USED] = used
     return credential.id in used
 
 
@@ -393,7 +395,7 @@ def _env_url(ctx: Context, credential: Credential, token: str, model: Model, fou
         r = next((h for h in holders if h.raw == url), None)
         if r is None:
             continue
-        cred = next((c for c in found.all if c.id == found.by_ref.get(id(r))), credential)
+        cred = next((c for c in found.all if c.id == found.by_ref.get(r)), credential)
         sl = slot_for(url, cred)
         if sl is None:
             return None
@@ -401,7 +403,7 @@ def _env_url(ctx: Context, credential: Credential, token: str, model: Model, fou
     if not slots:
         return None
     first = next((h for h in model.refs if any(h is x for x in holders)), ref)
-    if found.by_ref.get(id(first)) != credential.id:
+    if found.by_ref.get(first) != credential.id:
         return Rotation(credential.id, f"{ref.key} comes from ${var}: the export shown for it "
                         "covers this URL too")
     template = _apply_slots(value, slots, _MARK)
@@ -410,7 +412,7 @@ def _env_url(ctx: Context, credential: Credential, token: str, model: Model, fou
 
 
 def _same_secret(found: Creds, ref: IndexRef, credential: Credential) -> bool:
-    cid = found.by_ref.get(id(ref))
+    cid = found.by_ref.get(ref)
     if cid == credential.id:
         return True
     other = next((c for c in found.all if c.id == cid), None)

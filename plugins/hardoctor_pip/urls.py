@@ -238,3 +238,19 @@ def same_index(a: str, b: str) -> bool:
     if pa is None or pb is None:
         return a.strip().rstrip("/") == b.strip().rstrip("/")
     return (pa.scheme, pa.host, pa.path.rstrip("/")) == (pb.scheme, pb.host, pb.path.rstrip("/"))
+
+
+def netloc_end(raw: str, start: int) -> int:
+    """End of what the person meant as netloc: the '/' after the last '@'."""
+    at = raw.rfind("@", start)
+    base = at if at >= 0 else start
+    ends = [i for i in (raw.find(c, base) for c in "/?#") if i >= 0]
+    return min(ends) if ends else len(raw)
+
+
+def path_end(raw: str) -> int:
+    s = raw.index("://") + 3 if "://" in raw else 0
+    start = netloc_end(raw, s)
+    ends = [i for i in (raw.find(c, start) for c in "?#") if i >= 0]
+    end = min(ends) if ends else len(raw.rstrip())
+    return end

@@ -35,8 +35,10 @@ from hardoctor.model import (
 )
 from hardoctor.plugins import PluginManager
 from hardoctor.report import to_dict
+from hardoctor.tokencheck import token_rules
 from hardoctor_harness import diagnose, urls
 from hardoctor_harness.pat import parse_harness_token
+from hardoctor_harness.remediation import permission_remediation
 from hardoctor_harness.rules import RULES
 
 NOW = datetime.now(timezone.utc)
@@ -63,7 +65,9 @@ def make_ctx(
         home=str(home),
     )
     options.setdefault("offline", True)
-    ctx = Context(Options(**options), env, manager.rules, manager)
+    # The Harness plugin's own options arrive as Options.extra.
+    extra = {k: options.pop(k) for k in ("harness_api", "harness_host", "no_token_api") if k in options}
+    ctx = Context(Options(**options, extra=extra), env, manager.rules, manager)
     manager.call("hardoctor_configure", ctx=ctx)
     return ctx
 
@@ -107,8 +111,14 @@ def decode(c: Credential, ctx: Context) -> Credential:
     return replace(c, token=found[1])
 
 
+def check_all(c: Credential, ctx: Context) -> list[Finding]:
+    """Every plugin's ``hardoctor_check_credential``: the Harness checks and
+    the core's generic token checks (TOK)."""
+    return [f for _, f in ctx.plugins.call_flat("hardoctor_check_credential", credential=c, ctx=ctx)]  # type: ignore[union-attr]
+
+
 def check(c: Credential, ctx: Context) -> list[Finding]:
-    return list(har.hardoctor_check_credential(credential=decode(c, ctx), ctx=ctx) or [])
+    return check_all(decode(c, ctx), ctx)
 
 
 def rules_of(findings: Sequence[Finding]) -> list[str]:
@@ -368,10 +378,10 @@ def test_expired_from_api_with_caller_key_names_date_source_and_places(
         line=7,
         key="Secret shop/har-pull",
     )
-    decoded = [decode(c, ctx) for c in (docker, npm, k8s)]  # the engine decodes all first
-    findings = [
-        f for c in decoded for f in har.hardoctor_check_credential(credential=c, ctx=ctx) or []
-    ]
+    # the engine prefetches and decodes all first, then checks each
+    ctx.plugins.call("hardoctor_prefetch", credentials=[docker, npm, k8s], ctx=ctx)  # type: ignore[union-attr]
+    decoded = [decode(c, ctx) for c in (docker, npm, k8s)]
+    findings = [f for c in decoded for f in check_all(c, ctx)]
     expired = [f for f in findings if f.rule == "HAR101"]
     assert len(expired) == 3 and all(f.severity is Severity.ERROR for f in expired)
     date = datetime.fromtimestamp(tok.valid_to / 1000, timezone.utc).date().isoformat()
@@ -432,7 +442,7 @@ def test_revoked_is_token_invalid(api: HarnessApi, tmp_path: Path) -> None:
     assert c.token is not None and c.token.status == "invalid"
     (f,) = [
         f
-        for f in har.hardoctor_check_credential(credential=c, ctx=ctx) or []
+        for f in check_all(c, ctx)
         if f.rule.startswith("HAR1")
     ]
     assert f.rule == "HAR103" and f.cause == "token-invalid" and "revoked" in f.message
@@ -458,7 +468,7 @@ def test_valid_and_no_expiry_tokens_are_quiet(
         c.token is not None and c.token.status == "valid" and c.token.expiry_source == "harness-api"
     )
     assert bool(c.token.details.get("no_expiry")) == (valid_days is None)
-    assert har.hardoctor_check_credential(credential=c, ctx=ctx) == []
+    assert check_all(c, ctx) == []
 
 
 def test_malformed_values(tmp_path: Path) -> None:
@@ -618,7 +628,7 @@ def test_diagnose_pypi_is_an_error_after_a_404(tmp_path: Path) -> None:
 
 
 def test_permission_remediation_explains_the_principal() -> None:
-    rem = har.permission_remediation("pull", "docker-prod", "the user dev@acme.io")
+    rem = permission_remediation("pull", "docker-prod", "the user dev@acme.io")
     text = " ".join(rem.steps)
     assert "read" in rem.summary and "docker-prod" in rem.summary
     for needle in (
@@ -632,13 +642,14 @@ def test_permission_remediation_explains_the_principal() -> None:
         "Upload Artifacts to HAR",
     ):
         assert needle in text, needle
-    assert "write (upload)" in har.permission_remediation("push").summary
+    assert "write (upload)" in permission_remediation("push").summary
 
 
 def test_every_rule_has_a_full_page() -> None:
-    codes = [r.code for r in RULES]
+    rules = (*RULES, *token_rules())
+    codes = [r.code for r in rules]
     assert len(codes) == len(set(codes))
-    for rule in RULES:
+    for rule in rules:
         assert rule.code[:3] in ("HAR", "TOK") and rule.cause and rule.summary
         for section in ("What it does", "Why it matters", "Example", "Fix"):
             assert section in rule.explain, (rule.code, section)
@@ -724,9 +735,149 @@ def test_prefetch_makes_lookups_concurrent_and_decode_uses_the_cache(tmp_path: P
         ctx = make_ctx(tmp_path, offline=False, harness_api=api.url)
         creds = [cred(t.value, id=f"c{i}") for i, t in enumerate(toks)]
         t0 = time.monotonic()
-        har.prefetch_tokens(creds, ctx)
+        har.hardoctor_prefetch(credentials=creds, ctx=ctx)
         assert time.monotonic() - t0 < 1.5  # 4 x 0.5 s, concurrently
         assert len(api.requests) == 4
         infos = [decode(c, ctx).token for c in creds]
         assert all(i is not None and i.expiry_source == "harness-api" for i in infos)
         assert len(api.requests) == 4  # answered from the cache
+
+
+# ------------------------------------------------------------ vendor hooks
+
+
+def test_registry_info_for_har_hosts_only(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, harness_host=["har.corp:8443"])
+    info = ctx.registry_info(f"https://pkg.harness.io/pkg/{ACCT}/py-prod/pypi/simple", "python")
+    assert info is not None and info.vendor == "harness" and info.account == ACCT
+    assert info.registry == "py-prod" and info.package_type == "pypi"
+    # the same suggestion the URL checks make for pip (HAR203)
+    u = urls.parse_har_url(f"https://pkg.harness.io/pkg/{ACCT}/py-prod/pypi/simple", oci=False)
+    assert u is not None
+    assert info.suggested_url == urls.url_issues(u, "pip")[0].suggestion
+    assert info.problems == (urls.url_issues(u, "pip")[0].message,)
+    image = ctx.registry_info(f"pkg.harness.io/{ACCT}/docker-prod/web:1.4", "oci")
+    assert image is not None and image.suggested_url == f"pkg.harness.io/{ACCT.lower()}/docker-prod/web"
+    maven_as_npm = ctx.registry_info(f"https://pkg.harness.io/pkg/{ACCT}/mvn/maven/", "npm")
+    assert maven_as_npm is not None and "maven registry" in maven_as_npm.problems[0]
+    good = ctx.registry_info(f"https://pkg.harness.io/pkg/{ACCT}/npm-prod/npm/", "npm")
+    assert good is not None and good.problems == () and good.suggested_url is None
+    declared = ctx.registry_info("har.corp:8443", "oci")
+    assert declared is not None and declared.host == "har.corp:8443"
+    assert ctx.registry_info("other.example.org:5000", "oci") is None
+    assert ctx.registry_info("https://registry.npmjs.org/", "npm") is None
+
+
+def _finding(rule: str, cause: str, registry: str, credential: Credential, message: str) -> Finding:
+    return Finding(
+        rule=rule,
+        name="x",
+        severity=Severity.ERROR,
+        cause=cause,
+        message=message,
+        ecosystem=credential.ecosystem,
+        credential=credential.id,
+        registry=registry,
+    )
+
+
+def test_remediation_hook_speaks_harness_only_on_har_hosts(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path)
+    har_cred = cred()
+    denied = _finding("DKR103", "permission-denied", "pkg.harness.io", har_cred, "403 on pull")
+    rem = ctx.remediation(denied, har_cred)
+    assert rem is not None and "read (view/pull)" in rem.summary
+    assert any("service" in s for s in rem.steps)
+    push = _finding("DKR103", "permission-denied", "pkg.harness.io", har_cred, "403 on push")
+    assert "write (upload)" in ctx.remediation(push, har_cred).summary  # type: ignore[union-attr]
+    bad = _finding("TOK001", "token-malformed", "pkg.harness.io", har_cred, "quotes")
+    rem = ctx.remediation(bad, har_cred)
+    assert rem is not None and "Harness login e-mail" in " ".join(rem.steps)
+    expired = _finding("DKR102", "token-expired", "pkg.harness.io", har_cred, "expired")
+    rem = ctx.remediation(expired, har_cred)
+    assert rem is not None and "Set up client" in rem.steps[0]
+    # Another registry, user "ci": no Harness words at all.
+    other = cred(
+        host="other.example.org:5000", registry="other.example.org:5000", username="ci"
+    )
+    for rule, cause in (("DKR103", "permission-denied"), ("TOK001", "token-malformed"),
+                        ("DKR102", "token-expired"), ("DKR101", "token-invalid")):
+        f = _finding(rule, cause, "other.example.org:5000", other, "refused")
+        assert ctx.remediation(f, other) is None
+    findings = check(cred("swapped-user@acme.io", host="other.example.org:5000",
+                          registry="other.example.org:5000", username="ci"), ctx)
+    text = json.dumps([to_dict_finding(f) for f in findings])
+    assert findings and "Harness" not in text and "HAR" not in text.replace("HARDOCTOR", "")
+
+
+def to_dict_finding(f: Finding) -> dict[str, Any]:
+    rem = f.remediation
+    return {
+        "message": f.message,
+        "why": f.why,
+        "remediation": [rem.summary, *rem.steps, *rem.commands] if rem else [],
+    }
+
+
+def test_engine_gives_harness_remediation_only_for_har_hosts(tmp_path: Path) -> None:
+    creds = [
+        cred('"' + PAT + '"', id="a", plugin="", via=""),
+        cred(
+            '"' + SAT + '"',
+            id="b",
+            plugin="",
+            via="",
+            host="other.example.org:5000",
+            registry="other.example.org:5000",
+            username="ci",
+            path="/home/u/other.json",
+        ),
+    ]
+    manager = PluginManager(autoload=False, disabled=["docker"])
+    manager.load()
+    manager.pm.register(FakeCredentials(creds), name="fake")
+    ctx = make_ctx(tmp_path, manager=manager)
+    report = engine.run(ctx, manager)
+    tok = {f.credential: f for f in report.findings if f.rule == "TOK001"}
+    assert set(tok) == {"a", "b"}
+    har_steps = " ".join(tok["a"].remediation.steps)  # type: ignore[union-attr]
+    assert "Harness login e-mail" in har_steps
+    other = tok["b"].remediation
+    assert other is not None and "Harness" not in " ".join([other.summary, *other.steps])
+
+
+# ---------------------------------------------------------------- options
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["check", "--offline", "--harness-api", "ftp://x"], "--harness-api"),
+        (["check", "--offline", "--harness-api", "https://"], "--harness-api"),
+        (["check", "--offline", "--harness-host", "http://[::1"], "--harness-host"),
+        (["check", "--offline", "--harness-host", "har.corp/path"], "--harness-host"),
+        (["token", "inspect", "--harness-api", "ftp://x"], "--harness-api"),
+    ],
+)
+def test_bad_harness_options_exit_2(tmp_path: Path, argv: list[str], needle: str) -> None:
+    from tests.helpers import assert_usage_error, run_cli
+
+    r = run_cli(argv, home=tmp_path, stdin=PAT)
+    line = assert_usage_error(r, needle)
+    assert "http" in line or "HOST[:PORT]" in line
+
+
+def test_harness_option_twins_and_good_values(tmp_path: Path) -> None:
+    from hardoctor_harness.options import harness_options
+
+    ctx = make_ctx(
+        tmp_path,
+        {"HARDOCTOR_HARNESS_HOSTS": "a.example, ,[::1]:5000", "HARDOCTOR_NO_TOKEN_API": "1"},
+        harness_host=["b.example:5000"],
+        harness_api="http://127.0.0.1:9/gateway",
+        offline=False,
+    )
+    opts = harness_options(ctx)
+    assert opts.hosts == ("a.example", "[::1]:5000", "b.example:5000")
+    assert opts.api == "http://127.0.0.1:9/gateway" and opts.no_token_api
+    assert harness_options(make_ctx(tmp_path)).no_token_api  # offline implies it

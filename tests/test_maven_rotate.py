@@ -44,9 +44,9 @@ from tests.servers.nginx_maven import (
 from tests.servers.util import MissingBinaryError, require_binary, server_missing
 
 from hardoctor import redact
-from hardoctor.tokens import maven_decrypt, maven_decrypt_master, maven_encrypt
 from hardoctor_maven import gradle
 from hardoctor_maven import rotate as mvn_rotate
+from hardoctor_maven.cipher import maven_decrypt, maven_decrypt_master, maven_encrypt
 
 # Real `mvn --encrypt-master-password hd-master-Pass1` and, under that master,
 # `mvn --encrypt-password hd-e2e-password-1` (see test_maven_plugin.py).

@@ -69,7 +69,7 @@ from tests.servers.nginx_maven import (
 from tests.servers.pypiserver import PypiServer, find_pypiserver, pip_download, venv_of
 from tests.servers.verdaccio import Verdaccio, verdaccio_entry
 
-from hardoctor.tokens import maven_decrypt, maven_decrypt_master, maven_encrypt
+from hardoctor_maven.cipher import maven_decrypt, maven_decrypt_master, maven_encrypt
 
 pytestmark = pytest.mark.live
 

@@ -1,4 +1,4 @@
-"""hardoctor.token_api against the Harness API emulator: expiry of valid,
+"""The Harness plugin's token API client against the Harness API emulator: expiry of valid,
 expiring-soon, expired, revoked and no-expiry tokens; the caller-key flow;
 the origin rules (https / loopback / declared, no redirects); one deadline;
 one request per token per run; concurrency."""
@@ -18,13 +18,20 @@ from typing import Any
 import pytest
 from tests.servers.harness_api import DAY_MS, HarnessApi, Recorder
 
-from hardoctor import token_api
 from hardoctor.context import Context, Options
 from hardoctor.env import Environment
 from hardoctor.model import Secret
 from hardoctor.plugins import PluginManager
+from hardoctor_harness import tokenapi as token_api
 
 ROOT = Path(__file__).resolve().parents[1]
+#: Options the Harness plugin adds (they arrive as ``Options.extra``).
+HARNESS_OPTIONS = ("harness_api", "harness_host", "no_token_api")
+
+
+def harness_options(**options: Any) -> Options:
+    extra = {k: options.pop(k) for k in HARNESS_OPTIONS if k in options}
+    return Options(**options, extra=extra)
 
 
 def make_ctx(home: Path, environ: dict[str, str] | None = None, **options: Any) -> Context:
@@ -38,7 +45,7 @@ def make_ctx(home: Path, environ: dict[str, str] | None = None, **options: Any) 
         cwd=str(home),
         home=str(home),
     )
-    ctx = Context(Options(**options), env, manager.rules, manager)
+    ctx = Context(harness_options(**options), env, manager.rules, manager)
     manager.call("hardoctor_configure", ctx=ctx)
     return ctx
 
@@ -139,7 +146,7 @@ def test_caller_key_precedence(tmp_path: Path) -> None:
     ctx = make_ctx(tmp_path, {"HARNESS_API_KEY": "from-env"})
     key = token_api.caller_key(ctx)
     assert key is not None and key.origin == "HARNESS_API_KEY"
-    ctx.cache[token_api.STDIN_KEY] = Secret("from-stdin")
+    ctx.stash[token_api.STDIN_KEY] = Secret("from-stdin")
     key = token_api.caller_key(ctx)
     assert key is not None and key.origin == "--harness-api-key-stdin"
     (tmp_path / ".harness" / "auth.json").write_text("{not json")

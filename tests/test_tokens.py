@@ -24,6 +24,8 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from hardoctor import tokens
 from hardoctor.model import Secret, fingerprint
 from hardoctor.tokens import PeelError
+from hardoctor_k8s import peel as k8s_peel
+from hardoctor_maven import cipher
 
 NOW = datetime.now(timezone.utc).replace(microsecond=0)
 PAT = "pat.AcmeX1bcDEfgHIjkLMno12.6418b2a4ef2d1e3b41cb12a1.Zk3qW9rT2vXy8LmN0pQa"
@@ -291,23 +293,23 @@ def dockerconfigjson(token: str) -> str:
 
 def test_peel_k8s_json() -> None:
     data = b64(dockerconfigjson(PAT))
-    parsed, problems = tokens.peel_k8s_json(data)
+    parsed, problems = k8s_peel.peel_k8s_json(data)
     assert problems == ()
     auth = parsed["auths"]["pkg.harness.io"]["auth"]
     assert tokens.peel_basic_auth(auth).password.reveal() == PAT
     # the double-encoded mistake still yields the JSON, with the problem named
-    parsed, problems = tokens.peel_k8s_json(b64(data))
+    parsed, problems = k8s_peel.peel_k8s_json(b64(data))
     assert parsed["auths"]["pkg.harness.io"]["auth"] == auth
     assert [p.code for p in problems] == ["double-encoded"]
     with pytest.raises(PeelError) as exc:
-        tokens.peel_k8s_json(dockerconfigjson(PAT))
+        k8s_peel.peel_k8s_json(dockerconfigjson(PAT))
     assert exc.value.code == "not-base64" and "stringData" in str(exc.value)
     with pytest.raises(PeelError) as exc:
-        tokens.peel_k8s_json(b64("just text"))
+        k8s_peel.peel_k8s_json(b64("just text"))
     assert exc.value.code == "bad-json"
-    assert tokens.peel_k8s_data(b64("x:y")) == "x:y"
+    assert k8s_peel.peel_k8s_data(b64("x:y")) == "x:y"
     with pytest.raises(PeelError):
-        tokens.peel_k8s_data(b64("x:yz").rstrip("="))
+        k8s_peel.peel_k8s_data(b64("x:yz").rstrip("="))
 
 
 # ------------------------------------------------------------------- Maven
@@ -330,68 +332,68 @@ def plexus_encrypt(plain: str, password: str, salt: bytes | None = None) -> str:
 
 
 def test_maven_recognise() -> None:
-    enc = tokens.maven_encrypted("{COQLCE6DU6GtcS5P=}")
+    enc = cipher.maven_encrypted("{COQLCE6DU6GtcS5P=}")
     assert enc is not None and enc.format == "plexus" and enc.readable
-    commented = tokens.maven_encrypted("Oleg reset this on 2009-03-11 {COQLCE6DU6GtcS5P=}")
+    commented = cipher.maven_encrypted("Oleg reset this on 2009-03-11 {COQLCE6DU6GtcS5P=}")
     assert commented is not None and commented.comment.startswith("Oleg")
-    m4 = tokens.maven_encrypted(
+    m4 = cipher.maven_encrypted(
         "{[name=master,cipher=AES/GCM/NoPadding,version=4.0]vvq66pZ7rkvzSPStGTI9q4QDnsmuDwo+LtjraRel2b0XpcGJFdXcYAHAS75HUA6GLpcVtEnmyQ==}"
     )
     assert m4 is not None and m4.format == "maven4" and not m4.readable
     assert m4.attributes == {"name": "master", "cipher": "AES/GCM/NoPadding", "version": "4.0"}
     assert "AES/GCM/NoPadding" in m4.why_unreadable
     with pytest.raises(PeelError) as exc:
-        tokens.maven_decrypt("{[name=master,cipher=AES/GCM/NoPadding,version=4.0]abc=}", "x")
+        cipher.maven_decrypt("{[name=master,cipher=AES/GCM/NoPadding,version=4.0]abc=}", "x")
     assert exc.value.code == "unreadable"
     for plain in ("hunter2", "${env.TOKEN}", "{not base64!}", ""):
-        assert tokens.maven_encrypted(plain) is None
-    assert tokens.maven_encrypted(r"\{escaped\}") is None
+        assert cipher.maven_encrypted(plain) is None
+    assert cipher.maven_encrypted(r"\{escaped\}") is None
     assert "COQLCE6DU6GtcS5P" not in repr(enc)
 
 
 def test_maven_decrypt_independent_vectors() -> None:
     master_plain = "m@ster-Passw0rd"
-    master_enc = plexus_encrypt(master_plain, tokens.MAVEN_MASTER_PASSPHRASE)
-    assert tokens.maven_decrypt_master(master_enc).reveal() == master_plain
+    master_enc = plexus_encrypt(master_plain, cipher.MAVEN_MASTER_PASSPHRASE)
+    assert cipher.maven_decrypt_master(master_enc).reveal() == master_plain
     for plain in (PAT, "x", "p" * 15, "q" * 16, "ünïcödé-tökén", NPM):
         enc = plexus_encrypt(plain, master_plain)
-        got = tokens.maven_decrypt(enc, master_plain)
+        got = cipher.maven_decrypt(enc, master_plain)
         assert isinstance(got, Secret) and got.reveal() == plain
-        assert tokens.maven_decrypt(f"comment {enc} more", Secret(master_plain)).reveal() == plain
+        assert cipher.maven_decrypt(f"comment {enc} more", Secret(master_plain)).reveal() == plain
     # fixed salt: deterministic, and the same vector decrypts every run
     fixed = plexus_encrypt(PAT, master_plain, salt=bytes(range(8)))
-    assert tokens.maven_decrypt(fixed, master_plain).reveal() == PAT
+    assert cipher.maven_decrypt(fixed, master_plain).reveal() == PAT
 
 
 def test_maven_decrypt_errors() -> None:
     enc = plexus_encrypt(PAT, "right-master")
     with pytest.raises(PeelError) as exc:
         for i in range(20):  # a wrong key can pass the padding check by chance; never all 20
-            tokens.maven_decrypt(enc, f"wrong-{i}")
+            cipher.maven_decrypt(enc, f"wrong-{i}")
     assert exc.value.code == "wrong-master" and PAT not in str(exc.value)
     with pytest.raises(PeelError) as exc:
-        tokens.maven_decrypt("{" + base64.b64encode(b"short").decode() + "}", "m")
+        cipher.maven_decrypt("{" + base64.b64encode(b"short").decode() + "}", "m")
     assert exc.value.code == "bad-length"
     with pytest.raises(PeelError) as exc:
-        tokens.maven_decrypt("plain", "m")
+        cipher.maven_decrypt("plain", "m")
     assert exc.value.code == "not-encrypted"
 
 
 def test_parse_settings_security() -> None:
-    master = plexus_encrypt("mm", tokens.MAVEN_MASTER_PASSPHRASE)
-    sec = tokens.parse_settings_security(
+    master = plexus_encrypt("mm", cipher.MAVEN_MASTER_PASSPHRASE)
+    sec = cipher.parse_settings_security(
         "<?xml version='1.0'?>\n"
         f"<settingsSecurity>\n  <master>{master}</master>\n</settingsSecurity>\n"
     )
     assert sec.master == master and sec.relocation is None
     assert master.strip("{}") not in repr(sec)
-    assert tokens.maven_decrypt_master(sec.master).reveal() == "mm"
-    rel = tokens.parse_settings_security(
+    assert cipher.maven_decrypt_master(sec.master).reveal() == "mm"
+    rel = cipher.parse_settings_security(
         "<settingsSecurity><relocation>/mnt/usb/settings-security.xml</relocation></settingsSecurity>"
     )
     assert rel.master is None and rel.relocation == "/mnt/usb/settings-security.xml"
     with pytest.raises(PeelError) as exc:
-        tokens.parse_settings_security("<settingsSecurity><master>")
+        cipher.parse_settings_security("<settingsSecurity><master>")
     assert exc.value.code == "bad-xml"
 
 
@@ -411,7 +413,7 @@ def test_maven_decrypt_real_mvn_values(tmp_path: Path) -> None:
         pytest.skip("mvn is not installed")
     master_plain = "hardoctor-master-" + os.urandom(4).hex()
     master_enc = _mvn(["--encrypt-master-password", master_plain], tmp_path)
-    assert tokens.maven_decrypt_master(master_enc).reveal() == master_plain
+    assert cipher.maven_decrypt_master(master_enc).reveal() == master_plain
     sec = tmp_path / "settings-security.xml"
     sec.write_text(f"<settingsSecurity><master>{master_enc}</master></settingsSecurity>")
     token = (
@@ -421,10 +423,10 @@ def test_maven_decrypt_real_mvn_values(tmp_path: Path) -> None:
         + base64.urlsafe_b64encode(os.urandom(15)).decode()
     )
     enc = _mvn([f"-Dsettings.security={sec}", "--encrypt-password", token], tmp_path)
-    master = tokens.maven_decrypt_master(
-        tokens.parse_settings_security(sec.read_text()).master or ""
+    master = cipher.maven_decrypt_master(
+        cipher.parse_settings_security(sec.read_text()).master or ""
     )
-    assert tokens.maven_decrypt(enc, master).reveal() == token
+    assert cipher.maven_decrypt(enc, master).reveal() == token
 
 
 # ------------------------------------------------------------ token input

@@ -1,49 +1,66 @@
-"""Harness Artifact Registry knowledge: hosts, URL layout, PAT/SAT, token API.
+"""Harness Artifact Registry: the first vendor plugin, and one that uses
+only hooks.
 
-Also the home of the generic ``TOK`` rules (malformed values, JWT expiry,
-clock skew): they look at every plugin's credentials, which is what
-``hardoctor_check_credential`` is for.
+* options (``--harness-host``, ``--harness-api``, ``--no-token-api``,
+  ``--harness-api-key-stdin``): :mod:`.options`;
+* PAT/SAT tokens (``hardoctor_decode_secret``, pure) with their expiry from
+  the Harness token API (:mod:`.tokenapi`, asked once for every token of
+  the run in ``hardoctor_prefetch``): :mod:`.pat`, :mod:`.expiry`;
+* HAR checks (HAR1xx tokens and accounts, HAR2xx URL layout):
+  :mod:`.checks`, :mod:`.diagnose`, :mod:`.rules`;
+* what a HAR URL means and Harness's own remediation, for every other
+  plugin's findings on HAR hosts (``hardoctor_registry_info``,
+  ``hardoctor_remediation``): :mod:`.vendor`.
 
-Public helpers other plugins may import:
-
-* :func:`permission_remediation` -- the 403 story (who the principal is,
-  read vs write) for their own 403 findings on HAR hosts;
-* :func:`parse_har_url`, :func:`url_issues`, :func:`is_har_host` -- HAR URL
-  layout;
-* :func:`parse_harness_token` -- PAT/SAT structure.
-
-The encoding helpers (base64 ``user:pass``, URL userinfo, Kubernetes
-``data``, Maven decryption) are vendor-neutral and live in
-:mod:`hardoctor.tokens`.
+No other plugin imports this package: everything it knows reaches them
+through those hooks.
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hardoctor import hookimpl
 
-from .pat import HarnessToken, parse_harness_token
-from .remediation import permission_remediation, token_remediation
-from .urls import HarUrl, UrlIssue, is_har_host, parse_har_url, url_issues
-
 if TYPE_CHECKING:
     from hardoctor.context import Context
-    from hardoctor.model import Credential, Finding, ProbeResult, Resolution, Rule, TokenInfo
+    from hardoctor.model import (
+        Credential,
+        Finding,
+        ProbeResult,
+        RegistryInfo,
+        Remediation,
+        Resolution,
+        Rule,
+        TokenInfo,
+    )
 
-__all__ = [
-    "HarUrl",
-    "HarnessToken",
-    "UrlIssue",
-    "is_har_host",
-    "parse_har_url",
-    "parse_harness_token",
-    "permission_remediation",
-    "prefetch_tokens",
-    "token_remediation",
-    "url_issues",
-]
+
+@hookimpl
+def hardoctor_addoption(parser: argparse.ArgumentParser, command: str) -> None:
+    from .options import add_options
+
+    add_options(parser, command)
+
+
+@hookimpl
+def hardoctor_configure(ctx: Context) -> None:
+    """Validate the options (a bad value exits 2) and read the caller key
+    of ``--harness-api-key-stdin`` before anything runs."""
+    from hardoctor.errors import UsageError
+
+    from .options import STDIN_KEY, harness_options
+    from .tokenapi import read_api_key_stdin
+
+    harness_options(ctx)
+    if ctx.options.flag("harness_api_key_stdin"):
+        ctx.claim_stdin("--harness-api-key-stdin")
+        try:
+            ctx.stash[STDIN_KEY] = read_api_key_stdin(ctx.env)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
 
 
 @hookimpl
@@ -55,50 +72,22 @@ def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
 
 
 @hookimpl
-def hardoctor_configure(ctx: Context) -> None:
-    from .index import CACHE_KEY, TokenIndex
+def hardoctor_prefetch(credentials: Sequence[Credential], ctx: Context) -> None:
+    """Every token API lookup of the run at once (one deadline,
+    concurrently), before anything is decoded."""
+    from .expiry import prefetch
 
-    ctx.cache[CACHE_KEY] = TokenIndex()  # a fresh "where is this token" index per run
+    prefetch(list(credentials), ctx)
 
 
 @hookimpl(tryfirst=True)
 def hardoctor_decode_secret(credential: Credential, ctx: Context) -> TokenInfo | None:
     """Harness tokens only; everything else falls through to the generic
-    decoder.  Every credential passes here first, which is how the
-    fingerprint index learns all of them (see :mod:`.index`)."""
-    from hardoctor.tokens import clean_token
+    decoder.  Pure: the API answers were fetched by ``hardoctor_prefetch``."""
+    from .expiry import decode_harness, harness_token
 
-    from .expiry import decode_harness
-    from .index import index
-
-    index(ctx).add(credential)
-    if credential.secret is None:
-        return None
-    token = parse_harness_token(clean_token(credential.secret.reveal()))
-    if token is None:
-        return None
-    return decode_harness(credential, token, ctx)
-
-
-def prefetch_tokens(credentials: Sequence[Credential], ctx: Context) -> None:
-    """Look up every distinct Harness token with the API at once (one
-    deadline, concurrently), so the per-credential decode that follows finds
-    its answer cached.  The engine decodes credentials one at a time; calling
-    this first with the whole list is what makes the lookups concurrent.
-    Without it, each decode looks its token up (cached per fingerprint,
-    under the same shared deadline)."""
-    from .expiry import prefetch
-    from .index import index
-
-    for cred in credentials:
-        index(ctx).add(cred)
-    prefetch(list(credentials), ctx)
-
-
-@hookimpl
-def hardoctor_prefetch(credentials: Sequence[Credential], ctx: Context) -> None:
-    """Every token API lookup of the run at once, before decoding."""
-    prefetch_tokens(credentials, ctx)
+    token = harness_token(credential)
+    return decode_harness(credential, token, ctx) if token is not None else None
 
 
 @hookimpl
@@ -115,3 +104,21 @@ def hardoctor_diagnose(
     from .diagnose import diagnose
 
     return diagnose(resolution, results, ctx)
+
+
+@hookimpl
+def hardoctor_registry_info(
+    url: str, package_type: str | None, ctx: Context
+) -> RegistryInfo | None:
+    from .vendor import registry_info
+
+    return registry_info(url, package_type, ctx)
+
+
+@hookimpl
+def hardoctor_remediation(
+    finding: Finding, credential: Credential | None, ctx: Context
+) -> Remediation | None:
+    from .vendor import remediation
+
+    return remediation(finding, credential, ctx)

@@ -4,8 +4,9 @@ account?
 
 What the registry *answered* (403 with the principal story, 404 codes,
 quarantine, the ``Date`` header) is the protocol plugins' job: they probe
-and classify, and import :func:`~hardoctor_harness.permission_remediation`
-for the 403 text.  Repeating it here would give two findings per answer."""
+and classify, and the 403 text reaches their findings through
+``hardoctor_remediation`` (:mod:`.vendor`).  Repeating it here would give
+two findings per answer."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hardoctor.model import Finding, ProbeResult, Resolution, Severity
 from hardoctor.tokens import clean_token
 
 from .checks import mismatch_finding, url_finding
+from .options import harness_options
 from .pat import parse_harness_token
 from .urls import OCI_ECOSYSTEMS, HarUrl, account_of, is_har_host, parse_har_url, url_issues
 
@@ -35,7 +37,7 @@ def target_url(res: Resolution) -> tuple[str, bool] | None:
 
 
 def diagnose(res: Resolution, results: Sequence[ProbeResult], ctx: Context) -> list[Finding]:
-    if not is_har_host(res.target.host, ctx.options.harness_hosts):
+    if not is_har_host(res.target.host, harness_options(ctx).hosts):
         return []
     out: list[Finding] = []
     found = target_url(res)

@@ -1,7 +1,7 @@
 """Decode a Harness PAT/SAT into a :class:`TokenInfo`, with its expiry from
 the best source available:
 
-1. the Harness API (``validTo``; 0 = no expiry) -- see :mod:`hardoctor.token_api`;
+1. the Harness API (``validTo``; 0 = no expiry) -- see :mod:`.tokenapi`;
 2. an *estimate*: when the credential was stored + 30 days (the Setup
    Client default), only for tokens that look like Setup Client tokens (a
    PAT used for a HAR host; service account tokens come from account
@@ -10,6 +10,11 @@ the best source available:
 
 An API 401 alone cannot tell "expired" from "revoked"; with an estimate
 that has passed we call it expired (estimated), otherwise invalid.
+
+Decoding is pure: the API answers come from :func:`prefetch`
+(``hardoctor_prefetch``), which asks about every token of the run at once;
+a token decoded without a prefetch is looked up then, into the same
+per-run memo, so asking twice never sends twice.
 """
 
 from __future__ import annotations
@@ -18,17 +23,23 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from hardoctor import token_api
 from hardoctor.model import Credential, Secret, TokenInfo, fingerprint
 from hardoctor.tokens import clean_token, problems_for, status_for
+from hardoctor.tokens.claims import Status
 
-from .pat import HarnessToken
+from . import tokenapi
+from .options import harness_options
+from .pat import HarnessToken, parse_harness_token
 from .urls import account_of, is_har_host, parse_har_url
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
 
 SETUP_CLIENT_DAYS = 30
+#: ``TokenInfo.expiry_source`` when the Harness API said it, and how a
+#: sentence names that source (``details["expiry_source_label"]``).
+API_SOURCE = "harness-api"
+API_LABEL = "the Harness API"
 
 
 @dataclass(frozen=True)
@@ -37,10 +48,20 @@ class Estimate:
     basis: str
 
 
+@dataclass(frozen=True)
+class Expiry:
+    """What the decoder concluded about expiry."""
+
+    status: Status = "unknown"
+    source: str = "unknown"
+    issued: datetime | None = None
+    expires: datetime | None = None
+
+
 def estimate(cred: Credential, token: HarnessToken, ctx: Context) -> Estimate | None:
     if token.kind != "harness-pat" or cred.stored_at is None:
         return None
-    if not is_har_host(cred.host, ctx.options.harness_hosts):
+    if not is_har_host(cred.host, harness_options(ctx).hosts):
         return None
     stored = cred.stored_at
     if stored.tzinfo is None:
@@ -61,6 +82,62 @@ def lookup_account(cred: Credential, token: HarnessToken) -> str | None:
     return account_of(har) if har else None
 
 
+def _ask_api(
+    cred: Credential, token: HarnessToken, clean: Secret, ctx: Context, details: dict[str, Any]
+) -> tokenapi.TokenAnswer | None:
+    """The API's answer (None when it was not asked; ``details["api"]``
+    says why)."""
+    account = lookup_account(cred, token)
+    if not tokenapi.enabled(ctx):
+        details["api"] = {
+            "outcome": "off",
+            "detail": "the Harness API was not asked (--offline or --no-token-api)",
+        }
+        return None
+    if not token.complete:
+        details["api"] = {"outcome": "skipped", "detail": "the token is malformed; not sent anywhere"}
+        return None
+    if account is None:
+        details["api"] = {"outcome": "skipped", "detail": "no account ID to ask the Harness API in"}
+        return None
+    answer = tokenapi.lookup(ctx, clean, account)
+    details["api"] = answer.facts()
+    for key in ("name", "email", "username", "api_key_type", "api_key_identifier"):
+        if getattr(answer, key):
+            details[key] = getattr(answer, key)
+    if answer.caller_rejected:
+        details["caller_rejected"] = True
+    return answer
+
+
+def _from_api(answer: tokenapi.TokenAnswer, now: datetime, warn: float) -> Expiry | None:
+    if answer.outcome == "expired":
+        return Expiry("expired", API_SOURCE)
+    if answer.outcome != "ok":
+        return None
+    if answer.no_expiry:
+        return Expiry("invalid" if answer.valid is False else "valid", API_SOURCE, answer.valid_from)
+    status = status_for(answer.valid_to, now, warn)
+    if status != "expired" and answer.valid is False:
+        status = "invalid"
+    return Expiry(status, API_SOURCE, answer.valid_from, answer.valid_to)
+
+
+def _expiry(
+    answer: tokenapi.TokenAnswer | None, est: Estimate | None, now: datetime, warn: float
+) -> Expiry:
+    found = _from_api(answer, now, warn) if answer is not None else None
+    if found is not None:
+        return found
+    if answer is not None and answer.outcome == "rejected":
+        if est is not None and est.expires_at <= now:
+            return Expiry("expired", "estimated", expires=est.expires_at)
+        return Expiry("invalid")
+    if est is not None:
+        return Expiry(status_for(est.expires_at, now, warn), "estimated", expires=est.expires_at)
+    return Expiry()
+
+
 def decode_harness(cred: Credential, token: HarnessToken, ctx: Context) -> TokenInfo:
     assert cred.secret is not None
     raw = cred.secret.reveal()
@@ -69,58 +146,14 @@ def decode_harness(cred: Credential, token: HarnessToken, ctx: Context) -> Token
     details: dict[str, Any] = {"format": token.kind, "display": token.display()}
     if token.legacy:
         details["legacy_format"] = True
-    now = ctx.now()
-    warn = ctx.options.expiry_warning_days
-
-    answer: token_api.TokenAnswer | None = None
-    account = lookup_account(cred, token)
-    if not token_api.enabled(ctx):
-        details["api"] = {
-            "outcome": "off",
-            "detail": "the Harness API was not asked (--offline or --no-token-api)",
-        }
-    elif not token.complete:
-        details["api"] = {
-            "outcome": "skipped",
-            "detail": "the token is malformed; not sent anywhere",
-        }
-    elif account is None:
-        details["api"] = {"outcome": "skipped", "detail": "no account ID to ask the Harness API in"}
-    else:
-        answer = token_api.lookup(ctx, clean, account)
-        details["api"] = answer.facts()
-        for key in ("name", "email", "username", "api_key_type", "api_key_identifier"):
-            if getattr(answer, key):
-                details[key] = getattr(answer, key)
-        if answer.caller_rejected:
-            details["caller_rejected"] = True
-
+    answer = _ask_api(cred, token, clean, ctx, details)
     est = estimate(cred, token, ctx)
-    issued: datetime | None = None
-    expires: datetime | None = None
-    source = "unknown"
-    status = "unknown"
-    if answer is not None and answer.outcome == "ok":
-        issued, source = answer.valid_from, "harness-api"
-        if answer.no_expiry:
+    found = _expiry(answer, est, ctx.now(), ctx.options.expiry_warning_days)
+    if found.source == API_SOURCE:
+        details["expiry_source_label"] = API_LABEL
+        if answer is not None and answer.no_expiry:
             details["no_expiry"] = True
-            status = "invalid" if answer.valid is False else "valid"
-        else:
-            expires = answer.valid_to
-            status = status_for(expires, now, warn)
-            if status != "expired" and answer.valid is False:
-                status = "invalid"
-    elif answer is not None and answer.outcome == "expired":
-        source, status = "harness-api", "expired"
-    elif answer is not None and answer.outcome == "rejected":
-        if est is not None and est.expires_at <= now:
-            expires, source, status = est.expires_at, "estimated", "expired"
-            details["estimate"] = est.basis
-        else:
-            status = "invalid"
-    elif est is not None:
-        expires, source = est.expires_at, "estimated"
-        status = status_for(expires, now, warn)
+    if found.source == "estimated" and est is not None:
         details["estimate"] = est.basis
     if cred.stored_at is not None:
         details["stored_at"] = cred.stored_at.isoformat()
@@ -131,29 +164,32 @@ def decode_harness(cred: Credential, token: HarnessToken, ctx: Context) -> Token
         fingerprint=fingerprint(clean.reveal()),
         account_id=token.account,
         token_id=token.token_id,
-        issued_at=issued,
-        expires_at=expires,
-        expiry_source=source,  # type: ignore[arg-type]
-        status=status,  # type: ignore[arg-type]
+        issued_at=found.issued,
+        expires_at=found.expires,
+        expiry_source=found.source,
+        status=found.status,
         problems=tuple(p.text for p in problems),
         details=details,
     )
 
 
+def harness_token(cred: Credential) -> HarnessToken | None:
+    """The Harness token ``cred`` holds, if it holds one."""
+    if cred.secret is None:
+        return None
+    return parse_harness_token(clean_token(cred.secret.reveal()))
+
+
 def prefetch(credentials: list[Credential], ctx: Context) -> None:
     """Ask the API about every distinct Harness token at once, so the
-    per-credential decode finds its answer in the cache."""
-    from .pat import parse_harness_token
-
-    if not token_api.enabled(ctx):
+    per-credential decode finds its answer in the run's memo."""
+    if not tokenapi.enabled(ctx):
         return
     items: list[tuple[Secret, str]] = []
     for cred in credentials:
-        if cred.secret is None:
-            continue
-        token = parse_harness_token(clean_token(cred.secret.reveal()))
+        token = harness_token(cred)
         account = lookup_account(cred, token) if token else None
-        if token is not None and token.complete and account:
+        if token is not None and token.complete and account and cred.secret is not None:
             items.append((Secret(clean_token(cred.secret.reveal())), account))
     if items:
-        token_api.lookup_many(ctx, items)
+        tokenapi.lookup_many(ctx, items)

@@ -1,13 +1,14 @@
-"""The core's own plugin: reporters, the generic token decoder, and the
-findings about sources that no plugin could read."""
+"""The core's own plugin: reporters, the generic token decoder and token
+checks (TOK rules, :mod:`hardoctor.tokencheck`), and the findings about
+sources that no plugin could read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from hardoctor import hookimpl
-from hardoctor.model import Credential, Finding, Location, Source, TokenInfo
+from hardoctor.model import Credential, Finding, Location, Rule, Source, TokenInfo
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
@@ -44,6 +45,30 @@ def hardoctor_reporter(name: str, ctx: Context) -> Reporter | None:
 
         return OpenMetricsReporter()
     return None
+
+
+@hookimpl
+def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
+    from hardoctor.tokencheck import token_rules
+
+    for rule in token_rules():
+        register(rule)
+
+
+@hookimpl
+def hardoctor_prefetch(credentials: Sequence[Credential], ctx: Context) -> None:
+    """Index every credential by its token before any check asks "where
+    else is this token stored?"."""
+    from hardoctor.tokens.index import token_index
+
+    token_index(ctx).add_all(credentials)
+
+
+@hookimpl
+def hardoctor_check_credential(credential: Credential, ctx: Context) -> Sequence[Finding] | None:
+    from hardoctor.tokencheck import check_credential
+
+    return check_credential(credential, ctx)
 
 
 @hookimpl(trylast=True)

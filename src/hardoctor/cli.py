@@ -156,18 +156,6 @@ def _token_command(ctx: Context, ns: argparse.Namespace) -> int:
         return ExitStatus.ERROR
 
 
-def _read_api_key_stdin(ctx: Context) -> None:
-    """``--harness-api-key-stdin``: read the caller key before anything runs,
-    so a bad key is a usage error (exit 2), not a finding."""
-    from hardoctor import token_api
-
-    ctx.claim_stdin("--harness-api-key-stdin")
-    try:
-        ctx.cache[token_api.STDIN_KEY] = token_api.read_api_key_stdin(ctx.env)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
 def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManager | None = None) -> _Parser:
     parser = _Parser(
         prog="hardoctor",
@@ -449,8 +437,6 @@ def _main(args: list[str], env: Environment) -> int:
         return _emit(ctx, plugins_command(ctx))
     if options.command == "token":
         return _token_command(ctx, ns)
-    if getattr(ns, "harness_api_key_stdin", False):
-        _read_api_key_stdin(ctx)
     if options.command == "fix" and getattr(ns, "token_stdin", False):
         if getattr(ns, "undo", False):
             raise UsageError("--token-stdin and --undo cannot be combined")

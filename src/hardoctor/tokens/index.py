@@ -1,27 +1,23 @@
-"""Where else is this token stored?  An index of every credential by the
-fingerprint of its token.
+"""Where else is this token stored?  An index of every credential of the
+run by the fingerprint of its token.
 
-The engine hands credentials to plugins one at a time, so the index is
-filled as they pass: ``hardoctor_decode_secret`` (tryfirst, so this plugin
-sees every credential the engine decodes) and ``hardoctor_check_credential``
-both add to it.  The engine decodes *all* credentials before it checks the
-first one, so by the time any check asks "where else?", the index is
-complete -- no second pass, no reliance on hook order within a stage.
-(A credential a plugin decoded itself skips the decode hook; it joins at its
-own check, and is still listed by every check that comes after it.)
+The core fills it from ``hardoctor_prefetch``, which sees every credential
+of the run at once, before any check: so by the time a check asks "where
+else?", the index is complete.  ``hardoctor_check_credential`` adds the
+credential it is given too (a credential a caller checks directly).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from hardoctor.model import Credential, fingerprint
-from hardoctor.tokens import clean_token
+from hardoctor.stash import StashKey
+from hardoctor.tokens.values import clean_token
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
-
-CACHE_KEY = "harness.index"
 
 
 def token_fingerprint(cred: Credential) -> str | None:
@@ -41,14 +37,17 @@ class TokenIndex:
         if fp is not None:
             self._by_fp.setdefault(fp, {})[cred.id] = cred
 
+    def add_all(self, creds: Iterable[Credential]) -> None:
+        for cred in creds:
+            self.add(cred)
+
     def others(self, cred: Credential) -> list[Credential]:
         """Other credentials holding the same token, one per storage place,
         in a stable order."""
         fp = token_fingerprint(cred)
         if fp is None:
             return []
-        mine = _place(cred)
-        seen = {mine}
+        seen = {_place(cred)}
         out: list[Credential] = []
         for other in sorted(self._by_fp.get(fp, {}).values(), key=_order):
             place = _place(other)
@@ -68,17 +67,28 @@ def _order(cred: Credential) -> tuple[str, int, str, str]:
     return (*_place(cred), cred.id)
 
 
-def index(ctx: Context) -> TokenIndex:
-    idx = ctx.cache.get(CACHE_KEY)
-    if not isinstance(idx, TokenIndex):
-        idx = ctx.cache[CACHE_KEY] = TokenIndex()
-    return idx
+INDEX: StashKey[TokenIndex] = StashKey("tokens.index")
+
+
+def token_index(ctx: Context) -> TokenIndex:
+    """The run's index (created empty on first use)."""
+    return ctx.stash.compute(INDEX, TokenIndex)
 
 
 def where(cred: Credential, home: str | None) -> str:
-    """``~/.npmrc:2 (npm)``, ``manifests/app.yaml:7 Secret shop/har-pull (k8s)``."""
+    """``~/.config/x.conf:2 (eco)``, ``manifests/app.yaml:7 Secret ns/name (eco)``."""
     loc = cred.location
     text = loc.display(home)
     if loc.key and loc.path is not None:
         text += f" {loc.key}"
     return f"{text} ({cred.ecosystem})"
+
+
+def also_stored(cred: Credential, ctx: Context) -> tuple[list[Credential], list[str]]:
+    """(the other places, the evidence line naming them)."""
+    others = token_index(ctx).others(cred)
+    if not others:
+        return others, []
+    shown = [where(o, ctx.home) for o in others]
+    listed = shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+    return others, [f"the same token (#{token_fingerprint(cred)}) is also stored in {listed}"]

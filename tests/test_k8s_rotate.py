@@ -331,23 +331,23 @@ def test_manifests_on_stdin_cannot_share_it_with_the_token(home: Path, proj: Pat
 
 
 def test_rotation_module_builds_the_stdin_step() -> None:
+    from hardoctor.context import Context, Options
+    from hardoctor.env import Environment
     from hardoctor.model import Credential, Location
+    from hardoctor.rules import RuleRegistry
     from hardoctor_k8s import rotate as k8s_rotate
     from hardoctor_k8s.dockercfg import decode_value
     from hardoctor_k8s.objects import SecretObj, Where
 
-    class Opts:
-        kube_context = "prod-eu"
-
-    class Ctx:
-        options = Opts()
+    ctx = Context(Options(extra={"kube_context": "prod-eu"}),
+                  Environment(environ={}, home="/home/tester", cwd="/tmp"), RuleRegistry())
 
     secret = SecretObj("shop", "har-pull", "kubernetes.io/dockerconfigjson",
                        Where("k8s:stdin", None, 1))
     dec = decode_value(".dockerconfigjson", "stringData", compact({"auths": {REG: entry(OLD)}}))
     cred = Credential(id="x", ecosystem="k8s", registry=REG, host=REG, source="k8s:stdin",
                       location=Location(key="k"), username="dev@acme.io")
-    rot = k8s_rotate._manual(cred, secret, ".dockerconfigjson", REG, dec, Ctx(),  # type: ignore[arg-type]
+    rot = k8s_rotate._manual(cred, secret, ".dockerconfigjson", REG, dec, ctx,
                              "Secret shop/har-pull")
     (step,) = rot.manual
     assert step == ("kubectl create secret docker-registry har-pull --namespace shop "

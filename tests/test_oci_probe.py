@@ -34,6 +34,7 @@ from tests.servers import (
 )
 from tests.servers.har_registry import HarRegistry
 
+import hardoctor_oci as oci
 from hardoctor.context import Context, Options
 from hardoctor.env import Environment
 from hardoctor.model import (
@@ -52,7 +53,6 @@ from hardoctor.probe import run_plans
 from hardoctor.probe.rules import NET_RULES
 from hardoctor.rules import CORE_RULES, RuleRegistry
 from hardoctor.tokens import decode_jwt
-from hardoctor_docker import oci
 
 HOME = "/home/tester"
 CONFIG = f"{HOME}/.docker/config.json"

@@ -31,7 +31,7 @@ from cryptography.x509.oid import NameOID
 
 from hardoctor.context import Context, Options
 from hardoctor.env import Environment
-from hardoctor.model import ProbeResult, Secret
+from hardoctor.model import ProbeResult, Remediation, Secret
 from hardoctor.probe import ProbePlan, run_plans
 from hardoctor.probe.classify import (
     TransportFailure,
@@ -53,8 +53,9 @@ from hardoctor.probe.session import (
     origin,
     to_result,
 )
-from hardoctor.probe.tls import docker_is_insecure, docker_tls, is_loopback
+from hardoctor.probe.tls import is_loopback
 from hardoctor.rules import CORE_RULES, RuleRegistry
+from hardoctor_docker.tls import docker_is_insecure, docker_tls
 
 T = TypeVar("T")
 LOOPBACK = "127.0.0.1"
@@ -440,11 +441,29 @@ def test_transport_rules_and_remediation() -> None:
     assert transport_rule("tls-error", "untrusted-issuer") == "NET001"
     assert transport_rule("tls-error", "hostname-mismatch") == "NET002"
     assert transport_rule("dns-error", "no-such-host") == "NET005"
-    rem = transport_remediation("tls-error", "untrusted-issuer", "pkg.example.com")
+    # The clients' own steps come from their plugins (hardoctor_transport_advice).
+    from hardoctor_docker.advice import transport_advice as docker_advice
+    from hardoctor_maven.advice import transport_advice as maven_advice
+    from hardoctor_npm.advice import transport_advice as npm_advice
+    from hardoctor_pip.advice import transport_advice as pip_advice
+
+    def advice(host: str, ecosystems: list[str]) -> list[Remediation]:
+        found = [
+            docker_advice("tls-error", "untrusted-issuer", host, ecosystems),
+            npm_advice("tls-error", "untrusted-issuer", ecosystems),
+            maven_advice("tls-error", "untrusted-issuer", ecosystems),
+            pip_advice("tls-error", "untrusted-issuer", ecosystems),
+        ]
+        return [r for r in found if r is not None]
+
+    everyone = ["docker", "npm", "maven", "pip"]
+    rem = transport_remediation("tls-error", "untrusted-issuer", "pkg.example.com",
+                                advice("pkg.example.com", everyone))
     text = "\n".join(rem.commands)
     for needle in ("certs.d/pkg.example.com", "npm config set cafile", "global.cert", "trustStore"):
         assert needle in text
-    only_npm = transport_remediation("tls-error", "untrusted-issuer", "h:8443", ["npm"])
+    only_npm = transport_remediation("tls-error", "untrusted-issuer", "h:8443",
+                                     advice("h:8443", ["npm"]))
     assert not any("certs.d" in c for c in only_npm.commands)
 
 
@@ -530,7 +549,9 @@ def test_tls_untrusted_finding_points_at_the_ca_settings(
     )
     assert finding is not None and finding.rule == "NET001" and finding.cause == "tls-error"
     assert finding.remediation is not None
-    assert any("npm config set cafile" in c for c in finding.remediation.commands)
+    # No client plugin loaded here: the generic CA setting (each client's own
+    # comes from its plugin's hardoctor_transport_advice).
+    assert any("SSL_CERT_FILE" in c for c in finding.remediation.commands)
 
 
 def test_tls_hostname_mismatch(pki: Pki, servers: Callable[..., HttpServer]) -> None:
@@ -560,7 +581,8 @@ def test_docker_certs_d_adds_the_registry_ca(
     # localhost is an insecure registry for Docker: no verification at all...
     assert opts.verify is False
     # ...so check certs.d on the verifying path the way Docker does for real hosts.
-    from hardoctor.probe.tls import TLSOptions, docker_certs
+    from hardoctor.probe.tls import TLSOptions
+    from hardoctor_docker.tls import docker_certs
 
     cas, _ = docker_certs(host, env)
     assert cas

@@ -4,6 +4,10 @@ Sources: the Docker CLI config (``DOCKER_CONFIG`` or ``~/.docker``),
 ``DOCKER_AUTH_CONFIG``, the containers ``auth.json`` chain, Helm's registry
 config and the legacy ``~/.dockercfg``.  Each file is read and parsed once, in
 ``hardoctor_discover``; the parsed form rides along as the Source payload.
+
+Every resolution speaks the OCI distribution protocol: the ``oci`` plugin
+probes it and names the registry's verdict (DKR1xx).  This plugin only says
+which credential each client sends and what the daemon trusts.
 """
 
 from __future__ import annotations
@@ -16,8 +20,7 @@ if _TC:
 import os
 import re
 import shutil
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
@@ -33,30 +36,31 @@ from hardoctor.model import (
     Secret,
     Source,
     Target,
+    payload_of,
 )
 from hardoctor.targets import is_hub, parse_image_reference, split_host_url
+from hardoctor.tokencheck import reported_by_owner
 
 from . import config, creds, lint, resolve
 from .rules import RULES
+from .state import ACTIVE, RESOLUTIONS, SOURCES
 
 ECO = "docker"
-RESOLUTIONS = "docker.resolutions"
+# DKR004 reports (and fixes) a password ending in whitespace in `auths`: the
+# core's generic TOK001 need not say it again.
+reported_by_owner("docker", "auths", ("newline", "trailing-whitespace"))
 _OTHER_PREFIX = re.compile(r"^(npm|pip|pypi|maven|gradle|yarn|pnpm|uv|poetry|k8s|kube):", re.I)
-
-
-def _oci() -> Any:
-    # Imported on first use: the probe half needs the probe engine, which an
-    # offline run never loads.
-    from . import oci
-
-    return oci
 
 
 @hookimpl
 def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
-    rules: list[Rule] = [*RULES, *_oci().OCI_RULES]
-    for rule in rules:
+    for rule in RULES:
         register(rule)
+
+
+@hookimpl
+def hardoctor_client_names() -> Mapping[str, str]:
+    return {"docker": "Docker CLI", "podman": "podman/skopeo/buildah", "helm": "Helm"}
 
 
 def _active_clients(ctx: Context) -> set[str]:
@@ -132,14 +136,15 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
             kind="env",
             description="DOCKER_CONFIG environment variable",
             path="DOCKER_CONFIG",
-            payload=ctx.env.expand_home(explicit),
+            payload=config.ConfigDirPayload(ctx.env.expand_home(explicit)),
         ))
     by_path = {s.path: s for s in sources if s.kind == "file" and s.path}
     for s in sources:
         if s.id == "env:DOCKER_AUTH_CONFIG":
             by_path[s.id] = s
-    ctx.cache[resolve.SOURCES] = by_path
-    ctx.cache["docker.active"] = active
+    ctx.stash[SOURCES] = by_path
+    ctx.stash[ACTIVE] = frozenset(active)
+    ctx.stash[RESOLUTIONS] = {}
     return sources
 
 
@@ -169,7 +174,10 @@ def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
 
 
 def _lint_docker_config_env(source: Source, ctx: Context) -> list[Finding]:
-    path = str(source.payload)
+    payload = payload_of(source.payload, config.ConfigDirPayload)
+    if payload is None:
+        return []
+    path = payload.path
     if not os.path.exists(path) or os.path.isdir(path):
         return []
     parent = os.path.dirname(path) or "."
@@ -221,7 +229,7 @@ def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequen
     if not ctx.wants_ecosystem(ECO):
         return None
     hosts: list[str] = []
-    for src in ctx.cache.get(resolve.SOURCES, {}).values():
+    for src in ctx.stash.get(SOURCES, {}).values():
         payload = src.payload
         if not isinstance(payload, config.FilePayload) or payload.config is None:
             continue
@@ -242,13 +250,14 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
     if target.ecosystem not in (None, ECO) or not ctx.wants_ecosystem(ECO):
         return None
     by_id = {c.id: c for c in credentials}
-    active = ctx.cache.get("docker.active", {"docker"})
+    active = ctx.stash.get(ACTIVE, frozenset({"docker"}))
     out = [resolve.resolve_docker(ctx, target, by_id)]
     if "podman" in active:
         out.append(resolve.resolve_podman(ctx, target, by_id))
     if "helm" in active:
         out.append(resolve.resolve_helm(ctx, target, by_id))
-    ctx.cache.setdefault(RESOLUTIONS, {})[target.raw] = out
+    out = [resolve.with_tls(ctx, r) for r in out]
+    ctx.stash.setdefault(RESOLUTIONS, {})[target.raw] = out
     return out
 
 
@@ -262,20 +271,11 @@ def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -
 
 
 @hookimpl
-def hardoctor_probe(resolution: Resolution, ctx: Context) -> Any:
-    if resolution.ecosystem != ECO:
-        return None
-    return _oci().plan(resolution, ctx)
-
-
-@hookimpl
 def hardoctor_diagnose(resolution: Resolution, results: Sequence[ProbeResult], ctx: Context) -> Sequence[Finding] | None:
     if resolution.ecosystem != ECO:
         return None
     out: list[Finding] = []
-    if results:
-        out += _oci().diagnose(resolution, results, ctx)
-    elif resolution.credential is None:
+    if not results and resolution.credential is None:
         out += _offline_no_credentials(resolution, ctx)
     out += _disagreement(resolution, ctx)
     for step in resolution.chain:
@@ -295,7 +295,7 @@ def _offline_no_credentials(resolution: Resolution, ctx: Context) -> list[Findin
     host = target.host
     if any(s.outcome == "failed" for s in resolution.chain):
         return []  # the lint finding about the broken file or helper says it better
-    for src in ctx.cache.get(resolve.SOURCES, {}).values():
+    for src in ctx.stash.get(SOURCES, {}).values():
         payload = src.payload
         if isinstance(payload, config.FilePayload) and payload.config is not None and any(
             is_hub(config.key_host(e.key)) and e.key != config.canonical_key("docker.io")
@@ -332,7 +332,7 @@ def _offline_no_credentials(resolution: Resolution, ctx: Context) -> list[Findin
 def _disagreement(resolution: Resolution, ctx: Context) -> list[Finding]:
     if resolution.client != "docker":
         return []
-    all_res: list[Resolution] = ctx.cache.get(RESOLUTIONS, {}).get(resolution.target.raw, [])
+    all_res = ctx.stash.get(RESOLUTIONS, {}).get(resolution.target.raw, [])
     seen: dict[str, str] = {}
     for r in all_res:
         cred = r.credential

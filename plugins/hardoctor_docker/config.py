@@ -18,7 +18,7 @@ from datetime import datetime, timezone
 from hardoctor import jsonspan, redact
 from hardoctor.context import Context
 from hardoctor.files import read_file
-from hardoctor.model import Location, Source
+from hardoctor.model import Location, PluginData, Source
 from hardoctor.targets import DOCKER_HUB_KEY, is_hub, split_host_url
 
 ECOSYSTEM = "docker"
@@ -354,9 +354,19 @@ def _source(path: str, clients: tuple[str, ...], description: str, error: str) -
 
 
 @dataclass(frozen=True)
-class FilePayload:
+class FilePayload(PluginData):
+    """A Docker-format file (or ``DOCKER_AUTH_CONFIG``), parsed, and the
+    clients that read it."""
+
     config: DockerConfig | None
     clients: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ConfigDirPayload(PluginData):
+    """``DOCKER_CONFIG``: the directory it names, ``~`` expanded."""
+
+    path: str
 
 
 def stored_at(source: Source) -> datetime | None:

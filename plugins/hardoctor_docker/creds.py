@@ -19,8 +19,8 @@ from .config import (
     host_of_key,
     stored_at,
 )
+from .state import HELPERS
 
-CACHE = "docker.helpers"
 #: A store can hold hundreds of entries; asking each costs a process.
 MAX_STORE_ENTRIES = 50
 
@@ -175,7 +175,7 @@ def helper_env(ctx: Context) -> dict[str, str]:
 
 
 def ask(ctx: Context, helper: str, server: str) -> helpers.HelperAnswer:
-    cache: dict[tuple[str, str], helpers.HelperAnswer] = ctx.cache.setdefault(CACHE, {})
+    cache = ctx.stash.setdefault(HELPERS, {})
     key = (helper, server)
     if key not in cache:
         answer = helpers.helper_get(helper, server, helper_env(ctx))
@@ -186,7 +186,7 @@ def ask(ctx: Context, helper: str, server: str) -> helpers.HelperAnswer:
 
 
 def list_store(ctx: Context, helper: str) -> helpers.HelperAnswer:
-    cache: dict[tuple[str, str], helpers.HelperAnswer] = ctx.cache.setdefault(CACHE, {})
+    cache = ctx.stash.setdefault(HELPERS, {})
     key = (helper, "\0list")
     if key not in cache:
         cache[key] = helpers.helper_list(helper, helper_env(ctx))

@@ -1,9 +1,10 @@
 """Which credential each client sends for a registry host -- the chain.
 
-Each function follows one client's source code (see
-``shared/reference/clients.md``): the Docker CLI's ``configfile`` and
-credential-store lookup, containers/image's auth-file chain, and Helm's
-registry config with its Docker fallback.
+Each function follows one client's source code: the Docker CLI's
+``configfile`` and credential-store lookup, containers/image's auth-file
+chain, and Helm's registry config with its Docker fallback.  Every
+resolution speaks the OCI protocol (the ``oci`` plugin probes it) and
+carries what the Docker daemon trusts for the host (:mod:`.tls`).
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from .config import (
     key_host,
 )
 from .creds import ask, entry_credential, entry_id, helper_id
-
-SOURCES = "docker.sources"
+from .state import SOURCES
+from .tls import docker_tls
 
 
 def load_error(doc: DockerConfig | None, source: Source) -> str | None:
@@ -177,8 +178,7 @@ def cli_file(
 
 
 def sources_by_path(ctx: Context) -> dict[str, Source]:
-    found: dict[str, Source] = ctx.cache.get(SOURCES, {})
-    return found
+    return ctx.stash.get(SOURCES, {})
 
 
 def resolve_docker(ctx: Context, target: Target, creds: dict[str, Credential]) -> Resolution:
@@ -302,4 +302,14 @@ def _resolution(target: Target, client: str, cred: Credential | None, steps: Seq
         credential=cred,
         chain=tuple(steps),
         registry=target.host,
+        protocol="oci",
     )
+
+
+def with_tls(ctx: Context, res: Resolution) -> Resolution:
+    """``res`` with what the Docker daemon trusts for its host.  podman and
+    Helm get the same: the walk has always used the daemon's view for them,
+    and their own settings (registries.conf) are not read yet."""
+    from dataclasses import replace
+
+    return replace(res, tls=docker_tls(res.target.host, ctx.env.environ))

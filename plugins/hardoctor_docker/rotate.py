@@ -22,11 +22,11 @@ from hardoctor.model import (
 from . import helpers
 from .config import AuthEntry, FilePayload
 from .creds import helper_env
-from .resolve import SOURCES
+from .state import SOURCES
 
 
 def rotate(credential: Credential, new: Secret, ctx: Context) -> Rotation | None:
-    sources: dict[str, Source] = ctx.cache.get(SOURCES, {})
+    sources = ctx.stash.get(SOURCES, {})
     source = next((s for s in sources.values() if s.id == credential.source), None)
     if source is None:
         return None

@@ -6,13 +6,14 @@ through ``kubectl``).  Every pull-secret entry becomes a credential (the
 Harness plugin checks its token's expiry and account); every container image
 of every workload becomes a target that the kubelet resolves through the
 pod's (or its ServiceAccount's) pull secrets by the kubelet's own matching
-rules; online, the OCI pull walk of the Docker plugin tests every credential
-the kubelet would try.
+rules; online, the ``oci`` protocol plugin walks the pull with every
+credential the kubelet would try (each resolution says ``protocol="oci"``).
 
 Modules: :mod:`.yamlstream` (streaming reader), :mod:`.objects` (records),
 :mod:`.sources` (files, stdin, kubectl), :mod:`.dockercfg` (secret values),
 :mod:`.keyring` (kubelet matching), :mod:`.resolve` (the chain),
-:mod:`.lint` (offline findings), :mod:`.probe` (walks, stale tokens),
+:mod:`.lint` (offline findings), :mod:`.probe` (stale tokens, advice for
+the registry's verdicts),
 :mod:`.fixes` (edits and ``kubectl apply``), :mod:`.rules`.
 """
 
@@ -24,8 +25,7 @@ if _TC:
     from hardoctor.model import Ecosystem
 
 import argparse
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
@@ -33,6 +33,7 @@ from hardoctor.model import (
     Credential,
     Finding,
     ProbeResult,
+    Remediation,
     Resolution,
     Rotation,
     Rule,
@@ -84,10 +85,15 @@ def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
 
 
 @hookimpl
+def hardoctor_client_names() -> Mapping[str, str]:
+    return {"kubelet": "kubelet"}
+
+
+@hookimpl
 def hardoctor_configure(ctx: Context) -> None:
     from .state import STATE
 
-    ctx.cache[STATE] = State()  # fresh per run (fix runs the engine in passes)
+    ctx.stash[STATE] = State()  # fresh per pass (fix runs the engine in passes)
     if kube_options(ctx).reads_stdin:
         ctx.claim_stdin("--manifests -")
 
@@ -199,17 +205,11 @@ def hardoctor_resolve(
 
     st = state(ctx)
     if target.kind == "registry":
-        return resolve_registry(ctx, st, target, credentials)
-    return resolve(ctx, st, target, credentials)
-
-
-@hookimpl
-def hardoctor_probe(resolution: Resolution, ctx: Context) -> Any:
-    if resolution.ecosystem != ECO:
-        return None
-    from .probe import plan
-
-    return plan(resolution, state(ctx), ctx)
+        out = resolve_registry(ctx, st, target, credentials)
+    else:
+        out = resolve(ctx, st, target, credentials)
+    st.resolutions += out
+    return out
 
 
 @hookimpl
@@ -221,6 +221,19 @@ def hardoctor_diagnose(
     from .probe import diagnose
 
     return diagnose(resolution, results, state(ctx), ctx)
+
+
+@hookimpl(trylast=True)
+def hardoctor_remediation(
+    finding: Finding, credential: Credential | None, ctx: Context
+) -> Remediation | None:
+    # trylast: the vendor that owns the registry speaks first; for any other
+    # registry, a pull secret is fixed in the Secret, not with a login.
+    if finding.ecosystem != ECO or not _active(ctx):
+        return None
+    from .probe import remediation
+
+    return remediation(finding, credential, state(ctx))
 
 
 @hookimpl

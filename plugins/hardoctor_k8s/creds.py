@@ -66,7 +66,7 @@ def credentials(data: SourceData, st: State, ctx: Context) -> list[Credential]:
                 cred = _credential(data, secret, value_key, entry, value.line, entry.key in usable)
                 if cred is None:
                     continue
-                st.cred_ids[(id(secret), value_key, entry.key)] = cred.id
+                st.cred_ids[(secret, value_key, entry.key)] = cred.id
                 st.cred_origin[cred.id] = (secret, value_key, entry.key)
                 out.append(cred)
     return out

@@ -310,7 +310,7 @@ def apply_secret(ctx: Context, secret: SecretObj, value_key: str, new_json: str)
     """``kubectl apply`` the corrected Secret (once per run and content)."""
     from .sources import kube_env, kube_timeout, kubectl_binary, scope_args
 
-    done: dict[tuple[str, str], str] = persistent(ctx).setdefault("applied", {})
+    done = persistent(ctx).applied
     key = (secret.ref, fingerprint(new_json))
     if key in done:
         return done[key]

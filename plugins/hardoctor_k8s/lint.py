@@ -407,8 +407,6 @@ def _wrong_type(ctx: Context, st: State, secret: SecretObj, b: _Bucket) -> Findi
 
 def _no_match(ctx: Context, st: State, ns: str, repo: str, refs: tuple[str, ...], b: _Bucket,
               use: ImageUse) -> Finding | None:
-    from hardoctor_harness import is_har_host
-
     host = repo.split("/", 1)[0]
     app = applies(st, b.first)
     states = secret_states(st, ns, app.refs, b.first.where.source)
@@ -418,7 +416,10 @@ def _no_match(ctx: Context, st: State, ns: str, repo: str, refs: tuple[str, ...]
         return None  # K8S002-K8S008 name the cause
     verdicts = keyring.lookup(candidates(st, states), repo)
     near = [v for v in verdicts if keyring.near_miss(v, repo)]
-    har = is_har_host(host, ctx.options.harness_hosts)
+    # A vendor registry (one a vendor plugin owns) never serves anonymous pulls.
+    vendor = ctx.registry_info(host, "oci")
+    har = vendor is not None
+    vendor_name = (vendor.display or vendor.vendor) if vendor is not None else ""
     loc = b.first.where.at(b.line, b.first.ref)
     evidence = tuple(
         f"Secret {v.candidate.item.secret.ref} "
@@ -438,10 +439,11 @@ def _no_match(ctx: Context, st: State, ns: str, repo: str, refs: tuple[str, ...]
         if not har:
             return None  # maybe public; the probe tells (online)
         return ctx.finding(
-            "K8S010", f"{b.text()} pull{'s' if len(b.names) == 1 else ''} {use.image} from a "
-            f"Harness registry without any pull secret.", cause="no-credentials", ecosystem=ECO,
+            "K8S010", f"{b.text()} pull{'s' if len(b.names) == 1 else ''} {use.image} from "
+            f"{vendor_name} without any pull secret.", cause="no-credentials",
+            ecosystem=ECO,
             location=loc, registry=host,
-            why="HAR refuses anonymous pulls: `no basic auth credentials` / 401.",
+            why=f"{vendor_name} refuses anonymous pulls: `no basic auth credentials` / 401.",
             remediation=Remediation(
                 "Create a pull secret and list it in the pod spec (or the ServiceAccount).",
                 commands=(f"kubectl create secret docker-registry har-pull -n {ns} "
@@ -456,7 +458,7 @@ def _no_match(ctx: Context, st: State, ns: str, repo: str, refs: tuple[str, ...]
         severity=severity, cause=None if har else "no-credentials", ecosystem=ECO, location=loc,
         registry=host, evidence=evidence,
         why="A private registry answers 401; a public one works." if not har else
-            "HAR refuses anonymous pulls: 401.",
+            f"{vendor_name} refuses anonymous pulls: 401.",
         remediation=Remediation(f"Add an entry for {host} to a listed pull secret, if the image "
                                 "is private."))
 

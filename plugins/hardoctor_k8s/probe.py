@@ -1,20 +1,17 @@
-"""Online and per-resolution checks: the OCI pull walk for every credential
-the kubelet would try, and the stale pull secret next to a newer local
-login.
+"""Online and per-resolution checks of the kubelet's pulls: the advice for
+a pull secret the registry refuses, and the stale pull secret next to a
+newer local login.
 
-The walk is the Docker plugin's (:mod:`hardoctor_docker.oci`): the kubelet
-(through the container runtime) speaks the same distribution protocol.  Each
-matched credential gets its own walk; walks with the same token, user and
-repository are shared (``oci.plan`` caches them by that key), so a
-secret used by 5,000 pods is probed once.  The kubelet tries every matched
-credential until one works, so a refused credential is only an error when
-none of the others works.
+The walk itself is the ``oci`` protocol plugin's: every kubelet resolution
+says ``protocol="oci"``, its first matching credential and (as
+``fallbacks``) every other one the kubelet tries, and that plugin probes and
+diagnoses it.  This module only reads the walk's protocol-neutral facts
+(``credential_refused``) and never imports another plugin.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.model import Credential, Finding, ProbeResult, Remediation, Resolution, Severity
@@ -29,124 +26,64 @@ if TYPE_CHECKING:
     from hardoctor.context import Context
 
 ECO = "k8s"
-#: Probe rules whose remediation says "docker login": for a pull secret the
-#: fix is the Secret.
-_CREDENTIAL_RULES = frozenset({"DKR101", "DKR102", "DKR103"})
-
-
-def _oci() -> Any:
-    from hardoctor_docker import oci
-
-    return oci
-
-
-#: Pull secrets no workload uses are probed (a login walk each) up to this
-#: many per run: a cluster can hold thousands, and the registry would
-#: throttle a flood of logins.
-MAX_UNUSED_PROBES = 100
-
-
-def plan(resolution: Resolution, st: State, ctx: Context) -> list[Any]:
-    group = group_of(st, resolution)
-    if group is None:
-        return []
-    if resolution.target.raw in st.auto_targets:
-        st.unused_probes += 1
-        if st.unused_probes > MAX_UNUSED_PROBES:
-            return []
-    creds = [c for c in matched_credentials(group, st.credentials) if c.secret is not None]
-    oci = _oci()
-    if not creds:
-        return list(oci.plan(resolution, ctx))
-    out: list[Any] = []
-    for cred in creds:
-        out += oci.plan(replace(resolution, credential=cred), ctx)
-    return out
-
-
-def _walk_ok(results: Sequence[ProbeResult]) -> bool:
-    steps = {r.facts.get("step"): r for r in results}
-    final = steps.get("manifest") or steps.get("login")
-    if final is not None:
-        return final.outcome == "ok"
-    ping = steps.get("ping")
-    return ping is not None and ping.status == 200
+#: Causes whose generic advice ("log in again") means "fix the Secret" here.
+_CREDENTIAL_CAUSES = frozenset({"token-invalid", "token-malformed", "token-expired"})
+_NO_CREDENTIAL_CAUSES = frozenset({"no-credentials", "credential-not-matched"})
 
 
 def diagnose(resolution: Resolution, results: Sequence[ProbeResult], st: State,
              ctx: Context) -> list[Finding]:
-    group = group_of(st, resolution)
+    group = group_of(resolution)
     if group is None:
         return []
     out: list[Finding] = []
     creds = [c for c in matched_credentials(group, st.credentials) if c.secret is not None]
-    refused: set[str] = set()
-    if results:
-        oci = _oci()
-        by_cred: dict[str | None, list[ProbeResult]] = {}
-        for r in results:
-            by_cred.setdefault(r.credential, []).append(r)
-        per: list[tuple[Credential | None, list[Finding], bool]] = []
-        options: list[Credential | None] = list(creds) or [None]
-        for cred in options:
-            sub = replace(resolution, credential=cred)
-            rs = by_cred.get(cred.id if cred else None, [])
-            found = list(oci.diagnose(sub, rs, ctx)) if rs else []
-            per.append((cred, found, _walk_ok(rs)))
-            if cred is not None and any(f.cause in ("token-invalid", "token-expired")
-                                        for f in found):
-                refused.add(cred.id)
-        working = next((c for c, _, ok in per if ok and c is not None), None)
-        for cred, found, ok in per:
-            for f in found:
-                out.append(_adapt(f, cred, group, working if not ok else None, st, ctx))
+    if resolution.credential is None:
+        st.bare_namespaces.setdefault(normalize_host(resolution.target.host), group.namespace)
+    refused = {r.credential for r in results
+               if r.credential and r.facts.get("credential_refused")}
     out += stale(resolution, group, creds, refused, st, ctx)
     return out
 
 
-def _adapt(f: Finding, cred: Credential | None, group: Group, working: Credential | None,
-           st: State, ctx: Context) -> Finding:
-    """A probe finding, told for pods: who pulls, and how to fix a Secret."""
-    evidence = list(f.evidence)
-    if group.uses:
-        evidence.insert(0, f"pulled by {group.workloads_text()} (namespace {group.namespace})")
-    remediation = f.remediation
-    if f.rule in _CREDENTIAL_RULES and cred is not None:
-        origin = st.cred_origin.get(cred.id)
-        if origin is not None:
-            secret, value_key, registry = origin
-            remediation = Remediation(
-                summary=f"Put a working token into Secret {secret.ref}.",
-                steps=("Create a new token (for a cluster, a service account token or a "
-                       "longer-lived one), then replace the secret; pods pick it up on their next "
-                       "pull.",),
-                commands=(
-                    "read -rs TOKEN   # paste the token (not echoed)",
-                    f"kubectl create secret docker-registry {secret.name} -n {secret.namespace} "
-                    f"--docker-server={registry} --docker-username={cred.username or 'USER'} "
-                    "--docker-password=\"$TOKEN\" --dry-run=client -o yaml | kubectl apply -f -",
-                ),
-            )
-    elif f.rule == "DKR103" and cred is None:
-        host = group.repository.split("/", 1)[0]
-        remediation = Remediation(
+def remediation(finding: Finding, credential: Credential | None, st: State) -> Remediation | None:
+    """Advice for a registry's verdict on a kubelet pull (another plugin's
+    finding): a pull secret is fixed in the Secret, not with a login."""
+    if finding.ecosystem != ECO or finding.rule.startswith("K8S"):
+        return None
+    if finding.cause in _CREDENTIAL_CAUSES and credential is not None:
+        origin = st.cred_origin.get(credential.id)
+        if origin is None:
+            return None
+        secret, _, registry = origin
+        return Remediation(
+            summary=f"Put a working token into Secret {secret.ref}.",
+            steps=("Create a new token (for a cluster, a service account token or a "
+                   "longer-lived one), then replace the secret; pods pick it up on their next "
+                   "pull.",),
+            commands=(
+                "read -rs TOKEN   # paste the token (not echoed)",
+                f"kubectl create secret docker-registry {secret.name} -n {secret.namespace} "
+                f"--docker-server={registry} --docker-username={credential.username or 'USER'} "
+                "--docker-password=\"$TOKEN\" --dry-run=client -o yaml | kubectl apply -f -",
+            ),
+        )
+    if finding.cause in _NO_CREDENTIAL_CAUSES and credential is None and finding.registry:
+        host = normalize_host(finding.registry)
+        namespace = st.bare_namespaces.get(host)
+        if namespace is None:
+            return None
+        return Remediation(
             summary=f"Give the pods a pull secret for {host}.",
             steps=("Create the secret in the pods' namespace and list it in the pod spec's "
                    "imagePullSecrets (or in the ServiceAccount's, for pods created afterwards).",),
             commands=(
                 "read -rs TOKEN   # paste the token (not echoed)",
-                f"kubectl create secret docker-registry regcred -n {group.namespace} "
+                f"kubectl create secret docker-registry regcred -n {namespace} "
                 f"--docker-server={host} --docker-username=USER --docker-password=\"$TOKEN\"",
             ),
         )
-    severity = f.severity
-    message = f.message
-    if working is not None and severity is Severity.ERROR and cred is not None:
-        severity = Severity.WARNING
-        message += (f" The kubelet then tries the credential from "
-                    f"{working.location.display(ctx.home)}, which works.")
-    return replace(f, evidence=tuple(evidence), remediation=remediation, severity=severity,
-                   message=message)
+    return None
 
 
 # -- the pull secret the laptop has outgrown -------------------------------------------

@@ -10,10 +10,18 @@ image share one :class:`~hardoctor.model.Resolution`; its chain names them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from hardoctor.context import Context
-from hardoctor.model import ChainStep, Credential, Location, Resolution, Target
+from hardoctor.model import (
+    ChainStep,
+    Credential,
+    Location,
+    PluginData,
+    Resolution,
+    Target,
+    payload_of,
+)
 
 from . import keyring
 from .creds import entry_key, secret_location
@@ -23,8 +31,15 @@ from .state import State
 
 ECO = "k8s"
 CLIENT = "kubelet"
+#: The kubelet (through the container runtime) speaks the OCI distribution
+#: protocol; the ``oci`` plugin probes every resolution that says so.
+PROTOCOL = "oci"
 #: Unmatched entries shown in a chain before "... and N more".
 MAX_UNMATCHED_STEPS = 12
+#: Pull secrets no workload uses are probed (a login walk each) up to this
+#: many per run: a cluster can hold thousands, and the registry would
+#: throttle a flood of logins.
+MAX_UNUSED_PROBES = 100
 
 
 @dataclass(frozen=True)
@@ -86,11 +101,11 @@ class Group:
 
 def applies(st: State, w: Workload) -> Applies:
     """The pull secrets admission gives a pod of ``w``."""
-    cached = st.applies.get(id(w))
-    if cached is not None and cached[0] is w:
-        return cached[1]
+    cached = st.applies.get(w)
+    if isinstance(cached, Applies):
+        return cached
     found = _applies(st, w)
-    st.applies[id(w)] = (w, found)
+    st.applies[w] = found
     return found
 
 
@@ -131,7 +146,7 @@ def candidates(st: State, secrets: Sequence[SecretState]) -> list[keyring.Candid
             continue
         key = KEY_FOR_TYPE[s.secret.effective_type]
         for e in s.decoded.entries:
-            cid = st.cred_ids.get((id(s.secret), key, e.key))
+            cid = st.cred_ids.get((s.secret, key, e.key))
             out.append(keyring.Candidate(e.key, PullItem(s.secret, key, e.key, cid,
                                                          e.has_credentials)))
     return out
@@ -139,9 +154,8 @@ def candidates(st: State, secrets: Sequence[SecretState]) -> list[keyring.Candid
 
 def uses_by_repository(st: State) -> dict[str, list[tuple[Workload, ImageUse]]]:
     st.index()
-    cached = st.groups.get(-1)
-    if isinstance(cached, dict):
-        return cached
+    if st.uses_by_repository is not None:
+        return st.uses_by_repository
     out: dict[str, list[tuple[Workload, ImageUse]]] = {}
     for w in st.workloads:
         for use in w.images:
@@ -149,7 +163,7 @@ def uses_by_repository(st: State) -> dict[str, list[tuple[Workload, ImageUse]]]:
             if ref is None:
                 continue
             out.setdefault(keyring.image_repository(ref), []).append((w, use))
-    st.groups[-1] = out
+    st.uses_by_repository = out
     return out
 
 
@@ -295,19 +309,33 @@ def matched_credentials(group: Group, creds: dict[str, Credential]) -> list[Cred
     return out
 
 
+@dataclass(frozen=True)
+class GroupPayload(PluginData):
+    """The pods (or the unused secret) a kubelet resolution stands for."""
+
+    group: Group
+
+
+def _resolution(target: Target, group: Group, creds: dict[str, Credential],
+                chain_: Sequence[ChainStep], registry: str) -> Resolution:
+    """What the kubelet sends: the first matching credential, then every
+    other matching one (it tries them in order until one works)."""
+    first = first_credential(group, creds)
+    others = tuple(c for c in matched_credentials(group, creds)
+                   if c.secret is not None and c is not first)
+    res = Resolution(target=target, ecosystem=ECO, client=CLIENT, credential=first,
+                     chain=tuple(chain_), registry=registry, protocol=PROTOCOL,
+                     payload=GroupPayload(group), fallbacks=others)
+    return res
+
+
 def _image_resolutions(ctx: Context, st: State, target: Target, repository: str,
                        creds: dict[str, Credential]) -> list[Resolution]:
-    out = []
-    for group in groups_for(st, repository):
-        res = Resolution(
-            target=target, ecosystem=ECO, client=CLIENT,
-            credential=first_credential(group, creds),
-            chain=tuple(chain(st, group, creds, ctx)),
-            registry=group.matched[0].registry if group.matched else target.host,
-        )
-        st.groups[id(res)] = (res, group)
-        out.append(res)
-    return out
+    return [
+        _resolution(target, group, creds, chain(st, group, creds, ctx),
+                    group.matched[0].registry if group.matched else target.host)
+        for group in groups_for(st, repository)
+    ]
 
 
 def resolve(ctx: Context, st: State, target: Target,
@@ -381,10 +409,11 @@ def _secret_only(ctx: Context, st: State, target: Target, creds: dict[str, Crede
                                "no workload read uses this secret; this is what a pod listing "
                                "it would get")]
             steps += _entry_steps(group, creds)
-            res = Resolution(target=target, ecosystem=ECO, client=CLIENT,
-                             credential=first_credential(group, creds), chain=tuple(steps),
-                             registry=matched[0].candidate.item.registry)
-            st.groups[id(res)] = (res, group)
+            res = _resolution(target, group, creds, steps, matched[0].candidate.item.registry)
+            if skip_used and target.raw in st.auto_targets:
+                st.unused_probes += 1
+                if st.unused_probes > MAX_UNUSED_PROBES:
+                    res = replace(res, protocol="")  # shown, not probed
             out.append(res)
     return out
 
@@ -403,8 +432,6 @@ def _entry_steps(group: Group, creds: dict[str, Credential]) -> list[ChainStep]:
     return steps
 
 
-def group_of(st: State, res: Resolution) -> Group | None:
-    found = st.groups.get(id(res))
-    if isinstance(found, tuple) and found[0] is res:
-        return found[1]
-    return None
+def group_of(res: Resolution) -> Group | None:
+    payload = payload_of(res.payload, GroupPayload)
+    return payload.group if payload is not None else None

@@ -39,7 +39,6 @@ from hardoctor.model import (
     Edit,
     ExternalAction,
     Fix,
-    Resolution,
     Rotation,
     Secret,
     fingerprint,
@@ -111,8 +110,7 @@ def _used_alongside(st: State, credential: Credential, secret: SecretObj,
     registry ``credential`` is used for: the rotation asks about each of them
     too (with another old token, maybe), and one value takes one edit --
     so each of their rotations proposes the same edit, updating all."""
-    resolutions = [v[0] for v in st.groups.values()
-                   if isinstance(v, tuple) and isinstance(v[0], Resolution)]
+    resolutions = st.resolutions
     hosts = {res.target.host for res in resolutions
              if res.credential is not None and res.credential.id == credential.id}
     out: list[str] = []
@@ -370,8 +368,9 @@ def kubectl_argv(ctx: Context, secret: SecretObj) -> list[str] | None:
         return None
     argv = [binary, "apply", "--server-side", "--force-conflicts", "--field-manager=hardoctor",
             f"--request-timeout={max(1, int(kube_timeout(ctx)))}s"]
-    if kube_options(ctx).context:
-        argv += ["--context", kube_options(ctx).context]
+    kube_context = kube_options(ctx).context
+    if kube_context:
+        argv += ["--context", kube_context]
     return [*argv, "--namespace", secret.namespace, "-f", "-"]
 
 
@@ -387,7 +386,7 @@ def _live(credential: Credential, secret: SecretObj, value_key: str, nv: NewValu
         from .sources import kube_env, kube_timeout
 
         # Two entries of one value: both rotations apply the same Secret.
-        done: set[str] = persistent(ctx).setdefault("rotated", set())
+        done = persistent(ctx).rotated
         key = f"{secret.ref}\0{fingerprint(manifest)}"
         if key in done:
             return None
@@ -422,7 +421,8 @@ def _manual(credential: Credential, secret: SecretObj, value_key: str, registry:
     argv = ["kubectl", "create", "secret", "docker-registry", secret.name,
             "--namespace", secret.namespace, f"--docker-server={registry}",
             f"--docker-username={user}"]
-    context = ["--context", kube_options(ctx).context] if kube_options(ctx).context else []
+    kube_context = kube_options(ctx).context
+    context = ["--context", kube_context] if kube_context else []
     command = (" ".join(shlex.quote(a) for a in [*argv, *context])
                + ' --docker-password="$TOKEN" --dry-run=client -o yaml | '
                + " ".join(shlex.quote(a) for a in ["kubectl", *context, "apply", "-f", "-"]))

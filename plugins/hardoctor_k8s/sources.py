@@ -117,8 +117,8 @@ def _file_source(ctx: Context, path: str) -> Source:
 
 def _stdin_source(ctx: Context) -> Source:
     keep = persistent(ctx)
-    data = keep.get("stdin")
-    if not isinstance(data, SourceData):
+    data = keep.stdin
+    if data is None:
         data = SourceData("k8s:stdin", "stdin", "<stdin>", "<stdin>")
         stream = ctx.env.stdin
         if stream is None:
@@ -126,7 +126,7 @@ def _stdin_source(ctx: Context) -> Source:
         else:
             _read_stream(ctx, data, stream, False)
         data.loaded = True
-        keep["stdin"] = data
+        keep.stdin = data
     return Source(id=data.id, ecosystem=ECO, kind="stdin", description="Kubernetes manifests on stdin",
                   path=None, payload=data)
 
@@ -190,12 +190,13 @@ def kubectl_binary(ctx: Context) -> str | None:
 
 def scope_args(ctx: Context) -> list[str]:
     args: list[str] = []
-    if kube_options(ctx).context:
-        args += ["--context", kube_options(ctx).context]
-    if kube_options(ctx).all_namespaces:
+    opts = kube_options(ctx)
+    if opts.context:
+        args += ["--context", opts.context]
+    if opts.all_namespaces:
         args.append("--all-namespaces")
-    elif kube_options(ctx).namespace:
-        args += ["--namespace", kube_options(ctx).namespace]
+    elif opts.namespace:
+        args += ["--namespace", opts.namespace]
     return args
 
 

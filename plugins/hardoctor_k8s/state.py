@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from hardoctor.model import PluginData
+from hardoctor.stash import StashKey
 from hardoctor.targets import ImageRef, parse_image_reference
 
 from .dockercfg import KEY_FOR_TYPE, Decoded, decode_value
@@ -14,12 +16,8 @@ from .objects import SecretObj, ServiceAccountObj, Workload
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
-    from hardoctor.model import Credential
+    from hardoctor.model import Credential, Resolution
 
-STATE = "k8s.state"
-#: Survives the passes of ``fix`` (stdin can be read only once; a Secret
-#: applied to the cluster is applied once).
-PERSISTENT = "k8s.persistent"
 
 
 @dataclass
@@ -34,8 +32,9 @@ class StreamProblem:
 
 
 @dataclass
-class SourceData:
-    """Everything read from one source."""
+class SourceData(PluginData):
+    """Everything read from one source (the Source payload).  Mutable: a
+    live cluster is read lazily, when its credentials are first asked for."""
 
     id: str
     kind: str  # file | stdin | cluster
@@ -72,25 +71,31 @@ class State:
         self.service_accounts: dict[tuple[str, str], list[ServiceAccountObj]] = {}
         self.workloads: list[Workload] = []
         self.by_name: dict[tuple[str, str, str], Workload] = {}
-        self._decoded: dict[int, dict[str, Decoded]] = {}
+        self._decoded: dict[SecretObj, dict[str, Decoded]] = {}
         self._images: dict[str, ImageRef | None] = {}
-        #: (id(secret), value key, registry key) -> credential id
-        self.cred_ids: dict[tuple[int, str, str], str] = {}
+        #: (secret, value key, registry key) -> credential id
+        self.cred_ids: dict[tuple[SecretObj, str, str], str] = {}
         #: credential id -> (secret, value key, registry key)
         self.cred_origin: dict[str, tuple[SecretObj, str, str]] = {}
         #: Every credential of the run (from resolve/targets), by id.
         self.credentials: dict[str, Credential] = {}
         self.reported: set[tuple[Any, ...]] = set()
-        self.groups: dict[int, Any] = {}
         #: Manifest texts read for fixes (path -> text), once per run.
         self.texts: dict[str, str | None] = {}
         self.digests: dict[str, str] = {}
-        #: id(workload) -> (workload, Applies): which pull secrets apply.
-        self.applies: dict[int, tuple[Any, Any]] = {}
+        #: workload -> which pull secrets apply (resolve.Applies).
+        self.applies: dict[Workload, Any] = {}
         self._listers: dict[tuple[str, str], list[str]] | None = None
         #: Targets this plugin made up for secrets no workload uses.
         self.auto_targets: set[str] = set()
         self.unused_probes = 0
+        #: host -> the namespace of pods that pull from it with no credential
+        #: (for the "give the pods a pull secret" advice).
+        self.bare_namespaces: dict[str, str] = {}
+        #: Every kubelet resolution made this pass (rotation looks at them).
+        self.resolutions: list[Resolution] = []
+        #: repository -> the workloads and images that pull it (computed once).
+        self.uses_by_repository: dict[str, list[tuple[Workload, Any]]] | None = None
 
     # -- building ------------------------------------------------------------------
 
@@ -164,7 +169,7 @@ class State:
     def decoded(self, secret: SecretObj) -> dict[str, Decoded]:
         """Every docker-format value of ``secret`` (the one the API server
         keeps per key), decoded."""
-        key = id(secret)
+        key = secret
         if key not in self._decoded:
             out: dict[str, Decoded] = {}
             for k in dict.fromkeys(v.key for v in secret.values):
@@ -202,14 +207,27 @@ class State:
         return True
 
 
+@dataclass
+class Persistent:
+    """What survives the passes of ``fix`` (stdin can be read only once; a
+    Secret applied to the cluster is applied once)."""
+
+    stdin: SourceData | None = None
+    #: (secret ref, fingerprint of the new value) -> what ``kubectl apply`` said.
+    applied: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Secrets (ref and value fingerprint) already rotated this run.
+    rotated: set[str] = field(default_factory=set)
+
+
+#: Fresh each engine pass (``hardoctor_configure`` resets it).
+STATE: StashKey[State] = StashKey("k8s.state")
+#: Kept across the passes of ``fix`` (never reset).
+PERSISTENT: StashKey[Persistent] = StashKey("k8s.persistent")
+
+
 def state(ctx: Context) -> State:
-    st = ctx.cache.get(STATE)
-    if not isinstance(st, State):
-        st = ctx.cache[STATE] = State()
-    return st
+    return ctx.stash.compute(STATE, State)
 
 
-def persistent(ctx: Context) -> dict[str, Any]:
-    value = ctx.cache.setdefault(PERSISTENT, {})
-    assert isinstance(value, dict)
-    return value
+def persistent(ctx: Context) -> Persistent:
+    return ctx.stash.compute(PERSISTENT, Persistent)

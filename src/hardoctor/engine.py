@@ -52,7 +52,8 @@ def run(ctx: Context, manager: PluginManager) -> Report:
 
     probes: dict[int, list[ProbeResult]] = {i: [] for i in range(len(resolutions))}
     if not ctx.options.offline:
-        probes = _probe(ctx, manager, resolutions)
+        probes, answered = _probe(ctx, manager, resolutions)
+        findings += _not_probed(ctx, resolutions, answered)
     for i, res in enumerate(resolutions):
         findings += _items(
             manager.call_flat("hardoctor_diagnose", resolution=res, results=probes[i], ctx=ctx)
@@ -208,21 +209,49 @@ def _without_userinfo(raw: str) -> str:
 
 def _probe(
     ctx: Context, manager: PluginManager, resolutions: list[Resolution]
-) -> dict[int, list[ProbeResult]]:
+) -> tuple[dict[int, list[ProbeResult]], set[int]]:
+    """Results per resolution, and which resolutions some plugin answered
+    for (a list, even an empty one: "mine, nothing to ask")."""
     plans: list[tuple[int, Any]] = []
+    answered: set[int] = set()
     for i, res in enumerate(resolutions):
-        for plugin, plan in manager.call_flat("hardoctor_probe", resolution=res, ctx=ctx):
-            if plan.key is not None:  # shared walks are shared per plugin (ProbePlan.key)
-                plan = replace(plan, key=(plugin, plan.key))
-            plans.append((i, plan))
+        for plugin, found in manager.call("hardoctor_probe", resolution=res, ctx=ctx):
+            answered.add(i)
+            for plan in found:
+                if plan.key is not None:  # shared walks are shared per plugin (ProbePlan.key)
+                    plan = replace(plan, key=(plugin, plan.key))
+                plans.append((i, plan))
     out: dict[int, list[ProbeResult]] = {i: [] for i in range(len(resolutions))}
     if not plans:
-        return out
+        return out, answered
     from hardoctor.probe import run_plans  # httpx only when something is probed
 
     results = run_plans(ctx, [p for _, p in plans])
     for (i, _), result in zip(plans, results, strict=True):
         out[i].extend(result)
+    return out, answered
+
+
+def _not_probed(ctx: Context, resolutions: list[Resolution], answered: set[int]) -> list[Finding]:
+    """Online, a resolution names a protocol and no loaded plugin answered
+    ``hardoctor_probe`` for it (its protocol plugin is disabled): not
+    checked must never read as passing."""
+    out: list[Finding] = []
+    seen: set[tuple[str, str, str | None]] = set()
+    for i, res in enumerate(resolutions):
+        cred = res.credential.id if res.credential else None
+        key = (res.protocol, res.target.host, cred)
+        if not res.protocol or i in answered or key in seen:
+            continue
+        seen.add(key)
+        out.append(ctx.finding(
+            "HD004",
+            f"Nothing tested whether {res.target.host} accepts what {res.client} sends: no "
+            f"loaded plugin probes the {res.protocol!r} protocol.",
+            ecosystem=res.ecosystem, registry=res.target.host, credential=cred,
+            why="Without asking the registry, a revoked or expired token looks exactly like "
+            "a working one.",
+        ))
     return out
 
 

@@ -13,9 +13,12 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from hardoctor import redact
+
+if TYPE_CHECKING:  # the probe package imports this module: no cycle at run time
+    from hardoctor.probe.tls import TLSOptions
 
 P = TypeVar("P", bound="PluginData")
 
@@ -307,6 +310,17 @@ class Resolution:
     protocol: str = ""
     #: Typed data of the plugin that made the resolution (see PluginData).
     payload: PluginData | None = field(default=None, repr=False, compare=False)
+    #: What the client trusts when it talks to the target (CAs, client
+    #: certificates, no verification / plain-http fallback for a registry
+    #: the client treats as insecure), filled by the client plugin, which
+    #: knows its client's settings.  ``None``: the environment's trust store
+    #: (the protocol plugin may apply its protocol's defaults).
+    tls: TLSOptions | None = None
+    #: Credentials the client tries next, in order, when ``credential`` is
+    #: refused (a client that tries every matching entry until one works).
+    #: A protocol plugin probes each; a refusal is then only as bad as the
+    #: last candidate's.
+    fallbacks: tuple[Credential, ...] = field(default=(), repr=False)
 
 
 @dataclass(frozen=True)

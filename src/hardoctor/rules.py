@@ -190,6 +190,29 @@ Fix
   No automatic fix.
 """,
     ),
+    Rule(
+        code="HD004",
+        name="protocol-not-probed",
+        severity=Severity.WARNING,
+        summary="Online, no loaded plugin probes the protocol a client speaks.",
+        explain="""\
+What it does
+  Reports a client's resolution that names a wire protocol (``oci``, ...)
+  when the run is online but no loaded plugin returned a probe for it,
+  usually because the protocol plugin is disabled.
+
+Why it matters
+  Nothing asked the registry, so a revoked or expired token looks exactly
+  like a working one: the registry is not checked, not passing.
+
+Example
+  `hardoctor check --disable-plugin oci` with a pull secret in a manifest.
+
+Fix
+  Enable the protocol's plugin (remove it from `--disable-plugin` /
+  `HARDOCTOR_DISABLE_PLUGINS`).  No automatic fix.
+""",
+    ),
 )
 
 FIX_SAFE = Applicability.SAFE

@@ -48,8 +48,6 @@ from hardoctor.probe.tls import (
     ResolvedTLS,
     TLSOptions,
     build_ssl_context,
-    docker_is_insecure,
-    docker_tls,
     resolve_tls,
 )
 
@@ -287,14 +285,6 @@ class ProbeSession:
 
     def remaining(self) -> float:
         return self._deadline_at - time.monotonic()
-
-    def docker_tls(self, host: str) -> TLSOptions:
-        """What the Docker daemon trusts for ``host`` (see :func:`~hardoctor.probe.tls.docker_tls`)."""
-        return docker_tls(host, self.environ)
-
-    def docker_insecure(self, host: str) -> bool:
-        """Loopback or in ``insecure-registries``: no verification, http fallback."""
-        return docker_is_insecure(host, self.environ)
 
     def _client(self, url: str, tls: TLSOptions | None) -> httpx.AsyncClient | TransportFailure:
         resolved = resolve_tls(tls, self.environ)

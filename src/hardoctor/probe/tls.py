@@ -1,7 +1,7 @@
-"""Which certificates a client trusts, and which registries Docker treats as insecure.
+"""Which certificates a client trusts: TLS contexts that client plugins describe.
 
 A probe must trust exactly what the client would: a probe that passes because
-hardoctor trusts more than ``docker`` does (or fails because it trusts less)
+hardoctor trusts more than the client does (or fails because it trusts less)
 diagnoses the wrong thing.  Everything is read from the *injected*
 environment (``ctx.env.environ``), never from ``os.environ``, so tests and
 ``--project`` runs see what they set up.
@@ -9,20 +9,11 @@ environment (``ctx.env.environ``), never from ``os.environ``, so tests and
 
 from __future__ import annotations
 
-import glob
 import ipaddress
-import json
 import os
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass
-
-#: Where Docker looks for per-registry CA and client certificates.
-DOCKER_CERTS_D = "/etc/docker/certs.d"
-DOCKER_DAEMON_JSON = "/etc/docker/daemon.json"
-#: Test/override hooks for the two Docker paths above.
-ENV_CERTS_D = "HARDOCTOR_DOCKER_CERTS_D"
-ENV_DAEMON_JSON = "HARDOCTOR_DOCKER_DAEMON_JSON"
 
 
 @dataclass(frozen=True)
@@ -32,8 +23,9 @@ class TLSOptions:
     ``cafile``/``capath`` *replace* the default trust store (as
     ``SSL_CERT_FILE`` does for OpenSSL and Go, ``REQUESTS_CA_BUNDLE`` for
     requests, ``cafile`` for npm); ``extra_cafiles`` are added on top of it
-    (Docker's ``certs.d``, ``NODE_EXTRA_CA_CERTS``).  ``verify=False`` is for
-    registries the client itself does not verify (Docker insecure registries).
+    (a container engine's per-registry CA folder, ``NODE_EXTRA_CA_CERTS``).
+    ``verify=False`` is for registries the client itself does not verify
+    (insecure registries).
     ``None`` for ``cafile`` means: take it from the environment.
     """
 
@@ -44,6 +36,9 @@ class TLSOptions:
     client_certs: tuple[tuple[str, str], ...] = ()
     #: Ignore SSL_CERT_FILE & co. (a client that does not read them).
     ignore_env: bool = False
+    #: The client retries an https URL over plain http when https fails (a
+    #: registry it treats as insecure); see ``ProbeSession.request``.
+    plain_http: bool = False
 
 
 @dataclass(frozen=True)
@@ -110,30 +105,7 @@ def build_ssl_context(tls: ResolvedTLS) -> ssl.SSLContext:
     return context
 
 
-# -- Docker ---------------------------------------------------------------------
-
-
-def certs_d_root(environ: Mapping[str, str]) -> str:
-    return environ.get(ENV_CERTS_D) or DOCKER_CERTS_D
-
-
-def docker_certs(
-    host: str, environ: Mapping[str, str]
-) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
-    """(CA files, client (cert, key) pairs) Docker uses for ``host``
-    (``host[:port]`` exactly as in the image reference), from
-    ``certs.d/HOST[:PORT]/``: ``*.crt`` are CAs, ``X.cert`` + ``X.key`` a
-    client certificate."""
-    folder = os.path.join(certs_d_root(environ), host)
-    if not os.path.isdir(folder):
-        return (), ()
-    cas = tuple(sorted(glob.glob(os.path.join(glob.escape(folder), "*.crt"))))
-    pairs: list[tuple[str, str]] = []
-    for cert in sorted(glob.glob(os.path.join(glob.escape(folder), "*.cert"))):
-        key = cert[: -len(".cert")] + ".key"
-        if os.path.isfile(key):
-            pairs.append((cert, key))
-    return cas, tuple(pairs)
+# -- hosts ---------------------------------------------------------------------
 
 
 def is_loopback(host: str) -> bool:
@@ -157,53 +129,3 @@ def split_host(host: str) -> tuple[str, int | None]:
         name, port = host.split(":")
         return name, int(port) if port.isdigit() else None
     return host, None
-
-
-def docker_insecure_registries(environ: Mapping[str, str]) -> tuple[str, ...]:
-    """``insecure-registries`` of the Docker daemon config (empty when unreadable)."""
-    path = environ.get(ENV_DAEMON_JSON) or DOCKER_DAEMON_JSON
-    try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
-        return ()
-    entries = data.get("insecure-registries") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        return ()
-    return tuple(e for e in entries if isinstance(e, str))
-
-
-def docker_is_insecure(host: str, environ: Mapping[str, str]) -> bool:
-    """Would the Docker daemon talk to ``host`` without TLS verification and
-    fall back to plain http?  Loopback always (Docker adds 127.0.0.0/8
-    itself), plus each ``insecure-registries`` entry: ``host[:port]`` or a
-    CIDR (matched against IP-literal hosts only; Docker also resolves names,
-    which a probe that must not do surprise DNS work does not imitate)."""
-    if is_loopback(host):
-        return True
-    name = split_host(host)[0]
-    for entry in docker_insecure_registries(environ):
-        entry = entry.strip().lower()
-        for prefix in ("http://", "https://"):
-            if entry.startswith(prefix):
-                entry = entry[len(prefix) :]
-        entry = entry.rstrip("/")
-        if entry == host.lower():
-            return True
-        if "/" in entry:
-            try:
-                net = ipaddress.ip_network(entry, strict=False)
-                if ipaddress.ip_address(name) in net:
-                    return True
-            except ValueError:
-                continue
-    return False
-
-
-def docker_tls(host: str, environ: Mapping[str, str]) -> TLSOptions:
-    """What the Docker daemon trusts for ``host``: the environment's store
-    plus ``certs.d/HOST``; no verification for insecure registries."""
-    if docker_is_insecure(host, environ):
-        return TLSOptions(verify=False)
-    cas, pairs = docker_certs(host, environ)
-    return TLSOptions(extra_cafiles=cas, client_certs=pairs)

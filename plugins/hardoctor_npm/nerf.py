@@ -88,36 +88,10 @@ def parse_url(value: str) -> Url | None:
     authority, tail = rest[:end], rest[end:]
     if "@" in authority:
         authority = authority.rsplit("@", 1)[1]
-    port: int | None = None
-    if authority.startswith("["):
-        close = authority.find("]")
-        if close == -1:
-            return None
-        hostname = authority[: close + 1].lower()
-        after = authority[close + 1 :]
-        if after:
-            if not after.startswith(":"):
-                return None
-            port_text = after[1:]
-        else:
-            port_text = ""
-    else:
-        hostname, sep, port_text = authority.partition(":")
-        if not sep:
-            port_text = ""
-        hostname = hostname.lower()
-        try:
-            hostname = hostname.encode("idna").decode("ascii") if not hostname.isascii() else hostname
-        except UnicodeError:
-            return None
-        if not hostname or any(c in hostname for c in " #%/:<>?@[\\]^|"):
-            return None
-    if port_text:
-        if not port_text.isdigit() or not port_text.isascii() or int(port_text) > 65535:
-            return None
-        port = int(port_text)
-        if port == _DEFAULT_PORTS.get(scheme):
-            port = None
+    host_port = _host_port(authority, scheme)
+    if host_port is None:
+        return None
+    hostname, port = host_port
     frag = tail.find("#")
     if frag != -1:
         tail = tail[:frag]
@@ -127,6 +101,35 @@ def parse_url(value: str) -> Url | None:
         tail, query = tail[:q], tail[q + 1 :]
     path = _normalize_path(tail or "/")
     return Url(scheme, hostname, port, path, query)
+
+
+def _host_port(authority: str, scheme: str) -> tuple[str, int | None] | None:
+    """(host, port) of an authority the way Node's URL parser reads it
+    (the scheme's default port dropped); None when Node would throw."""
+    if authority.startswith("["):
+        close = authority.find("]")
+        if close == -1:
+            return None
+        hostname = authority[: close + 1].lower()
+        after = authority[close + 1 :]
+        if after and not after.startswith(":"):
+            return None
+        port_text = after[1:]
+    else:
+        hostname, _, port_text = authority.partition(":")
+        hostname = hostname.lower()
+        try:
+            hostname = hostname.encode("idna").decode("ascii") if not hostname.isascii() else hostname
+        except UnicodeError:
+            return None
+        if not hostname or any(c in hostname for c in " #%/:<>?@[\\]^|"):
+            return None
+    if not port_text:
+        return hostname, None
+    if not port_text.isdigit() or not port_text.isascii() or int(port_text) > 65535:
+        return None
+    port = int(port_text)
+    return hostname, None if port == _DEFAULT_PORTS.get(scheme) else port
 
 
 def nerf_dart(url: str) -> str | None:

@@ -55,6 +55,8 @@ KEY: StashKey[State] = StashKey("npm.state")
 
 
 def _read_project(start: str) -> Project:
+    """The nearest package.json upwards (stopping at a git work tree's root)
+    and the lock files on the way."""
     proj = Project(start)
     cur = os.path.abspath(start)
     while True:
@@ -62,36 +64,8 @@ def _read_project(start: str) -> Project:
         if proj.package_json is None and os.path.isfile(pkg):
             proj.package_json = pkg
             proj.dir = cur
-            try:
-                with open(pkg, encoding="utf-8") as fh:
-                    data = json.load(fh)
-            except (OSError, ValueError):
-                data = None
-            if isinstance(data, dict):
-                for section in ("dependencies", "devDependencies", "optionalDependencies"):
-                    deps = data.get(section)
-                    if isinstance(deps, dict):
-                        for name, spec in deps.items():
-                            if isinstance(name, str) and isinstance(spec, str) and \
-                                    not re.match(r"^(file|link|workspace|git\+|https?:|github:)", spec):
-                                proj.dependencies.append(name)
-                pm = data.get("packageManager")
-                if isinstance(pm, str):
-                    proj.package_manager = pm
-        if os.path.isfile(os.path.join(cur, "pnpm-lock.yaml")) or \
-                os.path.isfile(os.path.join(cur, "pnpm-workspace.yaml")):
-            proj.pnpm_lock = True
-        lock = os.path.join(cur, "yarn.lock")
-        if os.path.isfile(lock):
-            try:
-                with open(lock, encoding="utf-8", errors="replace") as fh:
-                    head = fh.read(4096)
-            except OSError:
-                head = ""
-            if "__metadata:" in head:
-                proj.yarn_berry_lock = True
-            else:
-                proj.yarn_classic_lock = True
+            _read_package_json(proj, pkg)
+        _lock_files(proj, cur)
         if proj.package_json is not None or os.path.isdir(os.path.join(cur, ".git")):
             break
         parent = os.path.dirname(cur)
@@ -99,6 +73,46 @@ def _read_project(start: str) -> Project:
             break
         cur = parent
     return proj
+
+
+def _read_package_json(proj: Project, pkg: str) -> None:
+    try:
+        with open(pkg, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError):
+        return
+    if not isinstance(data, dict):
+        return
+    for section in ("dependencies", "devDependencies", "optionalDependencies"):
+        deps = data.get(section)
+        if not isinstance(deps, dict):
+            continue
+        for name, spec in deps.items():
+            # Only registry dependencies: a file:, git or URL spec never asks a registry.
+            if isinstance(name, str) and isinstance(spec, str) and \
+                    not re.match(r"^(file|link|workspace|git\+|https?:|github:)", spec):
+                proj.dependencies.append(name)
+    pm = data.get("packageManager")
+    if isinstance(pm, str):
+        proj.package_manager = pm
+
+
+def _lock_files(proj: Project, cur: str) -> None:
+    if os.path.isfile(os.path.join(cur, "pnpm-lock.yaml")) or \
+            os.path.isfile(os.path.join(cur, "pnpm-workspace.yaml")):
+        proj.pnpm_lock = True
+    lock = os.path.join(cur, "yarn.lock")
+    if not os.path.isfile(lock):
+        return
+    try:
+        with open(lock, encoding="utf-8", errors="replace") as fh:
+            head = fh.read(4096)
+    except OSError:
+        head = ""
+    if "__metadata:" in head:
+        proj.yarn_berry_lock = True
+    else:
+        proj.yarn_classic_lock = True
 
 
 def _uses_yarn_berry(project: Project, files: list[yarnrc.YarnFile]) -> bool:

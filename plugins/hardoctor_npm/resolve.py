@@ -244,8 +244,20 @@ def resolve_npm(ctx: Context, st: State, target: Target, cfg: Config, client: st
     else:
         steps.append(ChainStep("auth", "missing",
                                f"no key with auth on the path of {request}"))
+    steps += _unused_keys(st, cfg, det, client, credential is None)
+    res = Resolution(target=target, ecosystem="npm", client=client, credential=credential,
+                     chain=tuple(steps), registry=registry, protocol="npm", payload=det)
+    return res, det
+
+
+def _unused_keys(st: State, cfg: Config, det: Details, client: str,
+                 anonymous: bool) -> list[ChainStep]:
+    """Chain steps for the auth keys the client never sends (near misses,
+    and unscoped keys npm 9+ refuses); fills ``det.near`` and ``det.orphans``."""
+    registry, request = det.registry, det.request_url
+    steps: list[ChainStep] = []
     det.near = near_misses(cfg, registry, request, pnpm=client == "pnpm")
-    if credential is None and det.picked is None:
+    if anonymous and det.picked is None:
         det.orphans = orphans(cfg, [n.prefix for n in det.near])
     for nm in det.near:
         if nm.kind in ("whoami",):
@@ -259,9 +271,7 @@ def resolve_npm(ctx: Context, st: State, target: Target, cfg: Config, client: st
                 steps.append(ChainStep(f"{up.field} (unscoped)", "failed",
                                        "npm 9+ refuses to run with an unscoped auth key "
                                        "(ERR_INVALID_AUTH)", None, up.items[0].location))
-    res = Resolution(target=target, ecosystem="npm", client=client, credential=credential,
-                     chain=tuple(steps), registry=registry, protocol="npm", payload=det)
-    return res, det
+    return steps
 
 
 def _has_auth(cfg: Config, prefix: str, client: str) -> bool:

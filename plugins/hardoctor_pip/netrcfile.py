@@ -158,6 +158,8 @@ class _Lexer:
 
 
 def parse(text: str) -> NetrcFile:
+    """Read ``text`` the way Python's ``netrc`` module does (the first error
+    ends the file, as it makes ``netrc`` raise)."""
     doc = NetrcFile(text=text)
     lexer = _Lexer(text)
     while True:
@@ -169,60 +171,63 @@ def parse(text: str) -> NetrcFile:
             if lexer.line() == saved_line and len(tt.value) == 1:
                 lexer.readline()
             continue
-        name_token: Token | None
-        if tt.value == "machine":
-            name_token = lexer.get_token()
-            name = name_token.value
-        elif tt.value == "default":
-            name_token, name = None, "default"
-        elif tt.value == "macdef":
-            name_token = lexer.get_token()
-            doc.macros.append(name_token.value)
-            while True:
-                line = lexer.readline()
-                if not line:
-                    doc.error = NetrcError(
-                        "a macdef is not ended by an empty line", lexer.line()
-                    )
-                    return doc
-                if line == "\n":
-                    break
-            continue
+        if tt.value == "macdef":
+            doc.error = _macdef(lexer, doc)
+        elif tt.value in ("machine", "default"):
+            doc.error = _entry(lexer, doc, tt)
         else:
             doc.error = NetrcError(
                 f"unexpected word {_show(tt.value)} where machine, default or macdef belongs",
                 line_of(text, tt.start),
             )
+        if doc.error is not None:
             return doc
-        if not name:
-            doc.error = NetrcError(f"{tt.value!r} has no host name", line_of(text, tt.start))
-            return doc
-        entry = Entry(tt.value, name, tt, name_token, line_of(text, tt.start))
-        while True:
-            prev_line = lexer.line()
-            ft = lexer.get_token()
-            if ft.value.startswith("#"):
-                if lexer.line() == prev_line:
-                    lexer.readline()
-                continue
-            if ft.value in ("", "machine", "default", "macdef"):
-                lexer.push(ft)
-                break
-            if ft.value in ("login", "user"):
-                entry.login = lexer.get_token()
-            elif ft.value == "account":
-                entry.account = lexer.get_token()
-            elif ft.value == "password":
-                entry.password = lexer.get_token()
-            else:
-                doc.error = NetrcError(
-                    f"unexpected word {_show(ft.value)} in the entry for {_show(name)} "
-                    "(expected login, account or password)",
-                    line_of(text, ft.start),
-                )
-                return doc
-        doc.entries.append(entry)
     return doc
+
+
+def _macdef(lexer: _Lexer, doc: NetrcFile) -> NetrcError | None:
+    """Skip a macro definition: everything up to an empty line."""
+    doc.macros.append(lexer.get_token().value)
+    while True:
+        line = lexer.readline()
+        if not line:
+            return NetrcError("a macdef is not ended by an empty line", lexer.line())
+        if line == "\n":
+            return None
+
+
+def _entry(lexer: _Lexer, doc: NetrcFile, tt: Token) -> NetrcError | None:
+    """A ``machine NAME`` or ``default`` entry and its keywords."""
+    text = doc.text
+    name_token = lexer.get_token() if tt.value == "machine" else None
+    name = name_token.value if name_token is not None else "default"
+    if not name:
+        return NetrcError(f"{tt.value!r} has no host name", line_of(text, tt.start))
+    entry = Entry(tt.value, name, tt, name_token, line_of(text, tt.start))
+    while True:
+        prev_line = lexer.line()
+        ft = lexer.get_token()
+        if ft.value.startswith("#"):
+            if lexer.line() == prev_line:
+                lexer.readline()
+            continue
+        if ft.value in ("", "machine", "default", "macdef"):
+            lexer.push(ft)
+            break
+        if ft.value in ("login", "user"):
+            entry.login = lexer.get_token()
+        elif ft.value == "account":
+            entry.account = lexer.get_token()
+        elif ft.value == "password":
+            entry.password = lexer.get_token()
+        else:
+            return NetrcError(
+                f"unexpected word {_show(ft.value)} in the entry for {_show(name)} "
+                "(expected login, account or password)",
+                line_of(text, ft.start),
+            )
+    doc.entries.append(entry)
+    return None
 
 
 _HOSTLIKE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+$")

@@ -106,6 +106,8 @@ def cred(
 
 
 def decode(c: Credential, ctx: Context) -> Credential:
+    """As the engine does: prefetch (the token API lookups), then decode."""
+    ctx.plugins.call("hardoctor_prefetch", credentials=[c], ctx=ctx)  # type: ignore[union-attr]
     found = ctx.plugins.call_first("hardoctor_decode_secret", credential=c, ctx=ctx)  # type: ignore[union-attr]
     assert found is not None
     return replace(c, token=found[1])
@@ -881,3 +883,12 @@ def test_harness_option_twins_and_good_values(tmp_path: Path) -> None:
     assert opts.hosts == ("a.example", "[::1]:5000", "b.example:5000")
     assert opts.api == "http://127.0.0.1:9/gateway" and opts.no_token_api
     assert harness_options(make_ctx(tmp_path)).no_token_api  # offline implies it
+
+
+def test_decode_is_pure_without_prefetch(api: HarnessApi, tmp_path: Path) -> None:
+    tok = api.new_token(ACCT, valid_days=30, age_days=1)
+    ctx = make_ctx(tmp_path, offline=False, harness_api=api.url)
+    c = cred(tok.value, id="pure")
+    found = ctx.plugins.call_first("hardoctor_decode_secret", credential=c, ctx=ctx)  # type: ignore[union-attr]
+    assert found is not None and found[1].details["api"]["outcome"] == "skipped"
+    assert api.requests == []  # decoding sends nothing; hardoctor_prefetch asks

@@ -11,10 +11,9 @@ the best source available:
 An API 401 alone cannot tell "expired" from "revoked"; with an estimate
 that has passed we call it expired (estimated), otherwise invalid.
 
-Decoding is pure: the API answers come from :func:`prefetch`
-(``hardoctor_prefetch``), which asks about every token of the run at once;
-a token decoded without a prefetch is looked up then, into the same
-per-run memo, so asking twice never sends twice.
+Decoding is pure: it only reads the API answers that :func:`prefetch`
+(``hardoctor_prefetch``) fetched for every token of the run at once; a
+token nobody prefetched is decoded as "the API was not asked".
 """
 
 from __future__ import annotations
@@ -100,7 +99,11 @@ def _ask_api(
     if account is None:
         details["api"] = {"outcome": "skipped", "detail": "no account ID to ask the Harness API in"}
         return None
-    answer = tokenapi.lookup(ctx, clean, account)
+    answer = tokenapi.cached(ctx, clean, account)
+    if answer is None:
+        # Decoding never sends anything: hardoctor_prefetch asks.
+        details["api"] = {"outcome": "skipped", "detail": "the Harness API was not asked"}
+        return None
     details["api"] = answer.facts()
     for key in ("name", "email", "username", "api_key_type", "api_key_identifier"):
         if getattr(answer, key):

@@ -21,7 +21,7 @@ import json
 import re
 import socket
 import ssl
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
@@ -334,88 +334,121 @@ def classify_exception(exc: BaseException, url: str = "") -> TransportFailure:
 
     The detail never repeats ``str(exc)`` of the outer exception wholesale:
     httpx messages can embed URLs, and a URL can embed userinfo.
-    """
-    import httpx  # local: keep this module importable without httpx
 
+    The matchers run in order over the whole exception chain, the first
+    that recognises a link wins: proxy first (a failure inside CONNECT is
+    about the proxy, whatever the cause), then TLS, DNS, timeouts, the
+    connection, the protocol.
+    """
     chain = _chain(exc)
-    # Proxy first: a failure inside CONNECT is about the proxy, whatever the cause.
-    for e in chain:
-        if isinstance(e, httpx.ProxyError):
-            text = str(e)
-            if "407" in text:
-                return TransportFailure(
-                    "proxy-error",
-                    "proxy-auth-required",
-                    "the proxy asked for proxy credentials (407 Proxy Authentication Required)",
-                    url,
-                )
-            status = re.search(r"\b([1-5][0-9]{2})\b", text)
-            return TransportFailure(
-                "proxy-error",
-                "proxy-refused",
-                "the proxy refused the tunnel" + (f" (HTTP {status.group(1)})" if status else ""),
-                url,
-            )
-    for e in chain:
-        if isinstance(e, ssl.SSLError):
-            kind, detail = _tls_failure(e)
-            return TransportFailure("tls-error", kind, detail, url)
-    for e in chain:
-        if isinstance(e, socket.gaierror):
-            temporary = e.errno in (socket.EAI_AGAIN,)
-            return TransportFailure(
-                "dns-error",
-                "temporary" if temporary else "no-such-host",
-                "the host name could not be resolved"
-                + (" (temporary DNS failure)" if temporary else ""),
-                url,
-            )
-    for e in chain:
-        if isinstance(e, (httpx.TimeoutException, TimeoutError)):
-            kind = "connect" if isinstance(e, httpx.ConnectTimeout) else "read"
-            if isinstance(e, httpx.PoolTimeout):
-                kind = "deadline"
-            return TransportFailure(
-                "timeout",
-                kind,
-                "the connection could not be opened in time"
-                if kind == "connect"
-                else "the server accepted the connection but did not answer in time",
-                url,
-            )
-    for e in chain:
-        if isinstance(e, ConnectionRefusedError) or (
-            isinstance(e, OSError) and e.errno == errno.ECONNREFUSED
-        ):
-            return TransportFailure(
-                "connection-error", "refused", "the connection was refused (nothing listens)", url
-            )
-        if isinstance(e, ConnectionResetError):
-            return TransportFailure(
-                "connection-error", "reset", "the connection was reset by the server", url
-            )
-        if isinstance(e, OSError) and e.errno in (
-            errno.ENETUNREACH,
-            errno.EHOSTUNREACH,
-            errno.ENETDOWN,
-            errno.EHOSTDOWN,
-        ):
-            return TransportFailure(
-                "connection-error", "unreachable", "the network or host is unreachable", url
-            )
-    for e in chain:
-        if isinstance(e, (httpx.RemoteProtocolError, httpx.LocalProtocolError)):
-            return TransportFailure(
-                "connection-error",
-                "protocol",
-                "the server closed the connection or answered something that is not HTTP",
-                url,
-            )
-        if isinstance(e, httpx.UnsupportedProtocol):
-            return TransportFailure("error", "unsupported", "the URL scheme is not http(s)", url)
+    for match in _MATCHERS:
+        for e in chain:
+            found = match(e, url)
+            if found is not None:
+                return found
     return TransportFailure(
         "connection-error", "other", f"the request failed ({type(exc).__name__})", url
     )
+
+
+def _proxy(e: BaseException, url: str) -> TransportFailure | None:
+    import httpx  # local: keep this module importable without httpx
+
+    if not isinstance(e, httpx.ProxyError):
+        return None
+    text = str(e)
+    if "407" in text:
+        return TransportFailure(
+            "proxy-error",
+            "proxy-auth-required",
+            "the proxy asked for proxy credentials (407 Proxy Authentication Required)",
+            url,
+        )
+    status = re.search(r"\b([1-5][0-9]{2})\b", text)
+    return TransportFailure(
+        "proxy-error",
+        "proxy-refused",
+        "the proxy refused the tunnel" + (f" (HTTP {status.group(1)})" if status else ""),
+        url,
+    )
+
+
+def _tls(e: BaseException, url: str) -> TransportFailure | None:
+    if not isinstance(e, ssl.SSLError):
+        return None
+    kind, detail = _tls_failure(e)
+    return TransportFailure("tls-error", kind, detail, url)
+
+
+def _dns(e: BaseException, url: str) -> TransportFailure | None:
+    if not isinstance(e, socket.gaierror):
+        return None
+    temporary = e.errno in (socket.EAI_AGAIN,)
+    return TransportFailure(
+        "dns-error",
+        "temporary" if temporary else "no-such-host",
+        "the host name could not be resolved" + (" (temporary DNS failure)" if temporary else ""),
+        url,
+    )
+
+
+def _timeout(e: BaseException, url: str) -> TransportFailure | None:
+    import httpx
+
+    if not isinstance(e, (httpx.TimeoutException, TimeoutError)):
+        return None
+    kind = "connect" if isinstance(e, httpx.ConnectTimeout) else "read"
+    if isinstance(e, httpx.PoolTimeout):
+        kind = "deadline"
+    return TransportFailure(
+        "timeout",
+        kind,
+        "the connection could not be opened in time"
+        if kind == "connect"
+        else "the server accepted the connection but did not answer in time",
+        url,
+    )
+
+
+_UNREACHABLE = (errno.ENETUNREACH, errno.EHOSTUNREACH, errno.ENETDOWN, errno.EHOSTDOWN)
+
+
+def _connection(e: BaseException, url: str) -> TransportFailure | None:
+    if isinstance(e, ConnectionRefusedError) or (
+        isinstance(e, OSError) and e.errno == errno.ECONNREFUSED
+    ):
+        return TransportFailure(
+            "connection-error", "refused", "the connection was refused (nothing listens)", url
+        )
+    if isinstance(e, ConnectionResetError):
+        return TransportFailure(
+            "connection-error", "reset", "the connection was reset by the server", url
+        )
+    if isinstance(e, OSError) and e.errno in _UNREACHABLE:
+        return TransportFailure(
+            "connection-error", "unreachable", "the network or host is unreachable", url
+        )
+    return None
+
+
+def _protocol(e: BaseException, url: str) -> TransportFailure | None:
+    import httpx
+
+    if isinstance(e, (httpx.RemoteProtocolError, httpx.LocalProtocolError)):
+        return TransportFailure(
+            "connection-error",
+            "protocol",
+            "the server closed the connection or answered something that is not HTTP",
+            url,
+        )
+    if isinstance(e, httpx.UnsupportedProtocol):
+        return TransportFailure("error", "unsupported", "the URL scheme is not http(s)", url)
+    return None
+
+
+_MATCHERS: tuple[Callable[[BaseException, str], TransportFailure | None], ...] = (
+    _proxy, _tls, _dns, _timeout, _connection, _protocol,
+)
 
 
 # -- transport outcome -> cause and remedy ------------------------------------

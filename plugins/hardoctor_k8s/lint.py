@@ -278,71 +278,94 @@ def _listed_by(st: State, secret: SecretObj) -> str:
 
 
 def workload_findings(data: SourceData, st: State, ctx: Context) -> list[Finding]:
-    missing: dict[tuple[str, str], _Bucket] = {}
-    wrong: dict[tuple[str, str], _Bucket] = {}
-    nomatch: dict[tuple[str, str, tuple[str, ...]], tuple[_Bucket, ImageUse]] = {}
-    override: dict[tuple[str, str, str], _Bucket] = {}
-    predates: dict[tuple[str, str, tuple[str, ...]], _Bucket] = {}
-    out: list[Finding] = []
-    # Pods of one controller share their list: decide once per list and image.
-    lists: dict[tuple[str, tuple[str, ...], str], tuple[list[Any], list[Any]]] = {}
-    matched: dict[tuple[str, tuple[str, ...], str, str], bool] = {}
+    scan = _WorkloadScan(st)
     for w in data.workloads:
+        scan.add(w)
+    return scan.findings(data, ctx)
+
+
+class _WorkloadScan:
+    """Workloads bucketed by what is wrong with their pull secrets: one
+    finding per bucket names every workload in it."""
+
+    def __init__(self, st: State) -> None:
+        self.st = st
+        self.missing: dict[tuple[str, str], _Bucket] = {}
+        self.wrong: dict[tuple[str, str], _Bucket] = {}
+        self.nomatch: dict[tuple[str, str, tuple[str, ...]], tuple[_Bucket, ImageUse]] = {}
+        self.override: dict[tuple[str, str, str], _Bucket] = {}
+        self.predates: dict[tuple[str, str, tuple[str, ...]], _Bucket] = {}
+        # Pods of one controller share their list: decide once per list and image.
+        self.lists: dict[tuple[str, tuple[str, ...], str], tuple[list[Any], list[Any]]] = {}
+        self.matched: dict[tuple[str, tuple[str, ...], str, str], bool] = {}
+
+    def add(self, w: Workload) -> None:
+        st = self.st
         app = applies(st, w)
         lkey = (w.namespace, tuple(r.name for r in app.refs), w.where.source)
-        if lkey not in lists:
+        if lkey not in self.lists:
             states = secret_states(st, w.namespace, app.refs, w.where.source)
-            lists[lkey] = (states, candidates(st, states))
-        states, cands = lists[lkey]
+            self.lists[lkey] = (states, candidates(st, states))
+        states, cands = self.lists[lkey]
         for s in states:
             key = (w.namespace, s.ref.name)
             if s.status == "missing":
-                missing.setdefault(key, _Bucket(w, _line(app.refs, s.ref.name))).add(w)
+                self.missing.setdefault(key, _Bucket(w, _line(app.refs, s.ref.name))).add(w)
             elif s.status == "wrong-type":
-                wrong.setdefault(key, _Bucket(w, _line(app.refs, s.ref.name))).add(w)
+                self.wrong.setdefault(key, _Bucket(w, _line(app.refs, s.ref.name))).add(w)
         for use in w.images:
-            ref = st.image(use.image)
-            if ref is None:
-                continue
-            repo = keyring.image_repository(ref)
-            mkey = (*lkey, repo)
-            if mkey not in matched:
-                matched[mkey] = any(v.matched and v.candidate.item.has_credentials
-                                    for v in keyring.lookup(cands, repo))
-            if matched[mkey]:
-                continue
-            nkey = (w.namespace, repo, tuple(r.name for r in app.refs))
-            if nkey in nomatch:
-                nomatch[nkey][0].add(w)
-            else:
-                b = _Bucket(w, use.line)
-                b.add(w)
-                nomatch[nkey] = (b, use)
-        if app.origin == "pod" and app.sa is not None and \
-                {r.name for r in app.sa.pull_secrets} - {r.name for r in app.refs} and \
-                not _copied_from_sa(st, w):
+            self._image(w, app, lkey, cands, use)
+        self._service_account(w, app)
+
+    def _image(self, w: Workload, app: Any, lkey: tuple[str, tuple[str, ...], str],
+               cands: list[Any], use: ImageUse) -> None:
+        ref = self.st.image(use.image)
+        if ref is None:
+            return
+        repo = keyring.image_repository(ref)
+        mkey = (*lkey, repo)
+        if mkey not in self.matched:
+            self.matched[mkey] = any(v.matched and v.candidate.item.has_credentials
+                                     for v in keyring.lookup(cands, repo))
+        if self.matched[mkey]:
+            return
+        nkey = (w.namespace, repo, tuple(r.name for r in app.refs))
+        if nkey in self.nomatch:
+            self.nomatch[nkey][0].add(w)
+        else:
+            b = _Bucket(w, use.line)
+            b.add(w)
+            self.nomatch[nkey] = (b, use)
+
+    def _service_account(self, w: Workload, app: Any) -> None:
+        if app.origin != "pod" or app.sa is None or \
+                not {r.name for r in app.sa.pull_secrets} - {r.name for r in app.refs}:
+            return
+        if not _copied_from_sa(self.st, w):
             okey = (w.namespace, app.sa_name, ",".join(r.name for r in app.refs))
-            override.setdefault(okey, _Bucket(w, w.pull_secrets_line)).add(w)
-        if app.origin == "pod" and _copied_from_sa(st, w) and app.sa is not None and \
-                {r.name for r in app.sa.pull_secrets} - {r.name for r in app.refs}:
+            self.override.setdefault(okey, _Bucket(w, w.pull_secrets_line)).add(w)
+        else:
             pkey = (w.namespace, app.sa_name, tuple(r.name for r in app.refs))
-            predates.setdefault(pkey, _Bucket(w, w.pull_secrets_line)).add(w)
-    for (ns, name), b in missing.items():
-        out.append(_missing(ctx, st, ns, Ref(name, b.line), b.first.where.at(b.line, b.first.ref),
-                            b.text(), data))
-    for (ns, name), b in wrong.items():
-        secret = st.find_secret(ns, name, b.first.where.source)
-        assert secret is not None
-        out.append(_wrong_type(ctx, st, secret, b))
-    for (ns, repo, refs), (b, use) in nomatch.items():
-        f = _no_match(ctx, st, ns, repo, refs, b, use)
-        if f is not None:
-            out.append(f)
-    for (ns, sa_name, _), b in override.items():
-        out.append(_override(ctx, st, ns, sa_name, b))
-    for (ns, sa_name, refs), b in predates.items():
-        out.append(_predates(ctx, st, ns, sa_name, refs, b))
-    return out
+            self.predates.setdefault(pkey, _Bucket(w, w.pull_secrets_line)).add(w)
+
+    def findings(self, data: SourceData, ctx: Context) -> list[Finding]:
+        st, out = self.st, []
+        for (ns, name), b in self.missing.items():
+            out.append(_missing(ctx, st, ns, Ref(name, b.line),
+                                b.first.where.at(b.line, b.first.ref), b.text(), data))
+        for (ns, name), b in self.wrong.items():
+            secret = st.find_secret(ns, name, b.first.where.source)
+            assert secret is not None
+            out.append(_wrong_type(ctx, st, secret, b))
+        for (ns, repo, refs), (b, use) in self.nomatch.items():
+            f = _no_match(ctx, st, ns, repo, refs, b, use)
+            if f is not None:
+                out.append(f)
+        for (ns, sa_name, _), b in self.override.items():
+            out.append(_override(ctx, st, ns, sa_name, b))
+        for (ns, sa_name, refs), b in self.predates.items():
+            out.append(_predates(ctx, st, ns, sa_name, refs, b))
+        return out
 
 
 def _line(refs: tuple[Ref, ...], name: str) -> int | None:

@@ -190,7 +190,15 @@ def _ws_location(w: Workload, line: int | None) -> Location:
 
 
 def chain(st: State, group: Group, creds: dict[str, Credential], ctx: Context) -> list[ChainStep]:
-    w, use = group.uses[0]
+    """The kubelet's chain: which pull-secret list applies, each listed
+    secret as the kubelet finds it, then each entry of its keyring."""
+    w, _ = group.uses[0]
+    return [*_list_steps(st, group, w), *_secret_steps(group, w),
+            *_keyring_steps(group, creds)]
+
+
+def _list_steps(st: State, group: Group, w: Workload) -> list[ChainStep]:
+    """The pod's own imagePullSecrets, else its ServiceAccount's."""
     steps: list[ChainStep] = []
     who = group.workloads_text()
     app = group.applies
@@ -223,6 +231,12 @@ def chain(st: State, group: Group, creds: dict[str, Credential], ctx: Context) -
             steps.append(ChainStep(sa_ref, "missing", "it lists no imagePullSecrets",
                                    location=app.sa.where.at(app.sa.where.line,
                                                             f"ServiceAccount {app.sa.ref}")))
+    return steps
+
+
+def _secret_steps(group: Group, w: Workload) -> list[ChainStep]:
+    """Each listed secret: missing, of a type the kubelet skips, empty, broken."""
+    steps: list[ChainStep] = []
     for s in group.secrets:
         name = f"Secret {group.namespace}/{s.ref.name}"
         if s.status == "missing":
@@ -251,6 +265,12 @@ def chain(st: State, group: Group, creds: dict[str, Credential], ctx: Context) -
                 f"{s.decoded.key} {why}: the kubelet cannot build its keyring, so every pull of "
                 "this pod fails", location=secret_location(s.secret, value.line if value else None,
                                                            s.decoded.key)))
+    return steps
+
+
+def _keyring_steps(group: Group, creds: dict[str, Credential]) -> list[ChainStep]:
+    """Each keyring entry: matched (in the kubelet's order) or not."""
+    steps: list[ChainStep] = []
     unmatched = 0
     for v in group.verdicts:
         item = v.candidate.item

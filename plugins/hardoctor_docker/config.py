@@ -150,24 +150,7 @@ def parse_config(text: str, legacy: bool = False) -> DockerConfig:
     if legacy and auths is None:
         auths = jsonspan.Member("", root.start, root.start, root)
     if auths is not None:
-        if auths.value.kind == "object":
-            for m in auths.value.members:
-                if m.value.kind != "object":
-                    if m.value.kind != "null":
-                        doc.type_errors.append((f'auths["{m.key}"] must be an object', m.value.start))
-                    continue
-                fields: dict[str, jsonspan.Member] = {}
-                for fm in m.value.members:
-                    fields[fm.key.lower()] = fm
-                    if fm.key.lower() in SECRET_FIELDS and fm.value.kind == "string":
-                        _register_secret(text, fm.value)
-                    if fm.key.lower() in ENTRY_FIELDS and fm.value.kind not in ("string", "null"):
-                        doc.type_errors.append(
-                            (f'auths["{m.key}"].{fm.key} must be a string', fm.value.start)
-                        )
-                doc.entries.append(AuthEntry(m.key, m, fields, doc.line(m.key_start)))
-        elif auths.value.kind != "null":
-            doc.type_errors.append(("auths must be an object", auths.value.start))
+        _parse_auths(doc, auths, text)
     store = jsonspan.member(root, "credsStore", casefold=True)
     if store is not None:
         if store.value.kind == "string":
@@ -177,15 +160,42 @@ def parse_config(text: str, legacy: bool = False) -> DockerConfig:
     helpers = jsonspan.member(root, "credHelpers", casefold=True)
     doc.cred_helpers_member = helpers
     if helpers is not None:
-        if helpers.value.kind == "object":
-            for m in helpers.value.members:
-                if m.value.kind == "string":
-                    doc.cred_helpers[m.key] = m
-                else:
-                    doc.type_errors.append((f'credHelpers["{m.key}"] must be a string', m.value.start))
-        elif helpers.value.kind != "null":
-            doc.type_errors.append(("credHelpers must be an object", helpers.value.start))
+        _parse_helpers(doc, helpers)
     return doc
+
+
+def _parse_auths(doc: DockerConfig, auths: jsonspan.Member, text: str) -> None:
+    if auths.value.kind != "object":
+        if auths.value.kind != "null":
+            doc.type_errors.append(("auths must be an object", auths.value.start))
+        return
+    for m in auths.value.members:
+        if m.value.kind != "object":
+            if m.value.kind != "null":
+                doc.type_errors.append((f'auths["{m.key}"] must be an object', m.value.start))
+            continue
+        fields: dict[str, jsonspan.Member] = {}
+        for fm in m.value.members:
+            fields[fm.key.lower()] = fm
+            if fm.key.lower() in SECRET_FIELDS and fm.value.kind == "string":
+                _register_secret(text, fm.value)
+            if fm.key.lower() in ENTRY_FIELDS and fm.value.kind not in ("string", "null"):
+                doc.type_errors.append(
+                    (f'auths["{m.key}"].{fm.key} must be a string', fm.value.start)
+                )
+        doc.entries.append(AuthEntry(m.key, m, fields, doc.line(m.key_start)))
+
+
+def _parse_helpers(doc: DockerConfig, helpers: jsonspan.Member) -> None:
+    if helpers.value.kind != "object":
+        if helpers.value.kind != "null":
+            doc.type_errors.append(("credHelpers must be an object", helpers.value.start))
+        return
+    for m in helpers.value.members:
+        if m.value.kind == "string":
+            doc.cred_helpers[m.key] = m
+        else:
+            doc.type_errors.append((f'credHelpers["{m.key}"] must be a string', m.value.start))
 
 
 def _register_secret(text: str, node: jsonspan.Node) -> None:

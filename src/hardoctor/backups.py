@@ -43,16 +43,21 @@ def _fchmod(fd: int, mode: int) -> None:
 
 @contextlib.contextmanager
 def locked(root: str, wait: float = LOCK_WAIT_S) -> Iterator[None]:
-    """Hold the store's advisory lock (``<root>/.lock``): concurrent
-    applies and undos take turns instead of racing between their
-    "unchanged since planned" check and the rename."""
+    """Hold the store's advisory lock (``<root>.lock``, beside the store so
+    that the store holds only backup sets): concurrent applies and undos
+    take turns instead of racing between their "unchanged since planned"
+    check and the rename."""
     os.makedirs(root, mode=0o700, exist_ok=True)
-    fd = os.open(os.path.join(root, LOCK), os.O_RDWR | os.O_CREAT, 0o600)
+    fd = os.open(lock_path(root), os.O_RDWR | os.O_CREAT, 0o600)
     try:
         _acquire(fd, root, wait)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def lock_path(root: str) -> str:
+    return os.path.normpath(root) + LOCK
 
 
 def _acquire(fd: int, root: str, wait: float) -> None:
@@ -70,7 +75,7 @@ def _acquire(fd: int, root: str, wait: float) -> None:
                 raise
         if time.monotonic() >= deadline:
             raise BackupError(errno.EBUSY, f"another hardoctor fix --apply holds the lock "
-                              f"{os.path.join(root, LOCK)} (waited {wait:g} s)")
+                              f"{lock_path(root)} (waited {wait:g} s)")
         time.sleep(0.05)
 
 

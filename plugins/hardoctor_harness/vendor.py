@@ -66,6 +66,9 @@ def registry_info(url: str, package_type: str | None, ctx: Context) -> RegistryI
         return RegistryInfo(VENDOR, DISPLAY, host)
     issues = url_issues(har, "oci" if oci else package_type)
     problems = tuple(i.message for i in issues) or _other_type(har, package_type)
+    suggested = next((i.suggestion for i in issues if i.suggestion), None)
+    if not problems and package_type == "python":
+        problems, suggested = _missing_simple(url, har)
     return RegistryInfo(
         vendor=VENDOR,
         display=DISPLAY,
@@ -74,8 +77,20 @@ def registry_info(url: str, package_type: str | None, ctx: Context) -> RegistryI
         registry=har.registry,
         package_type=har.package_type,
         problems=problems,
-        suggested_url=next((i.suggestion for i in issues if i.suggestion), None),
+        suggested_url=suggested,
     )
+
+
+def _missing_simple(url: str, har: HarUrl) -> tuple[tuple[str, ...], str | None]:
+    """A Python index URL that stops at the type segment: pip asks for
+    ``<index>/<project>/``, which HAR serves only under ``.../simple/``."""
+    served = (har.package_type or "").lower()
+    segments = [s for s in har.segments if s]
+    if har.layout != "pkg" or served not in ("python", PYPI) or len(segments) != 4:
+        return (), None
+    bare = url.strip().rstrip("/")
+    return ((f"{bare} has no /simple: HAR serves the Python simple API under "
+             f".../{served}/simple/",), bare + "/simple")
 
 
 def _other_type(har: HarUrl, package_type: str | None) -> tuple[str, ...]:

@@ -195,10 +195,11 @@ def test_offline_and_harness_twins(findings_home: Path) -> None:
     assert r.rc == 0, str(r)
     opts = _seen_options()[-1]
     assert opts.offline is True
-    assert opts.no_token_api is True  # offline implies no token API
-    assert opts.harness_hosts == ("a.example", "c.example", "b.example:5000")
-    assert opts.harness_api == "http://127.0.0.1:9/gateway"
     assert opts.expiry_warning_days == 3.0
+    # The Harness twins are the harness plugin's own options now (its typed
+    # HarnessOptions; see tests/test_harness.py); the core only carries the
+    # raw flag values.
+    assert opts.strings("harness_host") == ("b.example:5000",)
 
 
 # -- exit codes and --fail-on --------------------------------------------------------

@@ -160,7 +160,7 @@ def test_core_rules() -> None:
     reg = RuleRegistry()
     for r in CORE_RULES:
         reg.register(r)
-    assert [r.code for r in reg] == ["HD001", "HD002", "HD003"]
+    assert [r.code for r in reg] == ["CHK001", "HD001", "HD002", "HD003"]
     for r in CORE_RULES:
         for section in ("What it does", "Why it matters", "Example", "Fix"):
             assert section in r.explain, (r.code, section)
@@ -182,7 +182,7 @@ def test_every_loaded_rule_is_well_formed() -> None:
         assert r.fix is None or isinstance(r.fix, Applicability), r
         assert isinstance(r.severity, Severity), r
         # The core owns its own rules (HD) and the shared transport rules (NET).
-        assert r.code.startswith(("HD", "NET")) == (r.plugin == "builtin"), r
+        assert r.code.startswith(("HD", "NET", "TOK", "CHK")) == (r.plugin == "builtin"), r
 
 
 def test_context_finding_uses_rule_defaults() -> None:

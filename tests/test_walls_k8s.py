@@ -7,7 +7,7 @@ server of tests/servers.  With each other plugin disabled in turn the
 kubelet's pull is still an error with cause ``token-invalid``, no ``HD``
 finding appears, and the exit status is 1.  With the ``oci`` protocol plugin
 disabled nothing can walk the registry: the core reports the pull as not
-checked (HD004) -- never as passing.
+checked (CHK001) -- never as passing.
 """
 
 from __future__ import annotations
@@ -117,9 +117,10 @@ def test_without_the_protocol_plugin_the_pull_is_not_checked(env: Env, home: Pat
     rc, out = check(home, path, "oci", "json")
     report = assert_valid_report(out)
     findings = report["findings"]
-    # The core says so (HD004): the only HD finding of this run.
-    assert {f["rule"] for f in findings if f["rule"].startswith("HD")} == {"HD004"}, findings
-    assert [f for f in findings if f["rule"] == "HD004" and f["registry"] == env.host
+    # The core says so (CHK001): the only "not checked" finding of this run.
+    assert not [f for f in findings if f["rule"].startswith("HD")], findings
+    assert {f["rule"] for f in findings if f["rule"] == "CHK001"} == {"CHK001"}, findings
+    assert [f for f in findings if f["rule"] == "CHK001" and f["registry"] == env.host
             and f["severity"] == "warning"], findings
     assert not [p for p in report["probes"] if p["outcome"] == "ok"]
 

@@ -245,7 +245,7 @@ def _not_probed(ctx: Context, resolutions: list[Resolution], answered: set[int])
             continue
         seen.add(key)
         out.append(ctx.finding(
-            "HD004",
+            "CHK001",
             f"Nothing tested whether {res.target.host} accepts what {res.client} sends: no "
             f"loaded plugin probes the {res.protocol!r} protocol.",
             ecosystem=res.ecosystem, registry=res.target.host, credential=cred,

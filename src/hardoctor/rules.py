@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator
 
 from hardoctor.model import CAUSES, Applicability, Rule, Severity
 
-#: A prefix of two to four capitals or digits (starting with a capital), then
-#: three digits: ``DKR001``, ``HD002``, ``K8S010``.
-CODE_RE = re.compile(r"[A-Z][A-Z0-9]{1,3}[0-9]{3}")
+#: A prefix of two or three characters that starts and ends with a capital
+#: (a digit may stand between), then three digits: ``DKR001``, ``HD002``,
+#: ``K8S010``.
+CODE_RE = re.compile(r"[A-Z][A-Z0-9]?[A-Z][0-9]{3}")
 NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -191,7 +192,7 @@ Fix
 """,
     ),
     Rule(
-        code="HD004",
+        code="CHK001",
         name="protocol-not-probed",
         severity=Severity.WARNING,
         summary="Online, no loaded plugin probes the protocol a client speaks.",

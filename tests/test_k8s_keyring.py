@@ -10,11 +10,12 @@ import pytest
 
 from hardoctor.targets import parse_image_reference
 from hardoctor_k8s import dockercfg, keyring
+from hardoctor_k8s.hub import HUB
 from hardoctor_k8s.yamlstream import StreamError, iter_objects
 
 
 def repo(image: str) -> str:
-    ref = parse_image_reference(image)
+    ref = parse_image_reference(image, HUB)
     assert ref is not None
     return keyring.image_repository(ref)
 

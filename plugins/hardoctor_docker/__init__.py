@@ -38,10 +38,11 @@ from hardoctor.model import (
     Target,
     payload_of,
 )
-from hardoctor.targets import is_hub, parse_image_reference, split_host_url
+from hardoctor.targets import parse_image_reference, split_host_url
 from hardoctor.tokencheck import reported_by_owner
 
 from . import config, creds, lint, resolve
+from .hub import HUB
 from .rules import RULES
 from .state import ACTIVE, RESOLUTIONS, SOURCES
 
@@ -217,7 +218,7 @@ def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
         split = split_host_url(raw)
         if split is not None and ("." in raw or ":" in raw or raw == "localhost"):
             return Target(raw=value, kind="registry", host=split[0], ecosystem=ECO)
-    ref = parse_image_reference(raw)
+    ref = parse_image_reference(raw, HUB)
     if ref is None:
         return None
     return Target(raw=value, kind="image", host=ref.host, ecosystem=ECO, name=ref.path,
@@ -240,7 +241,7 @@ def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequen
     hosts += [c.host for c in credentials if c.ecosystem == ECO]
     out = []
     for host in dict.fromkeys(h for h in hosts if h):
-        out.append(Target(raw=host, kind="registry", host="docker.io" if is_hub(host) else host,
+        out.append(Target(raw=host, kind="registry", host=HUB.canonical(host),
                           ecosystem=ECO))
     return out
 
@@ -298,9 +299,9 @@ def _offline_no_credentials(resolution: Resolution, ctx: Context) -> list[Findin
     for src in ctx.stash.get(SOURCES, {}).values():
         payload = src.payload
         if isinstance(payload, config.FilePayload) and payload.config is not None and any(
-            is_hub(config.key_host(e.key)) and e.key != config.canonical_key("docker.io")
+            HUB.owns(config.key_host(e.key)) and e.key != config.canonical_key("docker.io")
             for e in payload.config.entries
-        ) and is_hub(host):
+        ) and HUB.owns(host):
             return []  # DKR009 (hub-key-not-matched) names the real cause
     near = [s for s in resolution.chain if s.outcome == "skipped" and s.credential and s.location]
     if near:

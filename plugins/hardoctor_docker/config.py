@@ -19,7 +19,12 @@ from hardoctor import jsonspan, redact
 from hardoctor.context import Context
 from hardoctor.files import read_file
 from hardoctor.model import Location, PluginData, Source
-from hardoctor.targets import DOCKER_HUB_KEY, is_hub, split_host_url
+from hardoctor.targets import split_host_url
+
+from .hub import HUB
+
+#: The key `docker login` writes for Docker Hub (the CLI's legacy index URL).
+DOCKER_HUB_KEY = "https://index.docker.io/v1/"
 
 ECOSYSTEM = "docker"
 
@@ -250,7 +255,7 @@ def key_host(key: str) -> str:
 
 def canonical_key(host: str) -> str:
     """The key the Docker CLI looks up (and `docker login` writes)."""
-    return DOCKER_HUB_KEY if is_hub(host) else host
+    return DOCKER_HUB_KEY if HUB.owns(host) else host
 
 
 def containers_key(key: str) -> str:
@@ -267,7 +272,7 @@ def containers_key(key: str) -> str:
     if was_url:
         stripped = stripped.split("/", 1)[0]
     head, _, rest = stripped.partition("/")
-    if is_hub(head):
+    if HUB.owns(head):
         head = "docker.io"
     return f"{head}/{rest}" if rest else head
 

@@ -196,13 +196,15 @@ def list_store(ctx: Context, helper: str) -> helpers.HelperAnswer:
 def requested_hosts(ctx: Context) -> list[str]:
     from hardoctor.targets import normalize_host, parse_image_reference, split_host_url
 
+    from .hub import HUB
+
     hosts: list[str] = []
     for raw in (*ctx.options.targets, *ctx.options.registries):
-        ref = parse_image_reference(raw)
+        ref = parse_image_reference(raw, HUB)
         if ref is not None and ref.explicit_host:
             hosts.append(ref.host)
             continue
         split = split_host_url(raw)
         if split is not None:
-            hosts.append(normalize_host(raw))
+            hosts.append(normalize_host(raw, HUB))
     return list(dict.fromkeys(hosts))

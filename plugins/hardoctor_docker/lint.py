@@ -10,7 +10,6 @@ from collections import defaultdict
 from hardoctor import jsonspan, redact
 from hardoctor.context import Context
 from hardoctor.model import Finding, Location, Remediation, Source
-from hardoctor.targets import is_hub
 
 from .config import (
     KNOWN_KEYS,
@@ -23,6 +22,7 @@ from .config import (
     key_host,
 )
 from .creds import entry_id
+from .hub import HUB
 from .lint_base import ECO, LintBase
 
 
@@ -211,7 +211,7 @@ class _Linter(LintBase):
                 )
         elif (entry.key.startswith(("http://", "https://"))
               and key_host(entry.key).lower() == host and not self.doc.legacy
-              and not is_hub(host) and not any(e.key == host for e in self.doc.entries)):
+              and not HUB.owns(host) and not any(e.key == host for e in self.doc.entries)):
             self.add(
                 "DKR014",
                 f"{key} is a URL; `docker login {host}` writes and updates the key {host!r}.",

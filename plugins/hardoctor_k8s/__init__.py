@@ -43,6 +43,7 @@ from hardoctor.model import (
 )
 from hardoctor.targets import normalize_host
 
+from .hub import HUB
 from .options import SCOPE_COMMANDS, add_options, kube_options
 from .state import SourceData, State, state
 
@@ -179,7 +180,7 @@ def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequen
         secret = origin[0]
         if (secret.namespace, secret.name) in used:
             continue
-        hosts.append(normalize_host(cred.registry))
+        hosts.append(normalize_host(cred.registry, HUB))
     for host in dict.fromkeys(hosts):
         raw = f"{host}"
         st.auto_targets.add(raw)

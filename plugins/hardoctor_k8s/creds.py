@@ -15,6 +15,7 @@ from hardoctor.model import Credential, Location, Secret
 from hardoctor.targets import normalize_host
 
 from .dockercfg import KEY_FOR_TYPE, KEY_JSON, Decoded, Entry
+from .hub import HUB
 from .objects import SecretObj
 from .state import SourceData, State
 
@@ -88,7 +89,7 @@ def _credential(data: SourceData, secret: SecretObj, value_key: str, entry: Entr
         id=credential_id(data.id, secret, value_key, entry.key),
         ecosystem=ECO,
         registry=entry.key,
-        host=normalize_host(entry.key),
+        host=normalize_host(entry.key, HUB),
         source=data.id,
         location=secret_location(secret, line, value_key, entry.key),
         username=entry.username,

@@ -174,7 +174,9 @@ def _registry(dec: Decoded) -> str | None:
 def keyring_host(key: str) -> str:
     from hardoctor.targets import normalize_host
 
-    return normalize_host(key)
+    from .hub import HUB
+
+    return normalize_host(key, HUB)
 
 
 def value_findings(secret: SecretObj, key: str, dec: Decoded, st: State,

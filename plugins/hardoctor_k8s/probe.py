@@ -19,6 +19,7 @@ from hardoctor.targets import normalize_host
 
 from . import fixes
 from .creds import secret_location
+from .hub import HUB
 from .resolve import Group, group_of, matched_credentials
 from .state import State
 
@@ -39,7 +40,7 @@ def diagnose(resolution: Resolution, results: Sequence[ProbeResult], st: State,
     out: list[Finding] = []
     creds = [c for c in matched_credentials(group, st.credentials) if c.secret is not None]
     if resolution.credential is None:
-        st.bare_namespaces.setdefault(normalize_host(resolution.target.host), group.namespace)
+        st.bare_namespaces.setdefault(normalize_host(resolution.target.host, HUB), group.namespace)
     refused = {r.credential for r in results
                if r.credential and r.facts.get("credential_refused")}
     out += stale(resolution, group, creds, refused, st, ctx)
@@ -69,7 +70,7 @@ def remediation(finding: Finding, credential: Credential | None, st: State) -> R
             ),
         )
     if finding.cause in _NO_CREDENTIAL_CAUSES and credential is None and finding.registry:
-        host = normalize_host(finding.registry)
+        host = normalize_host(finding.registry, HUB)
         namespace = st.bare_namespaces.get(host)
         if namespace is None:
             return None
@@ -105,10 +106,10 @@ def donors(st: State, cred: Credential) -> list[Credential]:
     mine = _token_fp(cred)
     rank = {"valid": 0, "unknown": 1, "expiring-soon": 2}
     out = []
-    host = normalize_host(cred.host)
+    host = normalize_host(cred.host, HUB)
     for other in st.credentials.values():
         if other.ecosystem != "docker" or other.secret is None or \
-                normalize_host(other.host) != host:
+                normalize_host(other.host, HUB) != host:
             continue
         if _token_fp(other) == mine:
             continue

@@ -12,6 +12,7 @@ from hardoctor.stash import StashKey
 from hardoctor.targets import ImageRef, parse_image_reference
 
 from .dockercfg import KEY_FOR_TYPE, Decoded, decode_value
+from .hub import HUB
 from .objects import SecretObj, ServiceAccountObj, Workload
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class State:
 
     def image(self, value: str) -> ImageRef | None:
         if value not in self._images:
-            self._images[value] = parse_image_reference(value)
+            self._images[value] = parse_image_reference(value, HUB)
         return self._images[value]
 
     def decoded(self, secret: SecretObj) -> dict[str, Decoded]:

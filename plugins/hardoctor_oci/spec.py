@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING
 from hardoctor.model import Credential, ProbeResult, Resolution, Secret
 from hardoctor.probe import ProbePlan
 from hardoctor.probe.tls import TLSOptions, is_loopback
-from hardoctor.targets import is_hub
+
+from .hub import HUB
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
@@ -105,7 +106,7 @@ def spec_for(resolution: Resolution, ctx: Context, cred: Credential | None = Non
     scheme = auth_scheme(cred)
     return WalkSpec(
         host=target.host,
-        api_host=HUB_API if is_hub(target.host) else target.host,
+        api_host=HUB_API if HUB.owns(target.host) else target.host,
         repository=repository,
         reference=(target.reference or "latest") if repository else None,
         push=bool(ctx.options.push),

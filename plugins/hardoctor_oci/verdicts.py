@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.model import Credential, Finding, ProbeResult, Remediation, Resolution
-from hardoctor.targets import is_hub
 
+from .hub import HUB
 from .spec import spec_for
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class Verdicts:
     def login_command(self) -> str:
         user = (self.cred.username if self.cred else None) or "USER"
         host = self.host
-        hub = is_hub(host)
+        hub = HUB.owns(host)
         client = self.res.client
         if client == "helm":
             cmd = f"helm registry login {host}"

@@ -133,6 +133,7 @@ def _add_token_parser(sub: Any) -> argparse.ArgumentParser:
     g.add_argument("--expiry-warning", type=_nonneg_float, default=None, metavar="DAYS",
                    help="'expiring-soon' this many days before expiry (default 7)")
     _add_output_options(inspect, ("text", "json"))
+    assert isinstance(inspect, argparse.ArgumentParser)
     return inspect
 
 
@@ -475,7 +476,7 @@ def _run_check(ctx: Context, manager: PluginManager) -> int:
                 return fix_command(ctx, manager)
         with _progress(ctx):
             report = engine.run(ctx, manager)
-    except engine.UsageError as exc:
+    except UsageError as exc:
         raise UsageError(str(exc)) from None
     if ctx.options.debug:
         for failure in manager.failures:

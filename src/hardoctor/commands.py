@@ -53,7 +53,7 @@ def explain_command(ctx: Context, code: str) -> tuple[str, int]:
         return (f"{code.strip().upper()} moved: it is now {moved.code} {moved.name} "
                 f"(plugin {moved.plugin}).\n\n" + explain_command(ctx, moved.code)[0], 0)
     if rule is None:
-        from hardoctor.cli import UsageError
+        from hardoctor.errors import UsageError
 
         raise UsageError(f"unknown rule {code!r} (see `hardoctor rules`)")
     fix = {

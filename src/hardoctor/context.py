@@ -6,7 +6,7 @@ import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from hardoctor.env import Environment
 from hardoctor.errors import UsageError
@@ -105,7 +105,6 @@ class Context:
         self.env = env
         self.rules = rules
         self.plugins = plugins
-        self.cache: dict[str, Any] = {}  # TODO(#12): removed once every plugin uses stash
         self.stash = Stash()
         self._registry_info: dict[tuple[str, str | None], RegistryInfo | None] = {}
         self._stdin_owner: str | None = None

@@ -16,6 +16,7 @@ from hardoctor.model import (
     Credential,
     Finding,
     ProbeResult,
+    Remediation,
     Report,
     Resolution,
     Source,
@@ -286,9 +287,22 @@ def _vendor_remediation(
             cred = by_id.get(f.credential) if f.credential else None
             better = ctx.remediation(f, cred)
             if better is not None:
-                f = replace(f, remediation=better)
+                f = replace(f, remediation=_merge_remediation(better, f.remediation))
         out.append(f)
     return out
+
+
+def _merge_remediation(vendor: Remediation, own: Remediation | None) -> Remediation:
+    """The vendor's words lead; what the client plugin knew that the vendor
+    could not (a corrected manifest, the exact file to edit) stays."""
+    if own is None:
+        return vendor
+    return Remediation(
+        summary=vendor.summary or own.summary,
+        steps=tuple(dict.fromkeys((*vendor.steps, *own.steps))),
+        commands=tuple(dict.fromkeys((*own.commands, *vendor.commands))),
+        docs=tuple(dict.fromkeys((*vendor.docs, *own.docs))),
+    )
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

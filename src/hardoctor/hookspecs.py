@@ -83,7 +83,7 @@ def hardoctor_addoption(parser: argparse.ArgumentParser, command: str) -> None:
 def hardoctor_configure(ctx: Context) -> None:
     """Called once per run after options are parsed, before anything else.
 
-    A plugin may read ``ctx.options`` and prepare state in ``ctx.cache``.
+    A plugin may read ``ctx.options`` and prepare state in ``ctx.stash``.
     Returns nothing.
     """
 

@@ -83,11 +83,11 @@ class PluginManager:
         for name in self.disabled:
             self.pm.set_blocked(name)
         try:
-            core = importlib.import_module(CORE_PLUGIN)
+            module = importlib.import_module(CORE_PLUGIN)
         except Exception as exc:  # pragma: no cover - a broken install
             self._problem("builtin", f"cannot import {CORE_PLUGIN}: {_describe(exc)}")
         else:
-            self._register(core, "builtin", CORE_PLUGIN, builtin=True)
+            self._register(module, "builtin", CORE_PLUGIN, builtin=True)
         self._load_entry_points()
         self._check_pending()
         self._register_rules()
@@ -218,7 +218,11 @@ class PluginManager:
             for impl in caller.get_hookimpls():
                 if impl.plugin_name != name or impl.wrapper or impl.hookwrapper:
                     continue
-                impl.function = self._guarded(name, caller.name, impl.function)
+                # pluggy marks the attribute Final for its own code; replacing
+                # it at registration is the documented way to wrap an impl
+                # without losing wrapper semantics for the others.
+                impl.function = self._guarded(  # type: ignore[misc]
+                    name, caller.name, impl.function)
 
     def _guarded(self, plugin: str, hook: str, function: Callable[..., object]) -> Callable[..., object]:
         def guarded(*args: object) -> object:

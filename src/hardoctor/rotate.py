@@ -28,8 +28,10 @@ from hardoctor import redact
 from hardoctor.model import Credential, Finding, Location, Resolution, Rotation, Secret, Severity
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from hardoctor.context import Context
-    from hardoctor.model import Report, TokenInfo
+    from hardoctor.model import ProbeResult, Report, TokenInfo
     from hardoctor.plugins import PluginManager
 
 
@@ -50,7 +52,8 @@ class Place:
 
 def rotate_command(ctx: Context, manager: PluginManager) -> int:
     from hardoctor import engine, fixes
-    from hardoctor.cli import UsageError, _write
+    from hardoctor.cli import _write
+    from hardoctor.errors import UsageError
     from hardoctor.report import scrub_values
     from hardoctor.tokens import TokenInputError, inspect_token, read_one_token
 
@@ -155,60 +158,82 @@ def _check_new_token(
     new: Secret,
     info: TokenInfo,
 ) -> None:
-    reasons: list[str] = []
-    if info.problems:
-        reasons += [f"malformed: {p}" for p in info.problems]
+    """Raise :class:`RotationRefused` with every reason the new token would
+    fail: its own shape and expiry, the plugins' credential checks, then the
+    registry's answer (offline: what needs no answer)."""
+    resolutions = _one_per_host(report.resolutions, hosts)
+    steps: tuple[Callable[[], list[str]], ...] = (
+        lambda: _token_reasons(info),
+        lambda: _credential_reasons(ctx, manager, resolutions, new, info),
+        lambda: (_diagnose_reasons(ctx, manager, resolutions, new, info, None)
+                 if ctx.options.offline else _probe_reasons(ctx, manager, resolutions, new, info)),
+    )
+    for step in steps:
+        reasons = step()
+        if reasons:
+            raise RotationRefused(reasons)
+
+
+def _token_reasons(info: TokenInfo) -> list[str]:
+    reasons = [f"malformed: {p}" for p in info.problems]
     if info.status == "expired":
         when = f" on {info.expires_at:%Y-%m-%d}" if info.expires_at else ""
         reasons.append(f"it expired{when}")
     elif info.status == "invalid":
-        said = str(info.details.get("status_source") or "its issuer")
+        said = str(info.details.get("expiry_source_label") or "its issuer")
         reasons.append(f"{said} says it is invalid (revoked or deleted)")
-    if reasons:
-        raise RotationRefused(reasons)
-    resolutions = _one_per_host(report.resolutions, hosts)
+    return reasons
+
+
+def _credential_reasons(ctx: Context, manager: PluginManager, resolutions: list[Resolution],
+                        new: Secret, info: TokenInfo) -> list[str]:
+    reasons: list[str] = []
     for res in resolutions:
         cand = _candidate(res, new, info)
         for _, finding in manager.call_flat("hardoctor_check_credential", credential=cand, ctx=ctx):
             if finding.severity is Severity.ERROR:
                 reasons.append(f"{finding.rule}: {finding.message}")
-    if reasons:
-        raise RotationRefused(reasons)
-    if ctx.options.offline:
-        # What needs no answer from the registry still counts: the image
-        # path's account against the token's (Docker keys carry no account,
-        # so check_credential cannot see it), as `check --offline` does.
-        for res in resolutions:
-            cand_res = replace(res, credential=_candidate(res, new, info))
-            for _, finding in manager.call_flat(
-                "hardoctor_diagnose", resolution=cand_res, results=(), ctx=ctx
-            ):
-                if finding.severity is Severity.ERROR:
-                    reasons.append(f"{res.target.host}: {finding.rule} {finding.message}")
-        if reasons:
-            raise RotationRefused(reasons)
-        return
+    return reasons
+
+
+def _diagnose_reasons(ctx: Context, manager: PluginManager, resolutions: list[Resolution],
+                      new: Secret, info: TokenInfo,
+                      results: list[list[ProbeResult]] | None) -> list[str]:
+    """Offline (``results`` None), what needs no answer from the registry
+    still counts: the image path's account against the token's (Docker keys
+    carry no account, so check_credential cannot see it), as
+    ``check --offline`` does."""
+    reasons: list[str] = []
+    for i, res in enumerate(resolutions):
+        cand_res = replace(res, credential=_candidate(res, new, info))
+        answers = results[i] if results is not None else []
+        for _, finding in manager.call_flat(
+            "hardoctor_diagnose", resolution=cand_res, results=answers, ctx=ctx
+        ):
+            if finding.severity is Severity.ERROR:
+                reasons.append(f"{res.target.host}: {finding.rule} {finding.message}")
+    return reasons
+
+
+def _probe_reasons(ctx: Context, manager: PluginManager, resolutions: list[Resolution],
+                   new: Secret, info: TokenInfo) -> list[str]:
     from hardoctor.probe import run_plans
 
     probes = [
-        (res, plan)
-        for res in resolutions
+        (i, plan)
+        for i, res in enumerate(resolutions)
         for _, plan in manager.call_flat(
             "hardoctor_probe", resolution=replace(res, credential=_candidate(res, new, info)), ctx=ctx
         )
     ]
     if not probes:
-        return
-    results = run_plans(ctx, [p for _, p in probes])
-    for (res, _), result in zip(probes, results, strict=True):
-        cand_res = replace(res, credential=_candidate(res, new, info))
-        for _, finding in manager.call_flat(
-            "hardoctor_diagnose", resolution=cand_res, results=result, ctx=ctx
-        ):
-            if finding.severity is Severity.ERROR:
-                reasons.append(f"{res.target.host}: {finding.rule} {finding.message}")
-    if reasons:
-        raise RotationRefused(reasons)
+        return []
+    per_res: list[list[ProbeResult]] = [[] for _ in resolutions]
+    for (i, _), result in zip(probes, run_plans(ctx, [p for _, p in probes]), strict=True):
+        per_res[i].extend(result)
+    asked = sorted({i for i, _ in probes})
+    return _diagnose_reasons(ctx, manager, [resolutions[i] for i in asked], new, info,
+                             [per_res[i] for i in asked])
 
 
 def _one_per_host(resolutions: tuple[Resolution, ...], hosts: set[str]) -> list[Resolution]:

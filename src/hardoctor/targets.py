@@ -1,8 +1,9 @@
 """Parsing of command-line targets and registry hosts.
 
-OCI image references live here rather than in the Docker plugin because the
-grammar belongs to the distribution protocol, which several plugins share
-(Docker, Kubernetes pull secrets, Helm OCI).
+The image-reference grammar lives here because the distribution protocol's
+grammar is shared by several plugins.  Which registry a reference without a
+host means (and which host names are the same registry) is each client's own
+rule, so the plugins pass it in as a :class:`DefaultRegistry`.
 """
 
 from __future__ import annotations
@@ -13,9 +14,23 @@ from urllib.parse import urlsplit
 
 from hardoctor.model import Target
 
-DOCKER_HUB = "docker.io"
-DOCKER_HUB_KEY = "https://index.docker.io/v1/"
-_HUB_ALIASES = {"docker.io", "index.docker.io", "registry-1.docker.io", "registry.hub.docker.com"}
+
+@dataclass(frozen=True)
+class DefaultRegistry:
+    """The registry a client pulls from when an image reference names no
+    host, the other host names that mean the same registry, and the
+    namespace a one-component name lives in."""
+
+    host: str
+    aliases: frozenset[str] = frozenset()
+    namespace: str | None = None
+
+    def owns(self, host: str) -> bool:
+        h = host.lower()
+        return h == self.host or h in self.aliases
+
+    def canonical(self, host: str) -> str:
+        return self.host if self.owns(host) else host
 
 _HOST_RE = re.compile(
     r"^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -28,7 +43,7 @@ _DIGEST_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[
 
 @dataclass(frozen=True)
 class ImageRef:
-    host: str  # "docker.io" for Docker Hub
+    host: str  # the default registry's host when the reference names none
     path: str  # repository path, e.g. "library/nginx"
     tag: str | None
     digest: str | None
@@ -43,20 +58,18 @@ class ImageRef:
         return f"{self.host}/{self.path}{ref}"
 
 
-def is_hub(host: str) -> bool:
-    return host.lower() in _HUB_ALIASES
-
-
 def valid_host(host: str) -> bool:
     return bool(_HOST_RE.match(host))
 
 
-def parse_image_reference(value: str) -> ImageRef | None:
-    """Parse ``[HOST[:PORT]/]PATH[:TAG][@DIGEST]`` the way Docker does.
+def parse_image_reference(value: str, default: DefaultRegistry | None = None) -> ImageRef | None:
+    """Parse ``[HOST[:PORT]/]PATH[:TAG][@DIGEST]`` by the distribution
+    reference grammar.
 
     The first component is a host when it contains ``.`` or ``:`` or is
-    ``localhost``; otherwise the image is on Docker Hub (``library/`` added for
-    single-component names).  Upper-case letters are not allowed in the path
+    ``localhost``; otherwise the image is on the client's ``default``
+    registry (its namespace added for single-component names), and without
+    one the reference is not understood.  Upper-case letters are not allowed in the path
     (Docker refuses them; HAR's upper-case account IDs are a classic mistake
     that the HAR plugin reports), so the path is validated case-insensitively
     here and left as written.
@@ -83,14 +96,16 @@ def parse_image_reference(value: str) -> ImageRef | None:
         host, path_parts = parts[0], parts[1:]
         if not valid_host(host):
             return None
+    elif default is not None:
+        host, path_parts = default.host, parts
     else:
-        host, path_parts = DOCKER_HUB, parts
+        return None
     if not path_parts or not all(re.fullmatch(_PATH_COMPONENT, p.lower()) for p in path_parts):
         return None
-    if is_hub(host):
-        host = DOCKER_HUB
-        if len(path_parts) == 1:
-            path_parts = ["library", *path_parts]
+    if default is not None and default.owns(host):
+        host = default.host
+        if len(path_parts) == 1 and default.namespace:
+            path_parts = [default.namespace, *path_parts]
     return ImageRef(host, "/".join(path_parts), tag, digest, explicit)
 
 
@@ -130,14 +145,14 @@ def parse_registry_target(value: str) -> Target | None:
     return Target(raw=value, kind="registry", host=host, name=name, url=url)
 
 
-def normalize_host(value: str) -> str:
-    """host[:port] of a registry key or URL, lower-cased; Docker Hub
-    aliases become ``docker.io``."""
+def normalize_host(value: str, default: DefaultRegistry | None = None) -> str:
+    """host[:port] of a registry key or URL, lower-cased; the aliases of a
+    client's ``default`` registry become its host."""
     split = split_host_url(value)
     if split is None:
         return value.strip().lower()
     host = split[0]
-    return DOCKER_HUB if is_hub(host) else host
+    return default.canonical(host) if default is not None else host
 
 
 def host_matches(pattern: str, value: str) -> bool:

@@ -13,8 +13,9 @@ import shutil
 import subprocess
 
 from hardoctor.context import Context
+from hardoctor.stash import StashKey
 
-CACHE = "hardoctor.git"
+TRACKED: StashKey[dict[str, bool | None]] = StashKey("vcs.tracked")
 TIMEOUT_S = 3.0
 
 
@@ -34,7 +35,7 @@ def work_tree(path: str) -> str | None:
 def tracked(ctx: Context, path: str) -> bool | None:
     """True: tracked by git; False: not tracked (or no work tree); None:
     inside a work tree but git could not say (not installed, timed out)."""
-    cache: dict[str, bool | None] = ctx.cache.setdefault(CACHE, {})
+    cache = ctx.stash.setdefault(TRACKED, {})
     if path in cache:
         return cache[path]
     cache[path] = answer = _ask(ctx, path)

@@ -23,8 +23,9 @@ from tests.helpers import assert_no_traceback, assert_valid_report, copy_fixture
 
 from hardoctor.model import fingerprint
 from hardoctor_maven import gradle, mirrors, xmlpos
+from hardoctor_maven.creds import decrypt_password
 from hardoctor_maven.mvnfiles import parse_pom, parse_settings
-from hardoctor_maven.world import Master, decrypt_password
+from hardoctor_maven.state import Master
 
 # Values produced by the real `mvn` 3.8.7 of this machine (offline):
 #   mvn --encrypt-master-password hd-master-Pass1       -> MASTER_A
@@ -141,7 +142,7 @@ def test_each_401_cause_is_a_different_rule(home, tmp_path):
 
 
 def test_decrypts_values_made_by_real_mvn():
-    from hardoctor.tokens import maven_decrypt, maven_decrypt_master
+    from hardoctor_maven.cipher import maven_decrypt, maven_decrypt_master
 
     master = maven_decrypt_master(MASTER_A)
     assert master.reveal() == "hd-master-Pass1"
@@ -152,7 +153,7 @@ def test_decrypts_values_made_by_real_mvn():
 
 
 def test_password_states():
-    from hardoctor.tokens import maven_decrypt_master
+    from hardoctor_maven.cipher import maven_decrypt_master
 
     ok = Master("ok", "x", maven_decrypt_master(MASTER_A))
     missing = Master("missing", "x", detail="no file")
@@ -188,7 +189,7 @@ def test_live_mvn_encrypt_round_trip(tmp_path):
         server_missing("mvn is not installed (scripts/install-maven-deps.sh)")
     import secrets as pysecrets
 
-    from hardoctor.tokens import maven_decrypt, maven_decrypt_master
+    from hardoctor_maven.cipher import maven_decrypt, maven_decrypt_master
 
     master_plain = "hd-" + pysecrets.token_urlsafe(12)
     password = "pat.AcctX1.tok9." + pysecrets.token_urlsafe(16)

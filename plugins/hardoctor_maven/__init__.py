@@ -9,19 +9,33 @@ decryption, profiles, mirror selection -- so ``hardoctor check`` can tell
 those apart, and probes the repository the way Maven does.
 
 Sources are read and parsed once, in ``hardoctor_discover``, into a
-:class:`~hardoctor_maven.world.World` kept in ``ctx.cache``; every other hook
-reads it.
+:class:`~hardoctor_maven.state.World` kept in ``ctx.stash``; every other
+hook reads it.  The modules, by role (the same roles as every client plugin):
+
+* files/config -- :mod:`.locate` (where Maven and Gradle read from),
+  :mod:`.sources` (each file read and parsed once), :mod:`.mvnfiles` and
+  :mod:`.xmlpos` (settings/POM/security parsers with line numbers),
+  :mod:`.gradle` (gradle.properties and build-script scanner),
+  :mod:`.mirrors` (Maven's mirror selection);
+* state -- :mod:`.state` (the World, its views, the stash key and the
+  resolution payload); built by :mod:`.world` from :mod:`.settings`,
+  :mod:`.project` and :mod:`.gradle_creds`;
+* creds -- :mod:`.creds` (password decryption, the Credentials), with the
+  plexus cipher in :mod:`.cipher`;
+* resolve -- :mod:`.resolve` (which credential goes to each repository, and
+  the chain), :mod:`.analysis` (which server was *meant*);
+* lint -- :mod:`.lint` (per file kind: :mod:`.lint_settings`,
+  :mod:`.lint_project`; shared: :mod:`.linter`, :mod:`.fixes`);
+* probe/diagnose -- :mod:`.probe` (Maven's two requests),
+  :mod:`.diagnose` (what the answers mean), :mod:`.advice` (JVM trust store);
+* rules -- :mod:`.rules`;
+* rotate -- :mod:`.rotate` (``fix --token-stdin``).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING as _TC
-
-if _TC:
-    from hardoctor.model import Ecosystem
-
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
@@ -37,20 +51,20 @@ from hardoctor.model import (
     Source,
     Target,
 )
+from hardoctor.tokencheck import reported_by_owner
 
-from .names import CACHE, ECO
 from .rules import RULES
+from .state import ECO, WORLD
 
 if TYPE_CHECKING:
-    from .world import World
+    from hardoctor.model import Ecosystem
+    from hardoctor.probe import ProbePlan
 
 __all__ = ["RULES"]
 
-
-def _world(ctx: Context) -> World | None:
-    # The world module (XML parser and all) is imported by discover only.  (Not
-    # called `world`: importing the submodule would rebind that package name.)
-    return ctx.cache.get(CACHE)
+# MVN012 (env-unset) reports an unset ${env.X} in a <server> with Maven's own
+# words: the core's generic TOK002 need not say it again.
+reported_by_owner("maven", "server", ("env-literal",))
 
 
 @hookimpl
@@ -60,23 +74,33 @@ def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
 
 
 @hookimpl
-def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
-    ctx.cache.pop(CACHE, None)
-    from .probe import LINKS
+def hardoctor_client_names() -> Mapping[str, str]:
+    return {"maven": "Maven", "gradle": "Gradle"}
 
-    ctx.cache.pop(LINKS, None)
+
+@hookimpl
+def hardoctor_ecosystems() -> Sequence[Ecosystem]:
+    from hardoctor.model import Ecosystem
+
+    return (Ecosystem("maven", ("maven:G:A[:V]",)),)
+
+
+@hookimpl
+def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
+    if WORLD in ctx.stash:  # a second pass of the same run (fix) reads the files again
+        del ctx.stash[WORLD]
     if not ctx.wants_ecosystem(ECO):
         return None
+    # The XML parser and the rest load here, on first use.
     from .world import build
 
-    w = build(ctx)
-    ctx.cache[CACHE] = w
+    w = ctx.stash[WORLD] = build(ctx)
     return w.sources
 
 
 @hookimpl
 def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] | None:
-    w = _world(ctx)
+    w = ctx.stash.get(WORLD, None)
     if w is None or source.ecosystem != ECO:
         return None
     return [c for c in w.credentials if c.source == source.id]
@@ -84,28 +108,25 @@ def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] 
 
 @hookimpl
 def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
-    w = _world(ctx)
-    if w is None or source.ecosystem != ECO:
+    w = ctx.stash.get(WORLD, None)
+    entry = w.entry_for(source.id) if w is not None and source.ecosystem == ECO else None
+    if w is None or entry is None:
         return None
     from .lint import lint
-    from .world import FileEntry
 
-    if not isinstance(source.payload, FileEntry):
-        return None
-
-    return lint(w, source.payload, ctx)
+    return lint(w, entry, ctx)
 
 
 @hookimpl
 def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
     from .resolve import parse_target
 
-    return parse_target(value, _world(ctx))
+    return parse_target(value, ctx.stash.get(WORLD, None))
 
 
 @hookimpl
 def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequence[Target] | None:
-    w = _world(ctx)
+    w = ctx.stash.get(WORLD, None)
     if w is None:
         return None
     from .resolve import targets
@@ -117,46 +138,39 @@ def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequen
 def hardoctor_resolve(
     target: Target, credentials: Sequence[Credential], ctx: Context
 ) -> Sequence[Resolution] | None:
-    w = _world(ctx)
+    w = ctx.stash.get(WORLD, None)
     if w is None or target.kind == "image":
         return None
     if target.ecosystem not in (None, ECO) and target.kind != "registry":
         return None
-    from .probe import remember
     from .resolve import resolve
 
-    found = resolve(target, credentials, w, ctx)
-    if not found:
-        return None
-    for res, ep in found:
-        remember(ctx, res, ep)
-    return [res for res, _ in found]
+    return resolve(target, credentials, w, ctx) or None
 
 
 @hookimpl
-def hardoctor_probe(resolution: Resolution, ctx: Context) -> Any:
-    if resolution.ecosystem != ECO or _world(ctx) is None:
+def hardoctor_probe(resolution: Resolution, ctx: Context) -> Sequence[ProbePlan] | None:
+    if resolution.ecosystem != ECO or WORLD not in ctx.stash:
         return None
     from .probe import plan
 
-    return plan(resolution, ctx)
+    return plan(resolution)
 
 
 @hookimpl
 def hardoctor_diagnose(
     resolution: Resolution, results: Sequence[ProbeResult], ctx: Context
 ) -> Sequence[Finding] | None:
-    w = _world(ctx)
-    if resolution.ecosystem != ECO or w is None:
+    if resolution.ecosystem != ECO:
         return None
-    from .probe import diagnose
+    from .diagnose import diagnose
 
-    return diagnose(w, resolution, results, ctx)
+    return diagnose(resolution, results, ctx)
 
 
 @hookimpl
 def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -> Rotation | None:
-    if credential.ecosystem != ECO or _world(ctx) is None:
+    if credential.ecosystem != ECO or WORLD not in ctx.stash:
         return None
     from .rotate import rotate
 
@@ -170,10 +184,3 @@ def hardoctor_transport_advice(
     from .advice import transport_advice
 
     return transport_advice(outcome, kind, ecosystems)
-
-
-@hookimpl
-def hardoctor_ecosystems() -> Sequence[Ecosystem]:
-    from hardoctor.model import Ecosystem
-
-    return (Ecosystem("maven", ("maven:G:A[:V]",)),)

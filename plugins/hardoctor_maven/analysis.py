@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .world import Endpoint, ServerView, World
+from .state import Endpoint, ServerView, World
 
 
 @dataclass(frozen=True)

@@ -292,22 +292,28 @@ def scan_script(text: str, path: str) -> list[GradleRepo]:
             repo.other_creds = om.group(1)
         cb = _CREDS_BLOCK.search(body)
         if cb:
-            repo.creds = "block"
             base = m.end() - 1 if m.group("brace") else m.end()
-            inner_start = cb.end() - 1
-            inner = body[inner_start : _block_end(body, inner_start) + 1]
-            offset = base + inner_start
-            for attr in ("username", "password"):
-                pat = re.compile(_ASSIGN.format(name=attr, Name=attr.capitalize()))
-                am2 = pat.search(inner)
-                if am2:
-                    raw = text[offset + am2.start("expr") : offset + am2.end("expr")].rstrip()
-                    raw = re.sub(r"[\s}]+$", "", raw)
-                    if am2.group(0).startswith("set") and raw.endswith(")"):
-                        raw = raw[:-1]  # setPassword(...)'s own parenthesis
-                    setattr(repo, attr, parse_expr(raw, _line(masked, offset + am2.start())))
+            _credentials_block(repo, text, masked, body, base, cb.end() - 1)
         repos.append(repo)
     return repos
+
+
+def _credentials_block(repo: GradleRepo, text: str, masked: str, body: str, base: int,
+                       inner_start: int) -> None:
+    """The ``username``/``password`` of a ``credentials { }`` block at
+    ``body[inner_start:]`` (``body`` starts at ``base`` of the script)."""
+    repo.creds = "block"
+    inner = body[inner_start : _block_end(body, inner_start) + 1]
+    offset = base + inner_start
+    for attr in ("username", "password"):
+        pat = re.compile(_ASSIGN.format(name=attr, Name=attr.capitalize()))
+        am = pat.search(inner)
+        if am:
+            raw = text[offset + am.start("expr") : offset + am.end("expr")].rstrip()
+            raw = re.sub(r"[\s}]+$", "", raw)
+            if am.group(0).startswith("set") and raw.endswith(")"):
+                raw = raw[:-1]  # setPassword(...)'s own parenthesis
+            setattr(repo, attr, parse_expr(raw, _line(masked, offset + am.start())))
 
 
 def _inside_string(text: str, pos: int) -> bool:

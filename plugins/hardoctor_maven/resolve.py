@@ -13,7 +13,7 @@ from hardoctor.model import ChainStep, Credential, Location, Resolution, Target
 from hardoctor.targets import host_matches
 
 from . import analysis
-from .world import ECO, Endpoint, GradleEndpoint, World
+from .state import ECO, PUBLIC_HOSTS, Endpoint, GradleEndpoint, World
 
 _COORDS = re.compile(r"^(?:maven|mvn|gradle):([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\-]+)(?::([A-Za-z0-9_.\-+]+))?$")
 
@@ -44,16 +44,10 @@ def targets(w: World) -> list[Target]:
             continue
         out.append(Target(raw=ep.url, kind="registry", host=ep.host, ecosystem=ECO, url=ep.url))
     for ge in w.gradle_endpoints:
-        if ge.host.split(":")[0] in _public_hosts() and ge.credential is None:
+        if ge.host.split(":")[0] in PUBLIC_HOSTS and ge.credential is None:
             continue
         out.append(Target(raw=ge.url, kind="registry", host=ge.host, ecosystem=ECO, url=ge.url))
     return out
-
-
-def _public_hosts() -> frozenset[str]:
-    from .world import PUBLIC_HOSTS
-
-    return PUBLIC_HOSTS
 
 
 def _norm(url: str | None) -> str:
@@ -61,19 +55,20 @@ def _norm(url: str | None) -> str:
 
 
 def resolve(target: Target, credentials: Sequence[Credential], w: World,
-            ctx: Context) -> list[tuple[Resolution, Endpoint | GradleEndpoint]]:
-    """The resolutions for ``target``, each with the endpoint it is about."""
+            ctx: Context) -> list[Resolution]:
+    """The resolutions for ``target``, each with the endpoint it is about as
+    its payload."""
     by_id = {c.id: c for c in credentials}
-    out: list[tuple[Resolution, Endpoint | GradleEndpoint]] = []
+    out: list[Resolution] = []
     if target.kind == "package" and target.ecosystem == ECO:
         for ep in w.endpoints:
             if not ep.deploy and not ep.blocked:
                 t = replace(target, host=ep.host, url=ep.url)
-                out.append((maven_resolution(w, ep, t, by_id, ctx), ep))
+                out.append(maven_resolution(w, ep, t, by_id, ctx))
         for ge in w.gradle_endpoints:
             if not ge.repo.publishing:
                 t = replace(target, host=ge.host, url=ge.url)
-                out.append((gradle_resolution(ge, t, by_id, ctx), ge))
+                out.append(gradle_resolution(ge, t, by_id, ctx))
         return out
     if target.kind != "registry":
         return out
@@ -89,11 +84,11 @@ def resolve(target: Target, credentials: Sequence[Credential], w: World,
     for ep in w.endpoints:
         if not ep.blocked and wanted(ep.url, ep.host):
             t = target if want else replace(target, url=ep.url)
-            out.append((maven_resolution(w, ep, t, by_id, ctx), ep))
+            out.append(maven_resolution(w, ep, t, by_id, ctx))
     for ge in w.gradle_endpoints:
         if wanted(ge.url, ge.host):
             t = target if want else replace(target, url=ge.url)
-            out.append((gradle_resolution(ge, t, by_id, ctx), ge))
+            out.append(gradle_resolution(ge, t, by_id, ctx))
     return out
 
 
@@ -156,7 +151,7 @@ def maven_resolution(w: World, ep: Endpoint, target: Target, by_id: dict[str, Cr
             chain.append(ChainStep(f"<server> {cand.view.id!r}", "lost", why,
                                    cand.view.cred_id, cand.view.loc()))
     return Resolution(target=target, ecosystem=ECO, client="maven", credential=cred,
-                      chain=tuple(chain), registry=ep.url)
+                      chain=tuple(chain), registry=ep.url, protocol=ECO, payload=ep.ref)
 
 
 def gradle_resolution(ge: GradleEndpoint, target: Target, by_id: dict[str, Credential],
@@ -184,4 +179,4 @@ def gradle_resolution(ge: GradleEndpoint, target: Target, by_id: dict[str, Crede
                                    "environment variable not set" if name.startswith("$")
                                    else "Gradle property not defined", location=ge.loc()))
     return Resolution(target=target, ecosystem=ECO, client="gradle", credential=cred,
-                      chain=tuple(chain), registry=ge.url)
+                      chain=tuple(chain), registry=ge.url, protocol=ECO, payload=ge.ref)

@@ -37,19 +37,19 @@ from hardoctor import redact
 from hardoctor.context import Context
 from hardoctor.fixes import digest
 from hardoctor.model import Applicability, Credential, Edit, Fix, Rotation, Secret
-from hardoctor.tokens import maven_encrypt
 
 from . import gradle
+from .cipher import maven_encrypt
+from .creds import decrypt_password
 from .mvnfiles import SettingsFile, parse_settings
-from .names import CACHE
-from .world import (
+from .state import (
+    WORLD,
     FileEntry,
     GradleEndpoint,
     GradleValue,
     Master,
     ServerView,
     World,
-    decrypt_password,
 )
 from .xmlpos import XElem, XmlError, escape_text, indent_of, newline_of, text_span
 
@@ -61,8 +61,8 @@ _BY_HAND = "set it by hand"
 
 
 def rotate(credential: Credential, new: Secret, ctx: Context) -> Rotation | None:
-    w = ctx.cache.get(CACHE)
-    if not isinstance(w, World):
+    w = ctx.stash.get(WORLD, None)
+    if w is None:
         return None
     view = next((v for v in w.servers if v.cred_id == credential.id), None)
     if view is not None:

@@ -66,11 +66,12 @@ def read_file(ctx: Context | None, path: str, max_bytes: int = MAX_BYTES) -> Fil
         return FileData(path, error="is a directory, not a file")
     except OSError as exc:
         return FileData(path, error=exc.strerror or type(exc).__name__)
+    st = os.fstat(fd)
+    kind = file_kind(st.st_mode)
+    if kind is not None:
+        os.close(fd)
+        return FileData(path, error=f"is {kind}, not a regular file")
     with os.fdopen(fd, "rb") as fh:
-        st = os.fstat(fd)
-        kind = file_kind(st.st_mode)
-        if kind is not None:
-            return FileData(path, error=f"is {kind}, not a regular file")
         mode = stat.S_IMODE(st.st_mode)
         if staged is not None:
             return FileData(path, staged[0], staged[1], st.st_mtime)

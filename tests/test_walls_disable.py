@@ -17,7 +17,6 @@ from pathlib import Path
 
 import jwt
 import pytest
-
 from tests.helpers import assert_valid_report, copy_fixture, run_cli
 
 PLUGINS = ("docker", "harness", "k8s", "maven", "npm", "oci", "pip")

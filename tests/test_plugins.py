@@ -558,3 +558,56 @@ def test_load_is_idempotent(bare_manager: PluginManager) -> None:
     bare_manager.load()
     assert len(bare_manager.rules) == count
     assert bare_manager.load_problems == []
+
+
+# -- wrapper=True implementations of third-party plugins -------------------------------
+
+WRAPPER_PLUGIN = """
+from dataclasses import replace
+
+from hardoctor import hookimpl
+
+SEEN = []
+
+
+@hookimpl(wrapper=True)
+def hardoctor_lint(source, ctx):
+    # pluggy's new-style wrapper: runs around every other implementation and
+    # receives their collected results.
+    results = yield
+    SEEN.append(len(results))
+    return [[replace(f, message=f.message + " [wrapped]") for f in r] for r in results]
+"""
+
+RAISING_WRAPPER = """
+from hardoctor import hookimpl
+
+
+@hookimpl(wrapper=True)
+def hardoctor_lint(source, ctx):
+    yield
+    raise RuntimeError("wrapper went wrong")
+"""
+
+
+def test_third_party_wrapper_hook_works(home: Path, hdtest: Path) -> None:
+    """Hooks are called through pluggy, so a wrapper sees (and may change)
+    the other plugins' results, as pluggy documents."""
+    make_distribution(hdtest, "hardoctor-wrap", "0.1", {"hdwrap_plugin": WRAPPER_PLUGIN},
+                      {"wrap": "hdwrap_plugin"})
+    r = run_cli(CHECK_JSON, home=home, autoload=True)
+    assert_no_traceback(r)
+    report = r.report()
+    assert not _hd(report, "HD002"), report["findings"]
+    wrapped = [f for f in report["findings"] if f["rule"] == "TST001"]
+    assert wrapped and all(f["message"].endswith("[wrapped]") for f in wrapped)
+    assert sys.modules["hdwrap_plugin"].SEEN
+
+
+def test_raising_wrapper_is_hd002_naming_it(home: Path, hdtest: Path) -> None:
+    make_distribution(hdtest, "hardoctor-badwrap", "0.1", {"hdbadwrap_plugin": RAISING_WRAPPER},
+                      {"badwrap": "hdbadwrap_plugin"})
+    r = run_cli(CHECK_JSON, home=home, autoload=True)
+    assert_no_traceback(r)
+    messages = [f["message"] for f in _hd(r.report(), "HD002")]
+    assert any("'badwrap'" in m and "hardoctor_lint" in m for m in messages), messages

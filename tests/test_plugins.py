@@ -186,7 +186,21 @@ def test_import_failure_warns_for_every_command(home: Path, hdtest: Path) -> Non
 
 
 def test_broken_builtin_is_hd001(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(plugins, "BUILTIN_PLUGINS", (*plugins.BUILTIN_PLUGINS, "hardoctor_nosuchthing"))
+    """Built-ins arrive through entry points like any plugin: one that
+    cannot be imported is HD001 and the run goes on."""
+    from importlib import metadata
+
+    real = metadata.entry_points
+
+    def with_broken(**kw: str) -> list[metadata.EntryPoint]:
+        found = list(real(**kw))
+        if kw.get("group") == plugins.ENTRY_POINT_GROUP:
+            own = next(ep for ep in found if ep.name == "docker")
+            broken = metadata.EntryPoint("nosuchthing", "hardoctor_nosuchthing", "hardoctor")
+            found.append(broken._for(own.dist))  # type: ignore[attr-defined]
+        return found
+
+    monkeypatch.setattr(metadata, "entry_points", with_broken)
     r = run_cli(CHECK_JSON, home=home)
     assert r.rc == 0, str(r)
     messages = [f["message"] for f in _hd(r.report(), "HD001")]
@@ -490,6 +504,13 @@ class _Plugin:
             raise RuntimeError(f"{self.name} failed")
         return f"{self.name}:{value}"
 
+    @hookimpl
+    def hardoctor_report_formats(self):
+        self.log.append(self.name)
+        if self.fail:
+            raise RuntimeError(f"{self.name} failed")
+        return [self.name]
+
 
 class _First(_Plugin):
     @hookimpl(tryfirst=True)
@@ -505,38 +526,42 @@ class _Last(_Plugin):
 
 @pytest.fixture
 def bare_manager(monkeypatch: pytest.MonkeyPatch) -> PluginManager:
-    monkeypatch.setattr(plugins, "BUILTIN_PLUGINS", ("hardoctor.builtin",))
+    # Only the core's own plugin: no entry point at all.
+    monkeypatch.setattr(PluginManager, "_load_entry_points", lambda self: None)
     manager = PluginManager(autoload=False)
     manager.load()
     return manager
 
 
-def test_call_order_registration_then_tryfirst_trylast(bare_manager: PluginManager) -> None:
+def test_call_order_is_pluggys(bare_manager: PluginManager) -> None:
+    """tryfirst, then the most recently registered first, then trylast."""
     log: list[str] = []
     for plugin in (_Plugin("a", log), _Last("z", log), _First("f", log), _Plugin("b", log)):
-        bare_manager.pm.register(plugin, name=plugin.name)
+        bare_manager.register(plugin, name=plugin.name)
     results = bare_manager.call("hardoctor_parse_target", value="v", ctx=None)
-    assert log == ["f", "a", "b", "z"]
-    assert [name for name, _ in results] == ["f", "a", "b", "z"]
+    assert log == ["f"] and results == [("f", "f:v")]  # firstresult: pluggy stops there
     assert bare_manager.failures == []
 
 
 def test_call_isolates_failures(bare_manager: PluginManager) -> None:
     log: list[str] = []
-    for plugin in (_Plugin("a", log, fail=True), _Plugin("b", log)):
-        bare_manager.pm.register(plugin, name=plugin.name)
-    assert bare_manager.call("hardoctor_parse_target", value="v", ctx=None) == [("b", "b:v")]
+    for plugin in (_Plugin("b", log), _Plugin("a", log, fail=True)):
+        bare_manager.register(plugin, name=plugin.name)
+    found = bare_manager.call("hardoctor_report_formats")
+    assert [r for r in found if r[0] != "builtin"] == [("b", ["b"])]
     assert bare_manager.call_first("hardoctor_parse_target", value="w", ctx=None) == ("b", "b:w")
     assert log == ["a", "b", "a", "b"]
     assert [(f.plugin, f.hook) for f in bare_manager.failures] == [
-        ("a", "hardoctor_parse_target"),
+        ("a", "hardoctor_report_formats"),
         ("a", "hardoctor_parse_target"),
     ]
     assert "Traceback" in bare_manager.failures[0].traceback
+    bare_manager.call_first("hardoctor_parse_target", value="again", ctx=None)
     found = bare_manager.problem_findings()
-    # identical failures are reported once
-    assert [(f.rule, f.plugin) for f in found] == [("HD002", "a")]
-    assert "'a' raised in hardoctor_parse_target: RuntimeError: a failed" in found[0].message
+    # identical failures are reported once (per plugin and hook)
+    assert [(f.rule, f.plugin) for f in found] == [("HD002", "a"), ("HD002", "a")]
+    assert any("'a' raised in hardoctor_parse_target: RuntimeError: a failed" in f.message
+               for f in found)
 
 
 def test_call_passes_only_requested_arguments(bare_manager: PluginManager) -> None:
@@ -548,7 +573,7 @@ def test_call_passes_only_requested_arguments(bare_manager: PluginManager) -> No
             seen.append((value,))
             return None
 
-    bare_manager.pm.register(Minimal(), name="minimal")
+    bare_manager.register(Minimal(), name="minimal")
     assert bare_manager.call_first("hardoctor_parse_target", value="x", ctx=object()) is None
     assert seen == [("x",)]
 

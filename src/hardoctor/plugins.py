@@ -130,6 +130,11 @@ class PluginManager:
             version=dist.version if dist and not builtin else None,
         )
 
+    def register(self, plugin: object, name: str) -> None:
+        """Register a plugin object directly (tests, embedding): guarded
+        like every loaded plugin, its rules registered."""
+        self._register(plugin, name, type(plugin).__module__, builtin=False)
+
     def _check_pending(self) -> None:
         """pluggy's ``check_pending()`` stops at the first implementation
         without a spec; report every one, naming its plugin.  The plugin stays
@@ -275,8 +280,10 @@ class PluginManager:
         """Call every implementation through pluggy; return (plugin, result)
         for each non-None result.  An exception becomes a recorded failure."""
         results, names = self._invoke(hook, kwargs)
-        if not isinstance(results, list):
+        if results is None:
             return []
+        if not isinstance(results, list):  # a firstresult hook: one answer
+            results = [results]
         return [(names.get(id(r), "?"), r) for r in results if r is not None]
 
     def call_first(self, hook: str, **kwargs: object) -> tuple[str, Any] | None:

@@ -279,7 +279,7 @@ def test_scoped_registry_without_auth(reg: Reg, box: Box) -> None:
 
 
 def test_project_npmrc_shadows_user(reg: Reg, box: Box) -> None:
-    """The DESIGN story: the user fixed ~/.npmrc, the project's .npmrc still
+    """The classic story: the user fixed ~/.npmrc, the project's .npmrc still
     holds the old token and wins."""
     box.npmrc.write_text(f"registry={reg.url}\n//{reg.host}/:_authToken={reg.token}\n")
     (box.proj / "package.json").write_text('{"name": "app", "dependencies": {"hd-demo": "1.0.0"}}')

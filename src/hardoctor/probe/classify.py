@@ -8,7 +8,7 @@ Protocol-neutral helpers every probing plugin shares (OCI, npm, pip, Maven):
   message, and whether the refusal is a policy block rather than an auth one;
 * ``WWW-Authenticate`` parsing (RFC 7235, with quoted strings holding commas);
 * ``Date`` header skew;
-* the DESIGN cause and a remediation for each transport outcome.
+* the cause (one of the fixed list in the README) and a remediation for each transport outcome.
 
 Nothing here does I/O, and nothing here ever sees a header *value* that could
 carry a credential: callers pass response headers only.
@@ -259,7 +259,7 @@ def date_skew(date_header: str | None, now: float) -> float | None:
 
 
 #: Beyond this a token's ``nbf``/``exp`` checks break (distribution allows 60 s,
-#: most JWT libraries a few minutes); DESIGN's clock-skew threshold.
+#: most JWT libraries a few minutes); the clock-skew threshold of the clock-skew cause.
 CLOCK_SKEW_LIMIT_S = 300.0
 
 

@@ -14,7 +14,7 @@ from hardoctor.model import Remediation
 
 # -- transport outcome -> cause and remedy ------------------------------------
 
-#: Probe outcomes that are failures of the network, each with the DESIGN cause.
+#: Probe outcomes that are failures of the network, each with its cause.
 TRANSPORT_CAUSES: Mapping[str, str] = {
     "tls-error": "tls-error",
     "dns-error": "dns-error",

@@ -98,9 +98,7 @@ def _core_names(path: Path) -> Iterator[tuple[int, str, str]]:
             texts.append(node.attr)
         elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             texts.append(node.name)
-        elif isinstance(node, ast.arg):
-            texts.append(node.arg)
-        elif isinstance(node, ast.keyword) and node.arg:
+        elif isinstance(node, ast.arg) or isinstance(node, ast.keyword) and node.arg:
             texts.append(node.arg)
         elif isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docs:
             texts.append(node.value)
@@ -131,4 +129,25 @@ def test_no_string_keyed_run_cache() -> None:
     bad = [f"{p.relative_to(ROOT)}:{i}" for root in (CORE, PLUGINS) for p in _py(root)
            for i, line in enumerate(p.read_text().splitlines(), 1)
            if re.search(r"\bctx\.cache\b|\bself\.cache\s*[:=]", line)]
+    assert not bad, "\n".join(bad)
+
+
+def test_no_file_cites_a_document_the_repository_lacks() -> None:
+    """Every ``docs/….md`` (or ``*.md`` at the top) that code or docs name
+    exists in the repository; nothing points at a design file outside it."""
+    cited = re.compile(r"(?<![\w/.-])((?:docs/[\w./-]+|[A-Z][\w-]*)\.md)\b")
+    bad = []
+    # Test modules are left out: their strings are data (paths a hook must skip).
+    for root in (ROOT / "src", ROOT / "plugins", ROOT / "tests" / "servers", ROOT / "docs",
+                 ROOT / "benchmarks"):
+        for path in sorted(root.rglob("*")):
+            if path.suffix not in (".py", ".md") or "__pycache__" in path.parts:
+                continue
+            for i, line in enumerate(path.read_text(errors="replace").splitlines(), 1):
+                for name in cited.findall(line):
+                    where = [ROOT / name, path.parent / name, ROOT / "docs" / name]
+                    if not any(p.exists() for p in where):
+                        bad.append(f"{path.relative_to(ROOT)}:{i}: {name}")
+    readme = (ROOT / "README.md").read_text()
+    bad += [f"README.md: {n}" for n in cited.findall(readme) if not (ROOT / n).exists()]
     assert not bad, "\n".join(bad)

@@ -1,4 +1,5 @@
-"""A real Docker distribution token server (docs/spec/auth/token.md, oauth.md).
+"""A real Docker distribution token server (the distribution project's token
+authentication spec: https://distribution.github.io/distribution/spec/auth/token/).
 
 It runs in a background thread and signs JWTs the Debian ``docker-registry``
 (distribution 2.8) accepts: the registry trusts the self-signed certificate

@@ -43,7 +43,7 @@ from hardoctor.model import (
     Target,
 )
 
-from . import config, creds, diagnose, keyringcli, lint, resolve, state, urls, vendor
+from . import config, creds, diagnose, inuse, keyringcli, lint, resolve, state, urls, vendor
 from .model import ECO
 from .rules import RULES
 
@@ -130,7 +130,7 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
         return None
     if target.ecosystem not in (None, ECO) and target.kind != "registry":
         return None
-    out = resolve.resolve(ctx, target, model, found)
+    out = inuse.judge(ctx, model, target, resolve.resolve(ctx, target, model, found))
     locs = state.locations(ctx)
     per_client = resolve.client_indexes(model)
     for res in out:

@@ -17,7 +17,7 @@ from hardoctor.context import Context
 from hardoctor.model import Finding, Location, ProbeResult, Remediation, Resolution
 from hardoctor.tokens import looks_like_token
 
-from . import urls, vendor
+from . import misses, urls, vendor
 from .lint import KEYRING_DOC
 from .model import ECO, Model
 
@@ -91,6 +91,9 @@ def _unauthorized(a: _Answer) -> list[Finding]:
     ctx, res = a.ctx, a.res
     if res.credential is None:
         a.common["evidence"] = a.common["evidence"] + _near_misses(ctx, a.model, a.index)
+        near = misses.findings(ctx, a.model, res, a.common)
+        if near:  # the near miss is the cause: it leads (PIP052 leftover pip config, PIP055)
+            return near
         return [ctx.finding(
             "PIP101", f"{a.client} sends no credentials to {a.shown}, and it answered 401.",
             why=f"{a.client} finds nothing to send (see the chain), so the index refuses it; "

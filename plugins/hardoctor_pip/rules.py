@@ -262,6 +262,17 @@ RULES = (
          why="HAR answers 401 to anonymous requests; pip shows `No matching distribution found`.",
          example="index-url = https://pkg.harness.io/pkg/ACCT/py/python/simple   and no ~/.netrc",
          fix="Add `machine pkg.harness.io login EMAIL password TOKEN` to ~/.netrc (chmod 600)."),
+    rule("PIP055", "index-env-unset", E, "env-unset",
+         "The index is named, but its credential variables are not set.",
+         what="A uv index or Poetry source that answered 401 while uv or Poetry sent nothing: "
+          "checks UV_INDEX_<NAME>_USERNAME/_PASSWORD (uv) or "
+          "POETRY_HTTP_BASIC_<NAME>_USERNAME/_PASSWORD (Poetry) and names a similar variable "
+          "that is set instead.",
+         why="uv and Poetry take a named index's credentials from these variables; a CI secret "
+          "that was not passed leaves the request anonymous and the index answers 401.",
+         example="[[tool.uv.index]] name = \"private\"  and UV_INDEX_PRIVATE_PASSWORD unset",
+         fix="Export both variables where the client runs (names: upper case, other characters "
+          "`_`)."),
     # -- probe ------------------------------------------------------------------------
     rule("PIP101", "index-needs-credentials", E, "no-credentials",
          "The index answered 401 and the client has no credential to send.",

@@ -103,6 +103,9 @@ def _add_scope_options(
     g.add_argument("--ecosystem", action="append", default=[], metavar="NAME",
                    help="only this ecosystem (repeatable): "
                    + (", ".join(ecosystems) or "see `hardoctor plugins`"))
+    g.add_argument("--client", action="append", default=[], metavar="NAME",
+                   help="judge only this client (repeatable; see `hardoctor plugins`); default: "
+                   "the clients the project's lock files, configuration and PATH show in use")
     g.add_argument("--project", metavar="DIR", help="project directory (default: the working directory)")
     g.add_argument("--scope", choices=["all", "project"], default=None,
                    help="all: every config the clients read (default); project: only files under "
@@ -232,6 +235,20 @@ def _check_ecosystems(options: Options, manager: PluginManager) -> None:
                              f"(choose from {', '.join(known) or 'none: no plugin is loaded'})")
 
 
+def _check_clients(options: Options, manager: PluginManager) -> None:
+    """``--client NAME``: a client some loaded plugin names
+    (``hardoctor_client_names``)."""
+    if not options.clients:
+        return
+    known: dict[str, str] = {}
+    for _, mapping in manager.call("hardoctor_client_names"):
+        known.update({str(k).lower(): str(k) for k in dict(mapping)})
+    for name in options.clients:
+        if name not in known:
+            raise UsageError(f"argument --client: unknown client {name!r} "
+                             f"(choose from {', '.join(sorted(known)) or 'none: no plugin is loaded'})")
+
+
 def _strings(ns: argparse.Namespace, name: str) -> tuple[str, ...]:
     """A repeatable option's values.  argparse turns `--opt=--` into an empty
     list instead of a string; every value must be a non-empty string."""
@@ -271,7 +288,7 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
         "command", "targets", "registry", "ecosystem", "project", "offline", "timeout", "push",
         "expiry_warning", "fail_on", "format",
         "output", "no_color", "debug", "disable_plugin", "apply", "unsafe", "only", "undo",
-        "code", "version", "token_stdin", "scope",
+        "code", "version", "token_stdin", "scope", "client",
     }
     extra = {k: v for k, v in vars(ns).items() if k not in known}
 
@@ -318,6 +335,7 @@ def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
         unsafe=bool(getattr(ns, "unsafe", False)),
         only=_strings(ns, "only"),
         disabled_plugins=tuple(disabled),
+        clients=tuple(x.strip().lower() for x in _strings(ns, "client")),
         extra=extra,
     )
 
@@ -417,6 +435,7 @@ def _main(args: list[str], env: Environment) -> int:
         raise UsageError("a command is required (check, fix, rules, explain, plugins)")
     options = options_from_args(ns, env)
     _check_ecosystems(options, manager)
+    _check_clients(options, manager)
 
     from hardoctor.context import Context
 

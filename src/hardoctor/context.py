@@ -52,6 +52,9 @@ class Options:
     unsafe: bool = False
     only: tuple[str, ...] = ()
     disabled_plugins: tuple[str, ...] = ()
+    #: ``--client NAME``: judge only these clients (ids from the plugins'
+    #: ``hardoctor_client_names``); empty: each plugin decides.
+    clients: tuple[str, ...] = ()
     #: Values of the options plugins added (``hardoctor_addoption``), by
     #: argparse dest.  Read them with the typed accessors below.
     extra: Mapping[str, object] = field(default_factory=dict)

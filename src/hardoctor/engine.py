@@ -50,12 +50,15 @@ def run(ctx: Context, manager: PluginManager) -> Report:
             "hardoctor_resolve", target=target, credentials=credentials, ctx=ctx
         ):
             resolutions.append(res)
+    resolutions = [_judge(ctx, res) for res in resolutions]
 
     probes: dict[int, list[ProbeResult]] = {i: [] for i in range(len(resolutions))}
     if not ctx.options.offline:
         probes, answered = _probe(ctx, manager, resolutions)
         findings += _not_probed(ctx, resolutions, answered)
     for i, res in enumerate(resolutions):
+        if not res.judged:  # a client the person does not use: shown, never an error
+            continue
         findings += _items(
             manager.call_flat("hardoctor_diagnose", resolution=res, results=probes[i], ctx=ctx)
         )
@@ -208,6 +211,20 @@ def _without_userinfo(raw: str) -> str:
     return m.group(1) + m.group(3)
 
 
+def _judge(ctx: Context, res: Resolution) -> Resolution:
+    """``--client NAME`` says outright which clients the person uses;
+    without it the plugin that made the resolution decided (from the
+    project's lock files, the configuration, the clients on PATH).  A
+    client id such as ``x -r FILE`` answers to its first word."""
+    wanted = ctx.options.clients
+    if not wanted:
+        return res
+    client = res.client.lower()
+    named = client in wanted or client.split(" ", 1)[0] in wanted
+    because = "--client" if named else "not named by --client"
+    return replace(res, judged=named, judged_because=because)
+
+
 def _probe(
     ctx: Context, manager: PluginManager, resolutions: list[Resolution]
 ) -> tuple[dict[int, list[ProbeResult]], set[int]]:
@@ -216,6 +233,9 @@ def _probe(
     plans: list[tuple[int, Any]] = []
     answered: set[int] = set()
     for i, res in enumerate(resolutions):
+        if not res.judged:
+            answered.add(i)
+            continue
         for plugin, found in manager.call("hardoctor_probe", resolution=res, ctx=ctx):
             answered.add(i)
             for plan in found:

@@ -321,6 +321,14 @@ class Resolution:
     #: A protocol plugin probes each; a refusal is then only as bad as the
     #: last candidate's.
     fallbacks: tuple[Credential, ...] = field(default=(), repr=False)
+    #: Whether this client is judged: the person uses it (the project's lock
+    #: file or manifest names it, it is configured, ``--client`` names it).
+    #: A client that is not judged is neither probed nor diagnosed; the
+    #: report says so, with ``judged_because``.
+    judged: bool = True
+    #: Why the client is (or is not) judged, for the report
+    #: ("uv.lock", "--client", "the project uses uv (uv.lock)").
+    judged_because: str = ""
 
 
 @dataclass(frozen=True)
@@ -489,3 +497,49 @@ class Report:
     def status(self) -> str:
         c = self.counts()
         return "fail" if c["error"] else "warn" if c["warning"] else "ok"
+
+
+@dataclass(frozen=True)
+class SetupRequest:
+    """``hardoctor setup``: configure one client for one registry URL with
+    a token that already passed its checks (``hardoctor_setup_plan``)."""
+
+    #: The URL as the person gave it (as the registry's set-up page shows it).
+    url: str
+    #: ``--client`` (a client id), or ``None``: the plugins judge by
+    #: ``package_type``.
+    client: str | None
+    #: What the vendor that owns the URL says it serves (``docker``,
+    #: ``npm``, ``python``, ``maven``, ...), or ``None``.
+    package_type: str | None
+    #: The login name (``--user``); ``None`` when not given.
+    user: str | None
+    secret: Secret = field(repr=False)
+    #: ``project``: write the project's files with ``${VAR}`` references
+    #: only (``env_var``); ``user``: the person's own files.
+    scope: Literal["user", "project"] = "user"
+    env_var: str = "REGISTRY_TOKEN"
+
+
+@dataclass(frozen=True)
+class SetupPlan:
+    """One client's configuration for a :class:`SetupRequest`: file edits
+    (diff first), other changes (a credential helper's ``store``), and what
+    to tell the person.  Never holds the secret in any text."""
+
+    #: Client id (``hardoctor_client_names``).
+    client: str
+    #: The registry as the client will address it.
+    registry: str
+    description: str
+    #: A TARGET ``hardoctor check`` understands that proves this client.
+    check_target: str
+    fix: Fix | None = None
+    actions: tuple[ExternalAction, ...] = ()
+    #: The credential the client will send (for the token's probe).
+    username: str | None = None
+    scheme: str = "basic"
+    pull: tuple[str, ...] = ()
+    push: tuple[str, ...] = ()
+    #: Steps for the person (the CI secret for a ``${VAR}`` reference, ...).
+    notes: tuple[str, ...] = ()

@@ -127,6 +127,8 @@ def resolution_dict(r: Resolution) -> dict[str, Any]:
         "client": r.client,
         "registry": r.registry or r.target.host,
         "credential": r.credential.id if r.credential else None,
+        "judged": r.judged,
+        "judged_because": r.judged_because,
         "chain": [
             {
                 "description": s.description,

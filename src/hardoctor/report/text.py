@@ -16,8 +16,8 @@ from hardoctor.model import Credential, Finding, Report, Resolution, Severity
 if TYPE_CHECKING:
     from hardoctor.context import Context
 
-MARK = {"fail": "✗", "warn": "!", "ok": "✓"}
-STYLE = {"fail": "bold red", "warn": "bold yellow", "ok": "bold green"}
+MARK = {"fail": "✗", "warn": "!", "ok": "✓", "unjudged": "-"}
+STYLE = {"fail": "bold red", "warn": "bold yellow", "ok": "bold green", "unjudged": "dim"}
 SEV_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 GENERAL = "configuration"
 
@@ -33,12 +33,35 @@ def client_names(ctx: Context) -> dict[str, str]:
     return names
 
 
-def _verdict(findings: list[Finding]) -> str:
+def _verdict(findings: list[Finding], resolutions: list[Resolution] | None = None) -> str:
     if any(f.severity is Severity.ERROR for f in findings):
         return "fail"
     if any(f.severity is Severity.WARNING for f in findings):
         return "warn"
+    if resolutions and not any(r.judged for r in resolutions):
+        return "unjudged"  # never a ✓ for what nothing checked
     return "ok"
+
+
+def judged_line(resolutions: list[Resolution], names: dict[str, str]) -> str:
+    """``judged: uv (uv.lock); not judged: pip (the project uses uv)``:
+    which clients the verdict is about, and why -- shown whenever some
+    client of the registry is left out or chosen for a stated reason."""
+    if not any(r.judged_because or not r.judged for r in resolutions):
+        return ""
+
+    def part(r: Resolution) -> str:
+        name = names.get(r.client, r.client)
+        return f"{name} ({r.judged_because})" if r.judged_because else name
+
+    yes = list(dict.fromkeys(part(r) for r in resolutions if r.judged))
+    no = list(dict.fromkeys(part(r) for r in resolutions if not r.judged))
+    out = []
+    if yes:
+        out.append("judged: " + ", ".join(yes))
+    if no:
+        out.append("not judged: " + ", ".join(no))
+    return "; ".join(out)
 
 
 class TextReporter:
@@ -89,12 +112,14 @@ class TextReporter:
         for r in report.resolutions:
             res_by_host[r.registry or r.target.host].append(r)
         order = list(dict.fromkeys([*res_by_host, *groups]))
-        order.sort(key=lambda k: (k == GENERAL, {"fail": 0, "warn": 1, "ok": 2}[_verdict(groups[k])], k))
+        rank = {"fail": 0, "warn": 1, "ok": 2, "unjudged": 3}
+        order.sort(key=lambda k: (
+            k == GENERAL, rank[_verdict(groups[k], res_by_host.get(k, []))], k))
 
         for key in order:
             findings = groups.get(key, [])
-            verdict = _verdict(findings)
             resolutions = res_by_host.get(key, [])
+            verdict = _verdict(findings, resolutions)
             clients = " · ".join(
                 dict.fromkeys(names.get(r.client, r.client) for r in resolutions)
             )
@@ -105,6 +130,9 @@ class TextReporter:
             console.print(line, style=STYLE[verdict] if self.color else None)
             for r in resolutions:
                 console.print("  " + escape(_resolution_line(r, home, names)))
+            judged = judged_line(resolutions, names)
+            if judged:
+                console.print("  " + escape(judged))
             for f in findings:
                 self._finding(console, f, creds, home)
 
@@ -191,6 +219,8 @@ def credential_line(cred: Credential, home: str) -> str:
 
 def _resolution_line(r: Resolution, home: str, names: dict[str, str]) -> str:
     client = names.get(r.client, r.client)
+    if not r.judged:
+        client += " (not judged)"
     if r.credential is None:
         return f"{client}: sends no credentials"
     return f"{client}: uses {credential_line(r.credential, home)}"

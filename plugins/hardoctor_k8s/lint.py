@@ -70,6 +70,12 @@ def stream_problems(source: Source, data: SourceData, ctx: Context) -> list[Find
                     "Make `kubectl get secrets,pods` work for this context first.",
                     commands=("kubectl auth can-i list secrets" + _scope_hint(ctx),
                               "kubectl get secrets,pods" + _scope_hint(ctx)))))
+        elif p.kind == "too-large":
+            out.append(ctx.finding(
+                "K8S001", f"{data.display} {p.message}.", ecosystem=ECO,
+                location=Location(data.path if data.kind == "file" else "<stdin>"),
+                why="An input over the cap is refused at once rather than read into memory; "
+                    "nothing in it is checked."))
         elif p.kind == "helm-template":
             out.append(ctx.finding(
                 "K8S001", f"{data.display} is a Helm chart template, not YAML: render it first.",

@@ -4,10 +4,20 @@ adds them; :func:`kube_options` reads them once per run)."""
 from __future__ import annotations
 
 import argparse
+import re
 from dataclasses import dataclass
 
 from hardoctor.context import Context
+from hardoctor.errors import UsageError
 from hardoctor.stash import StashKey
+
+#: The default cap on one manifest input: generous for a ``kubectl get -o
+#: yaml`` dump of a big cluster, bounded for a mistake (``/dev/zero``).
+DEFAULT_MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+MAX_MANIFEST_OPTION = "--max-manifest-bytes"
+MAX_MANIFEST_ENV = "HARDOCTOR_MAX_MANIFEST_BYTES"
+_UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
+_SIZE = re.compile(r"^\s*(\d{1,15})\s*([a-z]*)\s*$", re.IGNORECASE)
 
 #: Subcommands that read pull secrets.
 SCOPE_COMMANDS = ("check", "fix", "serve", "tokens", "setup")
@@ -20,6 +30,8 @@ class KubeOptions:
     context: str | None = None
     namespace: str | None = None
     all_namespaces: bool = False
+    #: The most bytes read from one manifest input (file or stdin).
+    max_manifest_bytes: int = DEFAULT_MAX_MANIFEST_BYTES
 
     @property
     def reads_stdin(self) -> bool:
@@ -37,6 +49,29 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--context", dest="kube_context", metavar="NAME", help="kubeconfig context")
     g.add_argument("--namespace", "-n", metavar="NS", help="Kubernetes namespace")
     g.add_argument("--all-namespaces", "-A", action="store_true", help="every namespace")
+    g.add_argument(MAX_MANIFEST_OPTION, dest="max_manifest_bytes", metavar="SIZE",
+                   help="the most one --manifests input (file or stdin) may hold: bytes, or "
+                        f"with KiB/MiB/GiB (default 64MiB; env {MAX_MANIFEST_ENV})")
+
+
+def parse_size(value: str, where: str) -> int:
+    """``65536``, ``64KiB``, ``64MiB``, ``1GiB`` (K/M/G too) as bytes > 0."""
+    m = _SIZE.match(value)
+    unit = _UNITS.get(m.group(2).lower()) if m else None
+    if m is None or unit is None or int(m.group(1)) <= 0:
+        raise UsageError(f"{where}: expected a size in bytes > 0 (e.g. 67108864 or 64MiB), "
+                         f"got {value[:40]!r}")
+    return int(m.group(1)) * unit
+
+
+def _max_manifest_bytes(ctx: Context) -> int:
+    raw = ctx.options.string("max_manifest_bytes")
+    if raw is not None:
+        return parse_size(raw, MAX_MANIFEST_OPTION)
+    env = ctx.getenv(MAX_MANIFEST_ENV)
+    if env:
+        return parse_size(env, MAX_MANIFEST_ENV)
+    return DEFAULT_MAX_MANIFEST_BYTES
 
 
 def kube_options(ctx: Context) -> KubeOptions:
@@ -48,6 +83,7 @@ def kube_options(ctx: Context) -> KubeOptions:
             context=o.string("kube_context"),
             namespace=o.string("namespace"),
             all_namespaces=o.flag("all_namespaces"),
+            max_manifest_bytes=_max_manifest_bytes(ctx),
         )
 
     return ctx.stash.compute(OPTIONS, build)

@@ -17,13 +17,14 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
-from typing import IO
+from typing import IO, cast
 
 from hardoctor.context import Context
+from hardoctor.files import CappedReader, InputTooLarge, open_regular
 from hardoctor.model import Source
 
 from .objects import read_object
-from .options import kube_options
+from .options import MAX_MANIFEST_ENV, MAX_MANIFEST_OPTION, kube_options
 from .state import SourceData, StreamProblem, persistent
 from .yamlstream import StreamError, iter_objects
 
@@ -102,11 +103,19 @@ def _file_source(ctx: Context, path: str) -> Source:
     if staged is not None:
         _read_stream(ctx, data, io.StringIO(staged[0]), staged[0][:1] == "\ufeff")
     else:
+        cap = kube_options(ctx).max_manifest_bytes
         try:
-            with open(path, "rb") as fh:
+            # O_NONBLOCK + fstat: a FIFO or device is refused, never waited on.
+            fh, st = open_regular(path)
+            with fh:
+                if st.st_size > cap:
+                    raise InputTooLarge(cap)
                 bom = fh.read(3) == b"\xef\xbb\xbf"
                 fh.seek(0)
-                _read_stream(ctx, data, fh, bom)
+                _read_stream(ctx, data, cast(IO[bytes], CappedReader(fh, cap)), bom)
+        except InputTooLarge:
+            return Source(id=data.id, ecosystem=ECO, kind="file", description="Kubernetes manifests",
+                          path=path, error=too_large(cap, os.path.getsize(path)))
         except OSError as exc:
             return Source(id=data.id, ecosystem=ECO, kind="file", description="Kubernetes manifests",
                           path=path, error=exc.strerror or str(exc))
@@ -124,11 +133,24 @@ def _stdin_source(ctx: Context) -> Source:
         if stream is None:
             data.problems.append(StreamProblem("stdin is not available", None, kind="missing"))
         else:
-            _read_stream(ctx, data, stream, False)
+            cap = kube_options(ctx).max_manifest_bytes
+            raw = getattr(stream, "buffer", stream)
+            try:
+                _read_stream(ctx, data, cast(IO[bytes], CappedReader(raw, cap)), False)
+            except InputTooLarge:
+                data = SourceData("k8s:stdin", "stdin", "<stdin>", "<stdin>")
+                data.problems.append(StreamProblem(too_large(cap, None), None, kind="too-large"))
         data.loaded = True
         keep.stdin = data
     return Source(id=data.id, ecosystem=ECO, kind="stdin", description="Kubernetes manifests on stdin",
                   path=None, payload=data)
+
+
+def too_large(cap: int, size: int | None) -> str:
+    """The words of a manifest cap that bites: the size, the cap, the way up."""
+    size_words = f"{size} bytes" if size is not None else "more than the cap"
+    return (f"holds {size_words}, over the manifest cap of {cap} bytes: not read "
+            f"(raise it with {MAX_MANIFEST_OPTION} SIZE or {MAX_MANIFEST_ENV})")
 
 
 def _read_stream(ctx: Context, data: SourceData, stream: IO[bytes] | IO[str], bom: bool) -> None:

@@ -26,7 +26,7 @@ class StreamProblem:
     message: str
     line: int | None
     column: int | None = None
-    #: "syntax", "helm-template", "missing", "kubectl"
+    #: "syntax", "helm-template", "missing", "kubectl", "too-large"
     kind: str = "syntax"
     cause: str = "config-invalid"
     detail: str = ""

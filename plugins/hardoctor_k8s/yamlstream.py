@@ -23,6 +23,8 @@ from typing import IO, Any
 import yaml
 from yaml import events as ev
 
+from hardoctor.parsing import generic_problem, yaml_problem
+
 _CParser: Any
 try:  # the C parser: several times faster on big dumps
     from yaml._yaml import CParser as _CParser
@@ -346,29 +348,12 @@ def iter_objects(stream: IO[bytes] | IO[str] | str | bytes) -> Iterator[Obj | St
     walker = _Walker(stream)
     try:
         yield from walker.documents()
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "invalid YAML"
-        if exc.context and exc.problem:
-            problem = f"{problem} ({exc.context})"
-        yield StreamError(
-            problem,
-            mark.line + 1 if mark is not None else None,
-            mark.column + 1 if mark is not None else None,
-        )
-    except yaml.YAMLError as exc:
-        yield StreamError(_short(str(exc)), None, None)
-    except (UnicodeDecodeError, ValueError) as exc:
-        yield StreamError(_short(str(exc)) or "unreadable text", None, None)
-    except RecursionError:
-        yield StreamError("nesting too deep", None, None)
+    except (yaml.YAMLError, UnicodeDecodeError, ValueError, RecursionError) as exc:
+        # Never PyYAML's text: it quotes aliases, anchors and tags of the input.
+        problem = yaml_problem(exc) if isinstance(exc, yaml.YAMLError) else generic_problem(exc)
+        yield StreamError(problem.category, problem.line, problem.column)
     finally:
         walker.close()
-
-
-def _short(text: str) -> str:
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line[:200]
 
 
 def parse_fragment(text: str) -> Iterator[Obj | StreamError]:
@@ -381,6 +366,7 @@ def parse_fragment(text: str) -> Iterator[Obj | StreamError]:
     try:
         yield from walker.documents()
     except (yaml.YAMLError, RecursionError, ValueError) as exc:
-        yield StreamError(_short(str(exc)), None, None)
+        problem = yaml_problem(exc) if isinstance(exc, yaml.YAMLError) else generic_problem(exc)
+        yield StreamError(problem.category, problem.line, problem.column)
     finally:
         walker.close()

@@ -21,6 +21,7 @@ from typing import Any
 from hardoctor.context import Context
 from hardoctor.files import read_file
 from hardoctor.model import Location, PluginData
+from hardoctor.parsing import generic_problem, yaml_problem
 
 from . import envsubst
 
@@ -97,11 +98,11 @@ def compose(text: str) -> tuple[YNode | None, tuple[str, int | None] | None]:
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        problem = getattr(exc, "problem", None) or type(exc).__name__
-        return None, (str(problem), (mark.line + 1) if mark is not None else None)
+        # A category and a line, never PyYAML's text (it quotes aliases and anchors).
+        problem = yaml_problem(exc)
+        return None, (problem.category, problem.line)
     except (RecursionError, ValueError, TypeError) as exc:
-        return None, (f"cannot be read ({type(exc).__name__})", None)
+        return None, (generic_problem(exc).category, None)
     if node is None:
         return None, None
     count = [0]

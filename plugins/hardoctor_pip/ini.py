@@ -171,7 +171,7 @@ def parse(text: str) -> IniFile:
             if name in seen_sections and name != DEFAULT:
                 doc.error = IniError(
                     "duplicate-section",
-                    f"section {name!r} already exists (line {ln.number})",
+                    f"line {ln.number} repeats a [section] header that already exists",
                     ln.number,
                 )
                 return doc
@@ -204,7 +204,7 @@ def parse(text: str) -> IniFile:
         if (cursect.name, name) in seen_options:
             doc.error = IniError(
                 "duplicate-option",
-                f"option {name!r} in section {cursect.name!r} already exists (line {ln.number})",
+                f"line {ln.number} repeats an option name already set in its section",
                 ln.number,
             )
             return doc

@@ -10,8 +10,9 @@ credentials at all, which is why the exact error and its line matter.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
+
+from hardoctor.parsing import shape
 
 from .ini import line_of
 
@@ -177,7 +178,7 @@ def parse(text: str) -> NetrcFile:
             doc.error = _entry(lexer, doc, tt)
         else:
             doc.error = NetrcError(
-                f"unexpected word {_show(tt.value)} where machine, default or macdef belongs",
+                f"unexpected word ({_show(tt.value)}) where machine, default or macdef belongs",
                 line_of(text, tt.start),
             )
         if doc.error is not None:
@@ -222,7 +223,7 @@ def _entry(lexer: _Lexer, doc: NetrcFile, tt: Token) -> NetrcError | None:
             entry.password = lexer.get_token()
         else:
             return NetrcError(
-                f"unexpected word {_show(ft.value)} in the entry for {_show(name)} "
+                f"unexpected word ({_show(ft.value)}) in this entry "
                 "(expected login, account or password)",
                 line_of(text, ft.start),
             )
@@ -230,14 +231,15 @@ def _entry(lexer: _Lexer, doc: NetrcFile, tt: Token) -> NetrcError | None:
     return None
 
 
-_HOSTLIKE = re.compile(r"^[A-Za-z][A-Za-z0-9-]*(?:\.[A-Za-z0-9-]+)+$")
 _KEYWORDS = frozenset({"machine", "default", "macdef", "login", "user", "account", "password",
                        "port", "protocol", "force"})
 
 
 def _show(word: str) -> str:
-    """A token for a message.  Anything that is not a keyword or a host name
-    might be a password that lost its keyword: never quote it."""
-    if word.lower() in _KEYWORDS or (len(word) <= 80 and _HOSTLIKE.match(word)):
+    """A token for a message.  Only the file format's own keywords are
+    quoted: any other word (a host name, or a password that lost its
+    keyword, which can look like one: ``Summer.2024secret``) is described by
+    its shape, never its characters."""
+    if word.lower() in _KEYWORDS:
         return repr(word)
-    return "(a value not shown)"
+    return shape(word)

@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from hardoctor.parsing import toml_problem
+
 from .ini import line_of
 
 
@@ -31,7 +33,6 @@ def _import_toml() -> Any:
 _toml = _import_toml()
 
 _STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
-_POSITION = re.compile(r"\(at line (\d+), column (\d+)\)")
 
 
 @dataclass(frozen=True)
@@ -57,10 +58,12 @@ def load(text: str) -> TomlDoc:
     try:
         data = _toml.loads(text)
     except _toml.TOMLDecodeError as exc:
-        msg = str(exc)
-        m = _POSITION.search(msg)
-        line = int(m.group(1)) if m else (line_of(text, len(text)) if "end of document" in msg else None)
-        return TomlDoc(text, None, TomlError(_POSITION.sub("", msg).strip(), line))
+        # A category and a line, never tomllib's text (it quotes keys).
+        problem = toml_problem(exc)
+        line = problem.line
+        if line is None and "end of document" in str(exc):
+            line = line_of(text, len(text))
+        return TomlDoc(text, None, TomlError(problem.category, line))
     except (ValueError, RecursionError) as exc:  # pragma: no cover - defensive
         return TomlDoc(text, None, TomlError(type(exc).__name__, None))
     return TomlDoc(text, data)

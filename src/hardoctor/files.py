@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, BinaryIO
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
@@ -89,3 +89,49 @@ def read_file(ctx: Context | None, path: str, max_bytes: int = MAX_BYTES) -> Fil
     except UnicodeDecodeError as exc:
         return FileData(path, error=f"is not UTF-8 text (byte {exc.start})")
     return FileData(path, text, mode, st.st_mtime)
+
+
+class InputTooLarge(Exception):
+    """A stream went past its cap (:class:`CappedReader`)."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} bytes")
+        self.limit = limit
+
+
+class CappedReader:
+    """A read-only stream that raises :class:`InputTooLarge` as soon as more
+    than ``limit`` bytes (or characters, for a text stream) have been read:
+    memory stays bounded by the reader's own buffers, whatever the input."""
+
+    def __init__(self, stream: IO[bytes] | IO[str], limit: int) -> None:
+        self._stream = stream
+        self.limit = limit
+        self.count = 0
+
+    def read(self, size: int = -1) -> bytes | str:
+        want = self.limit + 1 - self.count
+        if size is None or size < 0 or size > want:
+            size = max(want, 1)
+        data = self._stream.read(size)
+        self.count += len(data)
+        if self.count > self.limit:
+            raise InputTooLarge(self.limit)
+        return data
+
+
+def open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
+    """Open ``path`` for reading the way :func:`read_file` does (``O_NONBLOCK``
+    and ``fstat`` on the descriptor): a FIFO, device or socket raises
+    :class:`NotRegularFile` at once instead of blocking."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    st = os.fstat(fd)
+    kind = file_kind(st.st_mode)
+    if kind is not None:
+        os.close(fd)
+        raise NotRegularFile(f"is {kind}, not a regular file")
+    return os.fdopen(fd, "rb"), st
+
+
+class NotRegularFile(OSError):
+    """:func:`open_regular` found a directory, FIFO, device or socket."""

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hardoctor.parsing import json_problem
+
 __all__ = [
     "BOM",
     "MAX_DEPTH",
@@ -120,7 +122,8 @@ def has_bom(text: str) -> bool:
 
 def _error(text: str, msg: str, pos: int) -> JSONSpanError:
     line, column = line_col(text, pos)
-    return JSONSpanError(msg, pos, line, column)
+    # A fixed category, never decoder text (which could quote the input).
+    return JSONSpanError(json_problem(msg, line, column).category, pos, line, column)
 
 
 def _skip_ws(text: str, pos: int) -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
 from hardoctor.model import Secret
+from hardoctor.parsing import url_problem
 from hardoctor.tokens.values import Problem
 
 
@@ -150,7 +151,7 @@ def peel_url_userinfo(url: str) -> UrlCredentials:
     try:
         parts = urlsplit(url)
     except ValueError as exc:
-        raise PeelError("bad-url", f"is not a valid URL ({exc})") from None
+        raise PeelError("bad-url", f"is not a valid URL ({url_problem(exc)})") from None
     if "@" not in parts.netloc:
         return UrlCredentials(url, None)
     userinfo, _, hostport = parts.netloc.rpartition("@")

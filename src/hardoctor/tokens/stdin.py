@@ -8,6 +8,10 @@ from typing import TextIO
 from hardoctor.model import Secret
 
 _EMPTY = "no token on stdin (pipe it in: hardoctor token inspect < token.txt)"
+#: The most a token on stdin may hold.  Real tokens are under 8 KiB (a JWT
+#: with many claims); more is a mistake (``yes |``, a file of the wrong
+#: kind), refused at once without reading the rest.
+MAX_TOKEN_CHARS = 64 * 1024
 
 
 class TokenInputError(Exception):
@@ -28,7 +32,14 @@ def read_one_token(stream: TextIO | None) -> Secret:
 
         text = getpass.getpass("Token (input hidden): ")
     else:
-        text = stream.read()
+        try:
+            text = stream.read(MAX_TOKEN_CHARS + 1)
+        except UnicodeDecodeError as exc:
+            raise TokenInputError(f"stdin is not UTF-8 text (byte {exc.start})") from None
+        if len(text) > MAX_TOKEN_CHARS:
+            raise TokenInputError(
+                f"stdin holds more than {MAX_TOKEN_CHARS // 1024} KiB; a token is far shorter "
+                "(refused without reading the rest)")
     if text.endswith("\r\n"):
         text = text[:-2]
     elif text.endswith("\n"):

@@ -277,7 +277,9 @@ class TransportFailure:
       ``protocol``;
     * ``dns-error``: ``no-such-host``, ``temporary``;
     * ``timeout``: ``connect``, ``read``, ``deadline``;
-    * ``proxy-error``: ``proxy-auth-required``, ``proxy-refused``.
+    * ``proxy-error``: ``proxy-auth-required``, ``proxy-refused``,
+      ``proxy-unreachable``, ``proxy-unresolvable``, ``proxy-timeout``,
+      ``proxy-malformed``, ``proxy-unsupported``.
     """
 
     outcome: str
@@ -285,6 +287,9 @@ class TransportFailure:
     detail: str
     url: str = ""
     elapsed_ms: float | None = None
+    #: The proxy variable and its value, credentials redacted
+    #: (``HTTPS_PROXY=http://***@proxy:3128``), when a proxy was in the way.
+    proxy: str | None = None
 
 
 # OpenSSL X509_V_ERR_* codes we tell apart.

@@ -10,14 +10,21 @@ and loopback hosts are never proxied.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from hardoctor.parsing import url_problem
 from hardoctor.probe.tls import is_loopback, split_host
 
 
 def _get(environ: Mapping[str, str], name: str) -> str:
     return environ.get(name.upper()) or environ.get(name.lower()) or ""
+
+
+def _which(environ: Mapping[str, str], name: str) -> str:
+    """The spelling of ``name`` whose value :func:`_get` returns."""
+    return name.upper() if environ.get(name.upper()) else name.lower()
 
 
 def _bypass(host: str, port: int | None, no_proxy: str) -> bool:
@@ -49,6 +56,12 @@ def _bypass(host: str, port: int | None, no_proxy: str) -> bool:
 
 def proxy_for(url: str, environ: Mapping[str, str]) -> str | None:
     """The proxy URL a client uses for ``url``, or None for a direct connection."""
+    found = proxy_setting(url, environ)
+    return found[1] if found is not None else None
+
+
+def proxy_setting(url: str, environ: Mapping[str, str]) -> tuple[str, str] | None:
+    """(the variable's name, the proxy URL) a client uses for ``url``."""
     parts = urlsplit(url)
     host = parts.hostname or ""
     try:
@@ -60,14 +73,48 @@ def proxy_for(url: str, environ: Mapping[str, str]) -> str | None:
     scheme = parts.scheme.lower()
     if port is None:
         port = 443 if scheme == "https" else 80
-    proxy = _get(environ, "https_proxy" if scheme == "https" else "http_proxy")
+    name = "https_proxy" if scheme == "https" else "http_proxy"
+    proxy = _get(environ, name)
     if not proxy:
         return None
     if _bypass(host, port, _get(environ, "no_proxy")):
         return None
     if "://" not in proxy:
         proxy = "http://" + proxy  # Go and curl accept a bare host:port
-    return proxy
+    return _which(environ, name), proxy
+
+
+_PROXY_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
+_USERINFO = re.compile(r"(?<=//)[^/?#]*@")
+
+
+def proxy_problem(proxy: str) -> str | None:
+    """What makes ``proxy`` unusable as a proxy URL, in words (never its
+    text), or None."""
+    try:
+        parts = urlsplit(proxy)
+        port = parts.port
+    except ValueError as exc:
+        return url_problem(exc)
+    if parts.scheme.lower() not in _PROXY_SCHEMES:
+        return "its scheme is not http, https or socks"
+    if not parts.hostname:
+        return "it names no host"
+    if port == 0:
+        return "an invalid port"
+    return None
+
+
+def describe_proxy(name: str, proxy: str) -> str:
+    """``NAME=scheme://host:port`` for a message: any userinfo is replaced by
+    ``***``, and a value that cannot be parsed is shown only by its length."""
+    if proxy_problem(proxy) is not None:
+        return f"{name} (a malformed value of {len(proxy)} characters)"
+    shown = display_proxy(proxy)
+    if _USERINFO.search(proxy):
+        scheme, _, rest = shown.partition("://")
+        shown = f"{scheme}://***@{rest}"
+    return f"{name}={shown}"
 
 
 def display_proxy(proxy: str) -> str:

@@ -276,8 +276,12 @@ def transport_finding(
     if result.status == 407:
         detail = "the proxy answered 407 Proxy Authentication Required"
     proxy = result.facts.get("proxy")
-    via = f" through the proxy {proxy}" if proxy else ""
+    via = f" through the proxy {proxy}" if proxy and str(proxy) not in detail else ""
     message = f"Cannot reach {what} at {host}{via}: {detail}."
+    remediation = transport_remediation(outcome, kind, host, _advice(ctx, outcome, kind, host,
+                                                                     ecosystems, ecosystem))
+    if outcome == "proxy-error" and proxy:
+        remediation = _proxy_remediation(str(proxy), kind, remediation)
     evidence = [f"{result.facts.get('method', 'GET')} {result.url} -> {outcome}"]
     if result.facts.get("fallback_http"):
         evidence.append("https failed and plain http was tried too (insecure registry)")
@@ -291,6 +295,23 @@ def transport_finding(
         registry=host,
         why="The client cannot talk to the registry, so no credential is even checked.",
         evidence=evidence,
-        remediation=transport_remediation(outcome, kind, host, _advice(ctx, outcome, kind, host,
-                                                                       ecosystems, ecosystem)),
+        remediation=remediation,
     )
+
+
+def _proxy_remediation(proxy: str, kind: str, base: Remediation) -> Remediation:
+    """The proxy's own fix first: the variable that names it."""
+    name = proxy.split("=", 1)[0].split(" ", 1)[0]
+    first = {
+        "proxy-malformed": f"{name} is not a proxy URL: set it to http://HOST:PORT (or "
+                           "http://USER:PASSWORD@HOST:PORT), or unset it.",
+        "proxy-unreachable": f"Nothing answers at the proxy in {name}: start the proxy, fix the "
+                             "host or port, or unset it if this network needs no proxy.",
+        "proxy-unresolvable": f"The proxy host in {name} does not resolve: fix its name, or unset "
+                              "it if this network needs no proxy.",
+        "proxy-timeout": f"The proxy in {name} does not accept connections: check it is up and "
+                         "reachable from here.",
+    }.get(kind, f"Check the proxy in {name}.")
+    return Remediation(f"The proxy failed ({proxy}); the registry itself was never reached.",
+                       (first, *base.steps), base.commands,
+                       base.docs)

@@ -43,7 +43,7 @@ from hardoctor.probe.classify import (
     date_skew,
     parse_www_authenticate,
 )
-from hardoctor.probe.proxy import display_proxy, proxy_for
+from hardoctor.probe.proxy import describe_proxy, proxy_problem, proxy_setting
 from hardoctor.probe.tls import (
     ResolvedTLS,
     TLSOptions,
@@ -196,6 +196,8 @@ def to_result(
     if isinstance(exchange, TransportFailure):
         merged["transport"] = exchange.kind
         merged["transport_detail"] = exchange.detail
+        if exchange.proxy:
+            merged["proxy"] = exchange.proxy
         merged.update(facts or {})
         return ProbeResult(
             url=exchange.url,
@@ -288,13 +290,21 @@ class ProbeSession:
 
     def _client(self, url: str, tls: TLSOptions | None) -> httpx.AsyncClient | TransportFailure:
         resolved = resolve_tls(tls, self.environ)
-        proxy = proxy_for(url, self.environ)
+        setting = proxy_setting(url, self.environ)
+        proxy = setting[1] if setting is not None else None
         key = (resolved, proxy)
         client = self._clients.get(key)
         if client is not None:
             return client
         if key in self._client_errors:
             return self._client_errors[key]
+        if setting is not None and (bad := proxy_problem(setting[1])) is not None:
+            failure = TransportFailure(
+                "proxy-error", "proxy-malformed",
+                f"{describe_proxy(*setting)} is not a usable proxy URL ({bad})", url,
+                proxy=describe_proxy(*setting))
+            self._client_errors[key] = failure
+            return failure
         try:
             context = build_ssl_context(resolved)
         except (OSError, ValueError) as exc:
@@ -316,12 +326,14 @@ class ProbeSession:
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
                 headers={"User-Agent": "hardoctor-probe"},
             )
-        except (ImportError, ValueError) as exc:  # e.g. socks:// without socksio
+        except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks:// without socksio
+            shown = describe_proxy(*setting) if setting is not None else "the proxy"
             failure = TransportFailure(
                 "proxy-error",
                 "proxy-unsupported",
-                f"the proxy {display_proxy(proxy or '')} cannot be used ({type(exc).__name__})",
+                f"{shown} cannot be used ({type(exc).__name__})",
                 url,
+                proxy=shown,
             )
             self._client_errors[key] = failure
             return failure
@@ -501,7 +513,8 @@ class ProbeSession:
         data = None
         if form is not None:
             data = {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in form.items()}
-        proxy = proxy_for(url, self.environ)
+        setting = proxy_setting(url, self.environ)
+        proxy = describe_proxy(*setting) if setting is not None else None
         try:
             status, resp_headers, body = await asyncio.wait_for(
                 self._exchange(client, method, url, send_headers, data, remaining),
@@ -518,7 +531,7 @@ class ProbeSession:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # every network failure becomes a result
-            failure = classify_exception(exc, url)
+            failure = _blame_proxy(classify_exception(exc, url), proxy)
             return _fail_at(failure, url, t0)
         finally:
             # Drop our references to the credential as early as possible.
@@ -534,7 +547,7 @@ class ProbeSession:
             body=body,
             elapsed_ms=elapsed,
             date_skew_s=skew,
-            proxy=display_proxy(proxy) if proxy else None,
+            proxy=proxy,
         )
 
     async def _exchange(
@@ -564,6 +577,31 @@ class ProbeSession:
                 await response.aclose()
             resp_headers = tuple((k.lower(), v) for k, v in response.headers.multi_items())
             return response.status_code, resp_headers, body
+
+
+def _blame_proxy(failure: TransportFailure, proxy: str | None) -> TransportFailure:
+    """Through a proxy the client only ever connects to the proxy (the proxy
+    resolves and dials the registry, and answers an HTTP error when it
+    cannot): a refused, unresolvable or silent connection is the proxy's."""
+    from dataclasses import replace
+
+    if proxy is None:
+        return failure
+    what = {
+        ("connection-error", "refused"): ("proxy-unreachable", "refused the connection"),
+        ("connection-error", "unreachable"): ("proxy-unreachable", "is unreachable"),
+        ("connection-error", "reset"): ("proxy-unreachable", "reset the connection"),
+        ("dns-error", "no-such-host"): ("proxy-unresolvable", "has a host name that does not resolve"),
+        ("dns-error", "temporary"): ("proxy-unresolvable", "could not be resolved (temporary DNS failure)"),
+        ("timeout", "connect"): ("proxy-timeout", "did not accept a connection in time"),
+    }.get((failure.outcome, failure.kind))
+    if failure.outcome == "proxy-error":
+        return replace(failure, proxy=proxy, detail=f"{failure.detail} ({proxy})")
+    if what is None:
+        return replace(failure, proxy=proxy)
+    kind, words = what
+    return replace(failure, outcome="proxy-error", kind=kind, detail=f"the proxy {proxy} {words}",
+                   proxy=proxy)
 
 
 def _replace(resp: ProbeResponse, **changes: Any) -> ProbeResponse:

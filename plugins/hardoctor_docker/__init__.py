@@ -34,6 +34,8 @@ from hardoctor.model import (
     Rotation,
     Rule,
     Secret,
+    SetupPlan,
+    SetupRequest,
     Source,
     Target,
     payload_of,
@@ -221,8 +223,21 @@ def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
     ref = parse_image_reference(raw, HUB)
     if ref is None:
         return None
+    if ref.explicit_host and not ref.tag and not ref.digest and _registry_root(ref.host, ref.path, ctx):
+        # HOST/ACCOUNT/REGISTRY as a vendor's set-up page shows it: the
+        # registry (checked as `docker login` would), not an image.
+        return Target(raw=value, kind="registry", host=ref.host, ecosystem=ECO, name=ref.path)
     return Target(raw=value, kind="image", host=ref.host, ecosystem=ECO, name=ref.path,
                   reference=ref.digest or ref.tag or "latest")
+
+
+def _registry_root(host: str, path: str, ctx: Context) -> bool:
+    """Does the vendor that owns ``host`` say ``path`` is a registry (its
+    account and name), not an image?"""
+    info = ctx.registry_info(f"{host}/{path}", ECO)
+    if info is None or info.problems or not info.account or not info.registry:
+        return False
+    return path.lower() == f"{info.account}/{info.registry}".lower()
 
 
 @hookimpl
@@ -260,6 +275,13 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
     out = [resolve.with_tls(ctx, r) for r in out]
     ctx.stash.setdefault(RESOLUTIONS, {})[target.raw] = out
     return out
+
+
+@hookimpl
+def hardoctor_setup_plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
+    from . import setup
+
+    return setup.plan(request, ctx)
 
 
 @hookimpl

@@ -116,6 +116,13 @@ def hardoctor_registry_info(
 
 
 @hookimpl
+def hardoctor_setup_notes(url: str, package_type: str | None, ctx: Context) -> Sequence[str] | None:
+    from .setupnotes import setup_notes
+
+    return setup_notes(url, package_type, ctx)
+
+
+@hookimpl
 def hardoctor_remediation(
     finding: Finding, credential: Credential | None, ctx: Context
 ) -> Remediation | None:

@@ -180,8 +180,10 @@ def parse_har_url(value: str, *, oci: bool | None = None) -> HarUrl | None:
         oci = not (len(segs) >= 3 and _known_type(segs[2]))
     if oci:
         # With fewer than three segments, which part is missing is a guess:
-        # claim no account or registry rather than a wrong one.
-        full = len(segs) >= 3
+        # claim no account or registry rather than a wrong one -- except
+        # HOST/ACCOUNT/REGISTRY with no tag, the registry as Set up client
+        # shows it (``docker login`` and ``hardoctor setup`` take it).
+        full = len(segs) >= 3 or registry_root(value, segs)
         return HarUrl(
             value,
             host,
@@ -192,6 +194,15 @@ def parse_har_url(value: str, *, oci: bool | None = None) -> HarUrl | None:
             package_type="docker",
         )
     return HarUrl(value, host, "other", segs)
+
+
+def registry_root(value: str, segs: tuple[str, ...]) -> bool:
+    """``HOST/ACCOUNT/REGISTRY`` without a tag or digest: a registry, not an
+    image with a part left out."""
+    if len(segs) != 2:
+        return False
+    path = value.strip().split("://", 1)[-1].partition("/")[2].rstrip("/")
+    return "@" not in path and ":" not in path.rsplit("/", 1)[-1]
 
 
 def _known_type(seg: str) -> bool:
@@ -313,7 +324,7 @@ def _oci_issues(har: HarUrl) -> list[UrlIssue]:
     segs = har.segments
     shown = _show(har)
     out: list[UrlIssue] = []
-    if len(segs) < 3:
+    if len(segs) < 3 and not registry_root(har.raw, segs):
         missing = (
             "the account and the registry" if len(segs) == 1 else "the account or the registry"
         )

@@ -154,7 +154,7 @@ def hardoctor_probe(resolution: Resolution, ctx: Context) -> Sequence[ProbePlan]
         return None
     from .probe import plan
 
-    return plan(resolution, ctx)
+    return plan(resolution)
 
 
 @hookimpl

@@ -15,6 +15,7 @@ parsed once per pass in ``hardoctor_discover`` and kept in ``ctx.stash``
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
@@ -31,6 +32,8 @@ from hardoctor.model import (
     Rotation,
     Rule,
     Secret,
+    SetupPlan,
+    SetupRequest,
     Source,
     Target,
 )
@@ -128,7 +131,7 @@ def _split_spec(spec: str) -> tuple[str, str | None]:
 def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
     m = _PREFIX.match(value.strip())
     if not m:
-        return None
+        return _vendor_registry(value, ctx)
     rest = m.group(2).strip()
     if "://" in rest:  # npm:https://host/path/ -- a registry, for npm's clients
         u = parse_url(rest)
@@ -143,6 +146,18 @@ def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
     u = parse_url(registry)
     return Target(raw=value, kind="package", host=u.host if u else registry, ecosystem=ECO,
                   name=name, reference=ref, url=registry)
+
+
+def _vendor_registry(value: str, ctx: Context) -> Target | None:
+    """A bare URL its vendor says is an npm registry: npm's."""
+    raw = value.strip()
+    if not raw.startswith(("https://", "http://")):
+        return None
+    info = ctx.registry_info(raw, ECO)
+    u = parse_url(raw)
+    if info is None or info.package_type != ECO or info.problems or u is None:
+        return None
+    return Target(raw=value, kind="registry", host=u.host, ecosystem=ECO, url=raw)
 
 
 def _registry_target(url: str, scope: str | None, packages: list[str]) -> Target:
@@ -251,6 +266,21 @@ def hardoctor_diagnose(resolution: Resolution, results: Sequence[ProbeResult],
     if st is None:
         return None
     return diagnose.diagnose(resolution, results, st, ctx)
+
+
+@hookimpl
+def hardoctor_addoption(parser: argparse.ArgumentParser, command: str) -> None:
+    if command == "setup":
+        from .setup import add_options
+
+        add_options(parser)
+
+
+@hookimpl
+def hardoctor_setup_plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
+    from .setup import plan
+
+    return plan(request, ctx)
 
 
 @hookimpl

@@ -39,6 +39,8 @@ from hardoctor.model import (
     Rotation,
     Rule,
     Secret,
+    SetupPlan,
+    SetupRequest,
     Source,
     Target,
 )
@@ -95,10 +97,31 @@ def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
 
 
 @hookimpl
+def hardoctor_setup_plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
+    from .setup import plan
+
+    return plan(request, ctx)
+
+
+def _index_target(value: str, ctx: Context) -> Target | None:
+    """A bare URL that is a Python index: its vendor says so, or it ends in
+    the simple API's ``/simple``."""
+    raw = value.strip()
+    if not raw.startswith(("https://", "http://")):
+        return None
+    info = ctx.registry_info(raw, "python")
+    vendor_says = info is not None and info.package_type == "python" and not info.problems
+    url = urls.parse_index_url(raw)
+    if url is None or not (vendor_says or raw.rstrip("/").endswith("/simple")):
+        return None
+    return Target(raw=value, kind="registry", host=url.host, ecosystem=ECO, url=raw)
+
+
+@hookimpl
 def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
     m = _PREFIX.match(value.strip())
     if not m:
-        return None
+        return _index_target(value, ctx)
     name = m.group(2).strip()
     name = re.split(r"[<>=!~;\[ @]", name, maxsplit=1)[0]
     if not name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):

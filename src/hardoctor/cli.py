@@ -205,9 +205,15 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     add_serve_arguments(serve)
 
     token = _add_token_parser(sub)
+    from hardoctor.setup import add_setup_arguments
+
+    setup = sub.add_parser("setup", help="configure the clients for registry URLs from one token "
+                           "on stdin (checked first, proven after)")
+    add_setup_arguments(setup, _positive_float)
+    _add_output_options(setup, ("text", "json"))
 
     if manager is not None:
-        for name, sp in (("check", check), ("fix", fix), ("token", token)):
+        for name, sp in (("check", check), ("fix", fix), ("token", token), ("setup", setup)):
             manager.call("hardoctor_addoption", parser=sp, command=name)
         manager.call("hardoctor_addoption", parser=serve, command="check")  # every check option
     return parser
@@ -457,6 +463,10 @@ def _main(args: list[str], env: Environment) -> int:
         return _emit(ctx, plugins_command(ctx))
     if options.command == "token":
         return _token_command(ctx, ns)
+    if options.command == "setup":
+        from hardoctor.setup import setup_command
+
+        return setup_command(ctx, manager, bool(getattr(ns, "token_stdin", False)))
     if options.command == "fix" and getattr(ns, "token_stdin", False):
         if getattr(ns, "undo", False):
             raise UsageError("--token-stdin and --undo cannot be combined")

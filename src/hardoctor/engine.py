@@ -63,10 +63,6 @@ def run(ctx: Context, manager: PluginManager) -> Report:
             manager.call_flat("hardoctor_diagnose", resolution=res, results=probes[i], ctx=ctx)
         )
 
-    if not ctx.options.offline:
-        from hardoctor.unchecked import could_not_check
-
-        findings += could_not_check(ctx, resolutions, probes, findings)
     findings = _narrow(ctx, findings)
     if ctx.options.command == "fix":
         findings = [_with_fix(ctx, manager, f) for f in findings]

@@ -53,6 +53,8 @@ if TYPE_CHECKING:
         Rotation,
         Rule,
         Secret,
+        SetupPlan,
+        SetupRequest,
         Source,
         Target,
         TokenInfo,
@@ -228,6 +230,31 @@ def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -
     and ``manual`` steps where the value comes from an environment variable
     (never write the literal token over a ``${VAR}`` reference).  Never put
     the secret in any text of the Rotation.
+    """
+
+
+@hookspec
+def hardoctor_setup_plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
+    """``hardoctor setup URL --token-stdin``: plan configuring this plugin's
+    client for ``request.url`` with ``request.secret`` (already checked).
+    Answer only when ``request.client`` names your client, or, with no
+    ``--client``, when ``request.package_type`` is one your client reads;
+    else ``None``.  Write the client's config the way the client reads it
+    best with the safest storage that works (its credential helper, a 0600
+    file), as a ``Fix`` of ``Edit``s (``expected=ABSENT`` for a new file) so
+    the diff, backup and ``fix --undo`` are the core's.  Plan nothing that
+    is already so: a second run must change nothing.  With
+    ``request.scope == "project"`` write ``${request.env_var}`` references,
+    never the literal token.  Never put the secret in any text.
+    """
+
+
+@hookspec
+def hardoctor_setup_notes(url: str, package_type: str | None, ctx: Context) -> Sequence[str] | None:
+    """``hardoctor setup``: the vendor's own words for a person who just set
+    up a client for ``url`` -- where tokens are made and renewed, and why a
+    pipeline run by a service principal may still get 403.  Only the vendor
+    that owns ``url`` answers; ``None`` for other registries.
     """
 
 

@@ -474,10 +474,6 @@ class Finding:
     remediation: Remediation | None = None
     fix: Fix | None = None
     plugin: str | None = None
-    #: Other credentials this one story is about (the same token stored in
-    #: several places, told once): the report counts it against every
-    #: client that sends one of them.
-    credentials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -520,9 +516,10 @@ class SetupRequest:
     user: str | None
     secret: Secret = field(repr=False)
     #: ``project``: write the project's files with ``${VAR}`` references
-    #: only (``env_var``); ``user``: the person's own files.
+    #: only (``env_var``, else the client's usual variable); ``user``: the
+    #: person's own files.
     scope: Literal["user", "project"] = "user"
-    env_var: str = "REGISTRY_TOKEN"
+    env_var: str | None = None
 
 
 @dataclass(frozen=True)
@@ -547,3 +544,6 @@ class SetupPlan:
     push: tuple[str, ...] = ()
     #: Steps for the person (the CI secret for a ``${VAR}`` reference, ...).
     notes: tuple[str, ...] = ()
+    #: The variable the written configuration reads the token from
+    #: (``--scope project``): the re-check sets it, as CI will.
+    env_var: str | None = None

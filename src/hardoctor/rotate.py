@@ -28,10 +28,8 @@ from hardoctor import redact
 from hardoctor.model import Credential, Finding, Location, Resolution, Rotation, Secret, Severity
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from hardoctor.context import Context
-    from hardoctor.model import ProbeResult, Report, TokenInfo
+    from hardoctor.model import Report, TokenInfo
     from hardoctor.plugins import PluginManager
 
 
@@ -159,81 +157,13 @@ def _check_new_token(
     info: TokenInfo,
 ) -> None:
     """Raise :class:`RotationRefused` with every reason the new token would
-    fail: its own shape and expiry, the plugins' credential checks, then the
-    registry's answer (offline: what needs no answer)."""
+    fail (:func:`hardoctor.tokengate.refusals`)."""
+    from hardoctor.tokengate import refusals
+
     resolutions = _one_per_host(report.resolutions, hosts)
-    steps: tuple[Callable[[], list[str]], ...] = (
-        lambda: _token_reasons(info),
-        lambda: _credential_reasons(ctx, manager, resolutions, new, info),
-        lambda: (_diagnose_reasons(ctx, manager, resolutions, new, info, None)
-                 if ctx.options.offline else _probe_reasons(ctx, manager, resolutions, new, info)),
-    )
-    for step in steps:
-        reasons = step()
-        if reasons:
-            raise RotationRefused(reasons)
-
-
-def _token_reasons(info: TokenInfo) -> list[str]:
-    reasons = [f"malformed: {p}" for p in info.problems]
-    if info.status == "expired":
-        when = f" on {info.expires_at:%Y-%m-%d}" if info.expires_at else ""
-        reasons.append(f"it expired{when}")
-    elif info.status == "invalid":
-        said = str(info.details.get("expiry_source_label") or "its issuer")
-        reasons.append(f"{said} says it is invalid (revoked or deleted)")
-    return reasons
-
-
-def _credential_reasons(ctx: Context, manager: PluginManager, resolutions: list[Resolution],
-                        new: Secret, info: TokenInfo) -> list[str]:
-    reasons: list[str] = []
-    for res in resolutions:
-        cand = _candidate(res, new, info)
-        for _, finding in manager.call_flat("hardoctor_check_credential", credential=cand, ctx=ctx):
-            if finding.severity is Severity.ERROR:
-                reasons.append(f"{finding.rule}: {finding.message}")
-    return reasons
-
-
-def _diagnose_reasons(ctx: Context, manager: PluginManager, resolutions: list[Resolution],
-                      new: Secret, info: TokenInfo,
-                      results: list[list[ProbeResult]] | None) -> list[str]:
-    """Offline (``results`` None), what needs no answer from the registry
-    still counts: the image path's account against the token's (Docker keys
-    carry no account, so check_credential cannot see it), as
-    ``check --offline`` does."""
-    reasons: list[str] = []
-    for i, res in enumerate(resolutions):
-        cand_res = replace(res, credential=_candidate(res, new, info))
-        answers = results[i] if results is not None else []
-        for _, finding in manager.call_flat(
-            "hardoctor_diagnose", resolution=cand_res, results=answers, ctx=ctx
-        ):
-            if finding.severity is Severity.ERROR:
-                reasons.append(f"{res.target.host}: {finding.rule} {finding.message}")
-    return reasons
-
-
-def _probe_reasons(ctx: Context, manager: PluginManager, resolutions: list[Resolution],
-                   new: Secret, info: TokenInfo) -> list[str]:
-    from hardoctor.probe import run_plans
-
-    probes = [
-        (i, plan)
-        for i, res in enumerate(resolutions)
-        for _, plan in manager.call_flat(
-            "hardoctor_probe", resolution=replace(res, credential=_candidate(res, new, info)), ctx=ctx
-        )
-    ]
-    if not probes:
-        return []
-    per_res: list[list[ProbeResult]] = [[] for _ in resolutions]
-    for (i, _), result in zip(probes, run_plans(ctx, [p for _, p in probes]), strict=True):
-        per_res[i].extend(result)
-    asked = sorted({i for i, _ in probes})
-    return _diagnose_reasons(ctx, manager, [resolutions[i] for i in asked], new, info,
-                             [per_res[i] for i in asked])
+    reasons = refusals(ctx, manager, resolutions, info, lambda res: _candidate(res, new, info))
+    if reasons:
+        raise RotationRefused(reasons)
 
 
 def _one_per_host(resolutions: tuple[Resolution, ...], hosts: set[str]) -> list[Resolution]:

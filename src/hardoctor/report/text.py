@@ -4,6 +4,7 @@ why and the exact fix.  Plain, stable text when not writing to a terminal."""
 from __future__ import annotations
 
 import io
+from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -30,6 +31,16 @@ def client_names(ctx: Context) -> dict[str, str]:
         for _, mapping in ctx.plugins.call("hardoctor_client_names"):
             names.update({str(k): str(v) for k, v in dict(mapping).items()})
     return names
+
+
+def _verdict(findings: list[Finding], resolutions: list[Resolution] | None = None) -> str:
+    if any(f.severity is Severity.ERROR for f in findings):
+        return "fail"
+    if any(f.severity is Severity.WARNING for f in findings):
+        return "warn"
+    if resolutions and not any(r.judged for r in resolutions):
+        return "unjudged"  # never a ✓ for what nothing checked
+    return "ok"
 
 
 def judged_line(resolutions: list[Resolution], names: dict[str, str]) -> str:
@@ -94,11 +105,21 @@ class TextReporter:
             )
         console.print(escape(head), style="bold" if self.color else None)
 
-        from hardoctor.report.verdicts import ordered
+        groups: dict[str, list[Finding]] = defaultdict(list)
+        for f in report.findings:
+            groups[f.registry or GENERAL].append(f)
+        res_by_host: dict[str, list[Resolution]] = defaultdict(list)
+        for r in report.resolutions:
+            res_by_host[r.registry or r.target.host].append(r)
+        order = list(dict.fromkeys([*res_by_host, *groups]))
+        rank = {"fail": 0, "warn": 1, "ok": 2, "unjudged": 3}
+        order.sort(key=lambda k: (
+            k == GENERAL, rank[_verdict(groups[k], res_by_host.get(k, []))], k))
 
-        for grp in ordered(report):
-            key, findings, resolutions = grp.key, grp.findings, grp.resolutions
-            verdict = grp.verdict
+        for key in order:
+            findings = groups.get(key, [])
+            resolutions = res_by_host.get(key, [])
+            verdict = _verdict(findings, resolutions)
             clients = " · ".join(
                 dict.fromkeys(names.get(r.client, r.client) for r in resolutions)
             )
@@ -107,21 +128,13 @@ class TextReporter:
             if clients:
                 line += f"   [dim]{escape(clients)}[/dim]" if self.color else f"   {escape(clients)}"
             console.print(line, style=STYLE[verdict] if self.color else None)
-            failing = grp.failing_clients()
             for r in resolutions:
-                mark = "✗ " if r.client in failing and len(resolutions) > 1 else ""
-                console.print("  " + mark + escape(_resolution_line(r, home, names)))
+                console.print("  " + escape(_resolution_line(r, home, names)))
             judged = judged_line(resolutions, names)
             if judged:
                 console.print("  " + escape(judged))
             for f in findings:
                 self._finding(console, f, creds, home)
-            for f, there in grp.elsewhere:
-                prefix = {Severity.ERROR: "error", Severity.WARNING: "warning",
-                          Severity.INFO: "info"}[f.severity]
-                console.print("  " + escape(
-                    f"{prefix}: {f.rule} {f.name}" + (f" ({f.cause})" if f.cause else "")
-                    + f"  the same story, told under {there}"))
 
         counts = report.counts()
         console.print()

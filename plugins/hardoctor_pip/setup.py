@@ -1,0 +1,158 @@
+"""``hardoctor setup`` for pip (and uv, which reads the same ``.netrc``).
+
+What pip reads best with the safest storage that works: the index URL
+*without* userinfo as ``index-url`` in ``[global]`` of the user's
+``pip.conf`` (``$PIP_CONFIG_FILE`` when set), and the credential in
+``~/.netrc`` (``$NETRC``), 0600, as ``machine HOST login USER password
+TOKEN`` -- pip asks netrc after the index answers 401, as uv does, and the
+token never sits in a URL that logs and ``pip config list`` print.  With
+``--scope project`` nothing with the token is written: the person gets the
+CI step (``PIP_INDEX_URL`` plus a netrc written from the CI secret).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from typing import Any
+from urllib.parse import urlsplit
+
+from hardoctor import redact
+from hardoctor.context import Context
+from hardoctor.errors import UsageError
+from hardoctor.fixes import ABSENT, digest
+from hardoctor.model import Applicability, Edit, Fix, SetupPlan, SetupRequest
+from hardoctor.setup import read_existing
+
+from . import netrcfile
+
+CLIENTS = frozenset({"pip", "uv"})
+
+
+def wants(request: SetupRequest) -> bool:
+    if request.client is not None:
+        return request.client in CLIENTS
+    return request.package_type == "python"
+
+
+def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
+    if not wants(request):
+        return None
+    url = request.url.strip()
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:
+        host = None
+    if parts.scheme not in ("http", "https") or not host or parts.username or parts.password:
+        raise UsageError(f"{request.url}: expected the registry's Python index URL "
+                         "(https://HOST/.../simple), without a user or token in it")
+    if not request.user:
+        raise UsageError("--user NAME is required for pip: it sends a user name and the token as "
+                         "the password (the registry's set-up page names the user)")
+    common: dict[str, Any] = {
+        "client": "pip", "registry": url, "check_target": url, "username": request.user,
+        "scheme": "basic",
+        "pull": ("pip download --no-deps PKG", "pip install PKG"),
+        "push": (f"twine upload --repository-url {url.rsplit('/simple', 1)[0]}/ dist/*",),
+    }
+    if request.scope == "project":
+        var = request.env_var or "PIP_TOKEN"
+        return SetupPlan(
+            description="nothing written: pip reads credentials per user; CI sets them",
+            notes=(f"in CI, store the token as the secret {var}, then: export PIP_INDEX_URL={url}; "
+                   f"printf 'machine {host} login {request.user} password %s\\n' \"${var}\" "
+                   "> ~/.netrc; chmod 600 ~/.netrc",),
+            **common)
+    conf = _pip_conf(ctx)
+    netrc = _netrc_path(ctx)
+    edits = [e for e in (_index_edit(ctx, conf, url), _netrc_edit(ctx, netrc, host, request.user,
+                                                                  request.secret.reveal()))
+             if e is not None]
+    notes: tuple[str, ...] = ()
+    if ctx.getenv("PIP_INDEX_URL"):
+        notes = ("PIP_INDEX_URL is set in the environment and wins over pip.conf: unset it, or "
+                 f"set it to {url}",)
+    desc = (f"index-url in {ctx.display_path(conf)} (no token in it) and machine {host} in "
+            f"{ctx.display_path(netrc)} (0600), which pip and uv read")
+    fix = Fix(f"set up pip for {url}", Applicability.SAFE, tuple(edits)) if edits else None
+    return SetupPlan(description=desc, fix=fix, notes=notes, **common)
+
+
+def _pip_conf(ctx: Context) -> str:
+    explicit = ctx.getenv("PIP_CONFIG_FILE")
+    if explicit and explicit != os.devnull:
+        return os.path.abspath(ctx.env.expand_home(explicit))
+    xdg = ctx.getenv("XDG_CONFIG_HOME") or os.path.join(ctx.home, ".config")
+    return os.path.join(xdg, "pip", "pip.conf")
+
+
+def _netrc_path(ctx: Context) -> str:
+    explicit = ctx.getenv("NETRC")
+    if explicit:
+        return os.path.abspath(ctx.env.expand_home(explicit))
+    return os.path.join(ctx.home, ".netrc")
+
+
+_SECTION = re.compile(r"^[ \t]*\[([^\]\r\n]*)\][ \t]*\r?$", re.M)
+_INDEX = re.compile(r"^[ \t]*index[-_]url[ \t]*[=:][ \t]*(.*?)[ \t]*\r?$", re.M)
+
+
+def _index_edit(ctx: Context, path: str, url: str) -> Edit | None:
+    """``index-url = URL`` in ``[global]``: replace the value, add the key
+    to the section, or add the section."""
+    text = read_existing(ctx, path)
+    if text is None:
+        return Edit(path, 0, 0, f"[global]\nindex-url = {url}\n", expected=ABSENT, mode=0o644)
+    expected = digest(text)
+    sections = list(_SECTION.finditer(text))
+    glob = next((i for i, m in enumerate(sections) if m.group(1).strip() == "global"), None)
+    if glob is None:
+        sep = "" if not text or text.endswith("\n") else "\n"
+        return Edit(path, len(text), len(text), f"{sep}[global]\nindex-url = {url}\n",
+                    expected=expected)
+    start = sections[glob].end()
+    end = sections[glob + 1].start() if glob + 1 < len(sections) else len(text)
+    m = _INDEX.search(text, start, end)
+    if m is not None:
+        if m.group(1) == url:
+            return None
+        return Edit(path, m.start(1), m.end(1), url, expected=expected)
+    newline = text.find("\n", start)
+    at = len(text) if newline < 0 else newline + 1
+    lead = "" if newline >= 0 else "\n"
+    return Edit(path, at, at, f"{lead}index-url = {url}\n", expected=expected)
+
+
+def _quote(value: str) -> str:
+    """A netrc token Python's netrc reads back as ``value``."""
+    if value and not re.search(r'[\s"\\]', value) and not value.startswith("#"):
+        return value
+    quoted = '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    redact.register(quoted)
+    return quoted
+
+
+def _netrc_edit(ctx: Context, path: str, host: str, user: str, token: str) -> Edit | None:
+    line = f"machine {host} login {_quote(user)} password {_quote(token)}"
+    text = read_existing(ctx, path)
+    if text is None:
+        return Edit(path, 0, 0, line + "\n", expected=ABSENT, mode=0o600)
+    expected = digest(text)
+    mode = os.stat(path).st_mode & 0o777
+    doc = netrcfile.parse(text)
+    if doc.error is not None:
+        raise UsageError(f"{ctx.display_path(path)}:{doc.error.line}: {doc.error.message}; "
+                         "fix it first")
+    entry = doc.hosts.get(host)
+    if entry is not None and entry.kind == "machine":
+        if entry.values[0] == user and entry.values[2] == token:
+            return None if mode == 0o600 else Edit(path, 0, 0, "", expected=expected, mode=0o600)
+        return Edit(path, entry.keyword.start, entry.end, line, expected=expected, mode=0o600)
+    sep = "" if not text or text.endswith("\n") else "\n"
+    # Before a ``default`` entry, which ends the machine list for some readers.
+    default = next((e for e in doc.entries if e.kind == "default"), None)
+    if default is not None:
+        at = default.keyword.start
+        return Edit(path, at, at, line + "\n", expected=expected, mode=0o600)
+    return Edit(path, len(text), len(text), sep + line + "\n", expected=expected, mode=0o600)

@@ -206,7 +206,8 @@ def test_clean_token() -> None:
 
 def test_token_format_and_looks_like_token() -> None:
     assert tokens.token_format(NPM) == "npm-token"
-    assert tokens.token_format("dckr_pat_abc") == "docker-hub-pat"
+    # Vendor prefixes live in the vendor plugins (hardoctor_decode_secret), not the core.
+    assert tokens.token_format("dckr_pat_abc") is None
     assert tokens.token_format("0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0") == "uuid"
     assert tokens.token_format("hunter2") is None
     assert tokens.looks_like_token(PAT) and tokens.looks_like_token("A1b2" * 9)

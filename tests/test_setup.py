@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import json
 import os
 import shutil
 import stat
@@ -281,4 +282,70 @@ def test_usage_errors(home: Home) -> None:
     no_stdin = home.hd("setup", home.har.npm_url)
     assert no_stdin.returncode == 2 and "--token-stdin" in no_stdin.stderr
     assert home.files() == {}
+    home.assert_no_leak(token)
+
+
+def test_docker_credential_helper_gets_the_token(home: Home) -> None:
+    """A Docker config with credsStore: the token goes to the helper's
+    store, the config file is not touched, skopeo pulls through the helper."""
+    from tests.servers.credhelper import file_credential_helper
+
+    token = home.har.token()
+    bindir = home.root / "bin"
+    bindir.mkdir()
+    store = home.root / "store.json"
+    store.write_text("{}")
+    file_credential_helper(bindir, store)
+    cfg = home.home / ".docker" / "config.json"
+    cfg.parent.mkdir()
+    cfg.write_text('{"credsStore": "hdfile"}\n')
+    path = f"{bindir}:{os.environ.get('PATH', os.defpath)}"
+    env = {**home.env(), "PATH": path}
+    exe = shutil.which("hardoctor") or "hardoctor"
+    res = subprocess.run([exe, "setup", home.har.docker_url, "--token-stdin", "--user", USER,
+                          "--apply"], input=token, env=env, cwd=home.home, capture_output=True,
+                         text=True, timeout=120, check=False)
+    home.outputs += [res.stdout, res.stderr]
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "docker-credential-hdfile store" in res.stdout and "✓" in res.stdout
+    # The token only in the helper; credHelpers names it for podman/skopeo too.
+    assert json.loads(cfg.read_text()) == {"credsStore": "hdfile",
+                                           "credHelpers": {home.har.oci.host: "hdfile"}}
+    rc, _, err = skopeo_inspect(f"{home.har.docker_url}/web:1.4", extra_args=("--raw",),
+                                env={"HOME": str(home.home), "PATH": path})
+    assert rc == 0, err
+    assert json.loads(store.read_text()) == {home.har.oci.host: [USER, token]}
+    again = subprocess.run([exe, "setup", home.har.docker_url, "--token-stdin", "--user", USER,
+                            "--apply"], input=token, env=env, cwd=home.home,
+                           capture_output=True, text=True, timeout=120, check=False)
+    home.outputs += [again.stdout, again.stderr]
+    assert again.returncode == 0 and "Nothing to change" in again.stdout
+    home.assert_no_leak(token)
+
+
+def test_offline_and_json(home: Home) -> None:
+    token = home.har.token()
+    res = home.setup(token, "--offline", "--apply", "--format", "json")
+    assert res.returncode == 0, res.stdout + res.stderr
+    doc = json.loads(res.stdout)
+    assert doc["schema"] == "hardoctor/setup/v1" and doc["applied"] is True
+    assert [c["client"] for c in doc["clients"]] == ["docker", "npm", "pip"]
+    assert all(r["ok"] and r["summary"].startswith("not checked") for r in doc["recheck"])
+    assert doc["token"]["account_id"] == ACCT
+    home.assert_no_leak(token)
+
+
+def test_client_option_for_a_registry_no_vendor_owns(home: Home) -> None:
+    """Without a vendor that owns the host, --client says which client."""
+    token = home.har.token()
+    url = home.har.npm_url
+    env_hosts = home.env()
+    env_hosts.pop("HARDOCTOR_HARNESS_HOSTS")
+    exe = shutil.which("hardoctor") or "hardoctor"
+    res = subprocess.run([exe, "setup", url, "--token-stdin", "--client", "npm", "--apply"],
+                         input=token, env=env_hosts, cwd=home.home, capture_output=True,
+                         text=True, timeout=120, check=False)
+    home.outputs += [res.stdout, res.stderr]
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert home.npm_view().returncode == 0
     home.assert_no_leak(token)

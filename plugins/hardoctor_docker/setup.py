@@ -18,6 +18,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+from dataclasses import replace
 from typing import Any
 
 from hardoctor import redact
@@ -90,7 +91,15 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
     helper = _helper_for(doc, key)
     secret = request.secret.reveal()
     if helper is not None:
-        return _helper_plan(ctx, helper, key, request.user, secret, common)
+        plan = _helper_plan(ctx, helper, key, request.user, secret, common)
+        edit = _cred_helpers_edit(path_cfg, text, doc, key, helper)
+        if edit is None:
+            return plan
+        # podman, skopeo and buildah ignore credsStore but read credHelpers
+        # from the same file: name the helper for this registry too.
+        also = Fix(f"use {helper} for {key} in every client", Applicability.SAFE, (edit,))
+        return replace(plan, fix=also, description=plan.description + f"; credHelpers[\"{key}\"] "
+                       f"in {ctx.display_path(path_cfg)}, which podman and skopeo read")
     auth = base64.b64encode(f"{request.user}:{secret}".encode()).decode()
     redact.register(auth)
     edits = [e for e in (_auths_edit(path_cfg, text, doc, key, auth),) if e is not None]
@@ -131,6 +140,16 @@ def _helper_for(doc: dict[str, Any], key: str) -> str | None:
                 return v
     store = doc.get("credsStore")
     return store if isinstance(store, str) and store else None
+
+
+def _cred_helpers_edit(path: str, text: str | None, doc: dict[str, Any], key: str,
+                       helper: str) -> Edit | None:
+    helpers_map = doc.get("credHelpers")
+    if text is None or (isinstance(helpers_map, dict) and helpers_map.get(key) == helper):
+        return None
+    new_doc = dict(doc)
+    new_doc["credHelpers"] = {**(helpers_map if isinstance(helpers_map, dict) else {}), key: helper}
+    return Edit(path, 0, len(text), json.dumps(new_doc, indent="\t") + "\n", expected=digest(text))
 
 
 def _helper_plan(ctx: Context, helper: str, key: str, user: str, secret: str,

@@ -114,7 +114,7 @@ def _jwt_info(cred: Credential, ctx: Context, claims: dict[str, Any]) -> TokenIn
     grant = claims.get("grant_type")
     fmt = "acr-access-token" if grant == "access_token" else "acr-refresh-token"
     aud = claims.get("aud") if isinstance(claims.get("aud"), str) else None
-    details: dict[str, Any] = {"iss": ISSUER}
+    details: dict[str, Any] = {"iss": claims["iss"]} if isinstance(claims.get("iss"), str) else {}
     if aud:
         details["aud"] = aud
     if isinstance(claims.get("tenant"), str):
@@ -137,6 +137,9 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
     if not cred.host or not VENDOR.owns(cred.host, ctx):
         return None
     user = cred.username or ""
+    if parsed is not None and user in (ZERO_GUID, ""):
+        # The all-zero user's password is an ACR token whatever its issuer says.
+        return _jwt_info(cred, ctx, parsed[1])
     if user == ZERO_GUID:
         return common.token_info(VENDOR, cred, ctx, "acr-refresh-token", problems=(
             ("not-a-refresh-token", "is not an ACR refresh token (a JWT), which the "

@@ -158,8 +158,16 @@ def b64_text(value: str) -> str | None:
 
 
 def epoch(value: Any) -> datetime | None:
+    """A time a token carries: epoch seconds (or milliseconds), as a number
+    or a string, or an ISO 8601 date."""
     if isinstance(value, bool) or not isinstance(value, (int, float, str)):
         return None
+    if isinstance(value, str) and not re.fullmatch(r"\d+(?:\.\d+)?", value.strip()):
+        try:
+            at = datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+        except ValueError:
+            return None
+        return at if at.tzinfo else at.replace(tzinfo=timezone.utc)
     try:
         number = float(value)
         if number > 1e11:  # milliseconds

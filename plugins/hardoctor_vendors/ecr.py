@@ -183,7 +183,8 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
     details: dict[str, Any] = {}
     expires = None
     if data is not None:
-        expires = common.epoch(data.get("expiration"))
+        expires = next((common.epoch(data[k]) for k in ("expiration", "expiresAt", "expires_at")
+                        if data.get(k) is not None), None)
         for key in ("version", "type"):
             if isinstance(data.get(key), (str, int)):
                 details[f"ecr_{key}"] = str(data[key])

@@ -21,6 +21,7 @@ starts checking by itself once a plugin reports it.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
 import os
 import re
@@ -47,7 +48,55 @@ SCENARIOS: dict[str, tuple[str, str, str | None]] = {
     "maven": ("gradle.properties", "hdfake-precommit-gradle-0003", None),
     "k8s": ("deploy/app.yaml", "hdfake-precommit-k8s-0005", None),
     "docker": (".docker/config.json", "hdfake-precommit-docker-0004", "ci-bot"),
+    # Files no client reads from the repository: the secret is committed all the same.
+    "pipconf": ("ci/pip.conf", "hdfake-precommit-pipconf-0011", "ci-bot"),
+    "pipini": ("pip.ini", "hdfake-precommit-pipini-0012", "ci-bot"),
+    "netrc": (".netrc", "hdfake-precommit-netrc-0013", "ci-bot"),
+    "yarn": (".yarnrc.yml", "hdfake-precommit-yarn-0014", None),
+    "authjson": ("auth.json", "hdfake-precommit-authjson-0015", "ci-bot"),
+    "docker-nested": ("tools/ci/.docker/config.json", "hdfake-precommit-dockernested-0016",
+                      "ci-bot"),
+    "k8s-secret": ("k8s/regcred.yaml", "hdfake-precommit-k8ssecret-0017", "ci-bot"),
 }
+
+#: The committer's own logins, in every client's home file: --scope project
+#: must not read them (no target, finding or shadowing from HOME).
+def _b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
+
+
+HOME_SECRETS = {
+    ".docker/config.json": f'{{"auths": {{"registry.example.test": {{"auth": "{_b64("me:hdfake-home-docker-0101")}"}}, '
+                           f'"https://index.docker.io/v1/": {{"auth": "{_b64("me:hdfake-home-docker-0102")}"}}}}}}',
+    ".npmrc": "//npm.example.test/:_authToken=hdfake-home-npm-0103\n"
+              "//registry.npmjs.org/:_authToken=hdfake-home-npm-0104\n",
+    ".yarnrc.yml": "npmAuthToken: hdfake-home-yarn-0105\n",
+    ".config/pip/pip.conf": "[global]\nindex-url = https://me:hdfake-home-pip-0106@pypi.example.test/simple\n",
+    ".netrc": "machine pypi.example.test login me password hdfake-home-netrc-0107\n",
+    ".m2/settings.xml": "<settings><servers><server><id>har</id><username>me</username>"
+                        "<password>hdfake-home-maven-0108</password></server></servers></settings>\n",
+    ".gradle/gradle.properties": "harUsername=me\nharPassword=hdfake-home-gradle-0109\n",
+    ".config/containers/auth.json":
+        f'{{"auths": {{"quay.example.test": {{"auth": "{_b64("me:hdfake-home-podman-0110")}"}}}}}}',
+}
+
+
+def fill_home(home: Path) -> None:
+    """A HOME full of logins (files 0600, as the clients write them)."""
+    for rel, text in HOME_SECRETS.items():
+        path = home / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+        path.chmod(0o600)
+
+
+def home_canaries() -> set[str]:
+    found = set()
+    for text in HOME_SECRETS.values():
+        for m in re.finditer(r"hdfake-home-[a-z]+-\d+", text):
+            found |= canary_forms(m.group(0), "me")
+    return found
+
 
 #: Variables of the real environment that would make the hook read this
 #: machine's credentials instead of the scratch HOME's.
@@ -134,6 +183,7 @@ class World:
         self.hook_repo = root / "hook-repo"
         self.home = root / "home"
         self.home.mkdir(mode=0o700)
+        fill_home(self.home)
         env = {k: v for k, v in os.environ.items() if not _DROP.match(k)}
         real_home = os.path.expanduser("~")
         env.update({
@@ -147,11 +197,19 @@ class World:
             "GIT_COMMITTER_NAME": "hd test", "GIT_COMMITTER_EMAIL": "hd@example.test",
             "GIT_CONFIG_NOSYSTEM": "1",
             "NO_COLOR": "1",
-            "NPM_TOKEN": ENV_TOKEN,  # the clean .npmrc reads ${NPM_TOKEN}
+            # NPM_TOKEN is not set: the clean .npmrc's ${NPM_TOKEN} is right as committed.
+            # pre-commit pip-installs the hook: not through the fake index of HOME's pip.conf
+            # (an existing PIP_CONFIG_FILE makes pip skip the per-user files).
+            "PIP_CONFIG_FILE": str(self._empty_pip_conf()),
         })
         self.env = env
         self.rev = self._make_hook_repo()
         self.warmup = ""
+
+    def _empty_pip_conf(self) -> Path:
+        path = self.root / "pip-empty.conf"
+        path.write_text("", encoding="utf-8")
+        return path
 
     def _make_hook_repo(self) -> str:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", "*.egg-info")
@@ -251,20 +309,27 @@ def test_commit_without_credential_files_skips_the_hook(world: World) -> None:
     assert re.search(re.escape(HOOK_NAME) + r"\.*\(no files to check\)Skipped", out), out
 
 
-def _expected_codes(repo: Path, home: Path, rel: str) -> set[str]:
-    """The rules hardoctor itself reports about ``rel`` in ``repo`` (run
-    in-process, as the hook will run it)."""
-    r = run_cli(["check", "--offline", "--project", str(repo), "--manifests", "deploy/",
-                 "--fail-on", "warning", "--format", "json"],
-                home=home, cwd=repo, environ={"NPM_TOKEN": ENV_TOKEN})
+def hook_argv() -> list[str]:
+    """The hook's command line as pre-commit runs it: ``entry`` + ``args``
+    (none by default), without the program name."""
+    hook = _hook()
+    argv = str(hook["entry"]).split() + [str(a) for a in hook.get("args", []) or []]
+    assert argv[0] == "hardoctor"
+    return argv[1:]
+
+
+def _expected_codes(repo: Path, home: Path, rel: str) -> dict[str, str]:
+    """The rules (-> cause) hardoctor itself reports about ``rel`` in
+    ``repo``, run in-process exactly as the hook will run it."""
+    r = run_cli([*hook_argv(), "--format", "json"], home=home, cwd=repo)
     assert r.rc in (0, 1), str(r)
     target = os.path.realpath(repo / rel)
-    codes = set()
+    codes = {}
     for f in r.report()["findings"]:
         loc = f["location"] or {}
         path = loc.get("path")
         if f["severity"] in ("error", "warning") and path and os.path.realpath(path) == target:
-            codes.add(f["rule"])
+            codes[f["rule"]] = f["cause"]
     return codes
 
 
@@ -280,15 +345,96 @@ def test_plaintext_secret_commit_is_refused(world: World, scenario: str) -> None
     shutil.copytree(FIXTURE / "leaky" / scenario, repo, dirs_exist_ok=True)
     _ok(_git("add", "-A", cwd=repo, env=world.env))  # staged: what `git ls-files` sees
     codes = _expected_codes(repo, world.home, rel)
-    if not codes:
-        pytest.skip(f"no rule flags a committed {rel} yet ({scenario})")
+    assert codes, f"no rule flags a committed {rel} ({scenario})"
 
     proc, out = world.commit(repo, f"add {rel}")
-    assert proc.returncode != 0, out
+    assert proc.returncode == 1 or proc.returncode != 0, out
     assert _head(repo, world.env) == before, "the commit went through"
     assert re.search(re.escape(HOOK_NAME) + r"\.*Failed", out), out
     for code in codes:
         assert re.search(rf"\b{code} [a-z0-9-]+", out), f"{code} not named in:\n{out}"
-    for form in canary_forms(secret, user):
-        assert form not in out, f"the secret ({form!r}) is in the hook output:\n{out}"
+    assert rel in out or os.path.basename(rel) in out, f"{rel} not named in:\n{out}"
+    for form in canary_forms(secret, user) | home_canaries():
+        assert form not in out, f"a secret ({form!r}) is in the hook output:\n{out}"
     assert "Traceback" not in out, out
+
+
+# -- the hook's own command line, in-process (fast) -------------------------------------------
+
+
+@pytest.fixture()
+def logged_in_home(tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    home.mkdir(mode=0o700)
+    fill_home(home)
+    return home
+
+
+def _repo(root: Path, scenario: str | None) -> Path:
+    """``base/`` (+ ``leaky/SCENARIO/``) in a fresh git repository, staged."""
+    if shutil.which("git") is None:
+        _missing("git is not installed")
+    repo = root / (scenario or "clean")
+    shutil.copytree(FIXTURE / "base", repo)
+    (repo / ".pre-commit-config.yaml.in").unlink()
+    if scenario is not None:
+        shutil.copytree(FIXTURE / "leaky" / scenario, repo, dirs_exist_ok=True)
+    env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(root),
+           "GIT_CONFIG_NOSYSTEM": "1"}
+    _ok(_git("init", "-q", cwd=repo, env=env))
+    _ok(_git("add", "-A", cwd=repo, env=env))
+    return repo
+
+
+def test_hook_passes_a_clean_repository_with_home_full_of_logins(
+        tmp_path: Path, logged_in_home: Path) -> None:
+    """The recommended setup (``${NPM_TOKEN}`` in .npmrc and .yarnrc.yml,
+    NPM_TOKEN not exported) passes, whatever the committer's HOME holds:
+    no DKR020 for a registry only HOME names, no NPM012 shadowing, no
+    NPM006 env-unset error."""
+    repo = _repo(tmp_path, None)
+    r = run_cli(hook_argv(), home=logged_in_home, cwd=repo)
+    assert r.rc == 0, str(r)
+    report = run_cli([*hook_argv(), "--format", "json"], home=logged_in_home, cwd=repo).report()
+    home = os.path.realpath(logged_in_home)
+    for src in report["sources"]:
+        assert not os.path.realpath(src.get("path") or repo).startswith(home + os.sep), src
+    for f in report["findings"]:
+        assert f["severity"] == "info", f
+        assert f["rule"] not in ("DKR020", "NPM012"), f
+    for form in home_canaries():
+        assert form not in r.out + r.err
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+def test_hook_refuses_each_committed_secret(tmp_path: Path, logged_in_home: Path,
+                                            scenario: str) -> None:
+    rel, secret, user = SCENARIOS[scenario]
+    repo = _repo(tmp_path, scenario)
+    r = run_cli(hook_argv(), home=logged_in_home, cwd=repo)
+    assert r.rc == 1, str(r)
+    assert rel in r.out, f"{rel} not named:\n{r.out}"
+    codes = _expected_codes(repo, logged_in_home, rel)
+    assert "insecure-storage" in codes.values() or scenario == "k8s", codes
+    for form in canary_forms(secret, user) | home_canaries():
+        assert form not in r.out + r.err, f"a secret ({form!r}) is in the output"
+
+
+def test_only_what_git_tracks_is_a_committed_secret(tmp_path: Path, logged_in_home: Path) -> None:
+    """An untracked file is not being committed: not reported."""
+    repo = _repo(tmp_path, None)
+    shutil.copytree(FIXTURE / "leaky" / "docker-nested", repo, dirs_exist_ok=True)
+    shutil.copytree(FIXTURE / "leaky" / "pipconf", repo, dirs_exist_ok=True)
+    r = run_cli(hook_argv(), home=logged_in_home, cwd=repo)
+    assert r.rc == 0, str(r)
+
+
+def test_docs_show_the_hook_as_defined() -> None:
+    """docs/ci.md quotes the hook's command line and the files it runs on."""
+    docs = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+    entry = str(_hook()["entry"])
+    assert entry in docs, f"docs/ci.md does not show the hook's entry: {entry}"
+    for name in ("pip.conf", "pip.ini", ".netrc", ".yarnrc.yml", "auth.json",
+                 ".docker/config.json", "--scope project"):
+        assert name in docs, name
+    assert "export it, or skip once" not in docs.lower()

@@ -43,7 +43,7 @@ from hardoctor.model import (
 from hardoctor.targets import parse_image_reference, split_host_url
 from hardoctor.tokencheck import reported_by_owner
 
-from . import config, creds, lint, resolve
+from . import committed, config, creds, lint, resolve
 from .hub import HUB
 from .rules import RULES
 from .state import ACTIVE, RESOLUTIONS, SOURCES
@@ -100,13 +100,7 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     role(config.helm_registry_config(ctx), "helm", "Helm registry config")
     role(dpath, "helm", "Docker CLI config")
     legacy = os.path.join(ctx.home, ".dockercfg")
-    # A Docker config inside the project (CI jobs that set
-    # DOCKER_CONFIG=./.docker): read by no client unless pointed at, but a
-    # committed one leaks its tokens (DKR025).
-    in_project = os.path.join(ctx.project, ".docker", "config.json")
-    if in_project not in roles:
-        roles[in_project] = []
-        descriptions[in_project] = "Docker config in the project"
+    _committed_roles(ctx, roles, descriptions)
 
     sources: list[Source] = []
     active = _active_clients(ctx)
@@ -141,6 +135,8 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
             path="DOCKER_CONFIG",
             payload=config.ConfigDirPayload(ctx.env.expand_home(explicit)),
         ))
+    if ctx.options.scope == "project":  # the repository only: not the environment
+        sources = [s for s in sources if s.kind == "file"]
     by_path = {s.path: s for s in sources if s.kind == "file" and s.path}
     for s in sources:
         if s.id == "env:DOCKER_AUTH_CONFIG":
@@ -149,6 +145,21 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     ctx.stash[ACTIVE] = frozenset(active)
     ctx.stash[RESOLUTIONS] = {}
     return sources
+
+
+def _committed_roles(ctx: Context, roles: dict[str, list[str]], descriptions: dict[str, str]) -> None:
+    """Docker-format files in the project that no client reads unless pointed
+    at (CI jobs that set DOCKER_CONFIG=./.docker), and every nested one git
+    tracks (``tools/ci/.docker/config.json``, ``auth.json``): a committed one
+    leaks its tokens (DKR025)."""
+    in_project = os.path.join(ctx.project, ".docker", "config.json")
+    found = [(in_project, "Docker config in the project")]
+    found += [(p, "Docker-format credentials committed to the repository")
+              for p in committed.paths(ctx)]
+    for path, description in found:
+        if path not in roles:
+            roles[path] = []
+            descriptions[path] = description
 
 
 @hookimpl
@@ -247,13 +258,14 @@ def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequen
     hosts: list[str] = []
     for src in ctx.stash.get(SOURCES, {}).values():
         payload = src.payload
-        if not isinstance(payload, config.FilePayload) or payload.config is None:
+        if not isinstance(payload, config.FilePayload) or payload.config is None or \
+                not payload.clients:  # a file no client reads names no registry in use
             continue
         for entry in payload.config.entries:
             hosts.append(config.host_of_key(entry.key))
         for key in payload.config.cred_helpers:
             hosts.append(config.host_of_key(key))
-    hosts += [c.host for c in credentials if c.ecosystem == ECO]
+    hosts += [c.host for c in credentials if c.ecosystem == ECO and c.clients]
     out = []
     for host in dict.fromkeys(h for h in hosts if h):
         out.append(Target(raw=host, kind="registry", host=HUB.canonical(host),

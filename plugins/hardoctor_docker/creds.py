@@ -98,7 +98,8 @@ def file_credentials(source: Source, ctx: Context) -> list[Credential]:
                 stored_at=stored_at(source),
             )
         )
-    out += helper_credentials(source, doc, ctx, payload.clients)
+    if payload.clients:  # a committed copy no client reads: its helpers are not asked
+        out += helper_credentials(source, doc, ctx, payload.clients)
     return out
 
 

@@ -12,11 +12,12 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import selectors
 import shutil
 import subprocess
+import threading
 import time
 from dataclasses import dataclass
+from typing import IO, Any
 
 NOT_FOUND_TEXT = "credentials not found in native keychain"
 OUTPUT_CAP = 256 * 1024
@@ -49,7 +50,12 @@ def find_helper(helper: str, path_env: str | None) -> str | None:
 
 def _run(argv: list[str], stdin: bytes, env: dict[str, str], timeout: float) -> tuple[int | None, bytes, str]:
     """Run with a deadline and an output cap.  Returns (rc or None on
-    timeout/cap, stdout bytes, reason)."""
+    timeout/cap, stdout bytes, reason).
+
+    Portable: stdout is drained by a thread (``selectors`` cannot wait on a
+    pipe on Windows), and the helper runs in its own process group (POSIX
+    session / Windows ``CREATE_NEW_PROCESS_GROUP``) so that a hanging helper
+    and its children are stopped together."""
     try:
         proc = subprocess.Popen(
             argv,
@@ -57,60 +63,73 @@ def _run(argv: list[str], stdin: bytes, env: dict[str, str], timeout: float) -> 
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             env=env,
-            start_new_session=True,
+            **_new_group(),
         )
     except OSError as exc:
         return None, b"", f"cannot run: {exc.strerror or exc}"
     assert proc.stdin is not None and proc.stdout is not None
+    deadline = time.monotonic() + timeout
+    out = bytearray()
+    capped = threading.Event()
+    reader = threading.Thread(target=_drain, args=(proc.stdout, out, capped), daemon=True)
+    reader.start()
     try:
         proc.stdin.write(stdin)
         proc.stdin.close()
     except OSError:
         pass
-    out = bytearray()
-    deadline = time.monotonic() + timeout
-    sel = selectors.DefaultSelector()
-    sel.register(proc.stdout, selectors.EVENT_READ)
+    reader.join(max(0.0, deadline - time.monotonic()))
     reason = ""
-    try:
-        while True:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                reason = f"did not answer within {timeout:g} s"
-                break
-            if not sel.select(timeout=left):
-                continue
-            chunk = os.read(proc.stdout.fileno(), 65536)
-            if not chunk:
-                break
-            out += chunk
-            if len(out) > OUTPUT_CAP:
-                reason = f"printed more than {OUTPUT_CAP // 1024} KiB"
-                break
-    finally:
-        sel.close()
+    if capped.is_set():
+        reason = f"printed more than {OUTPUT_CAP // 1024} KiB"
+    elif reader.is_alive():
+        reason = f"did not answer within {timeout:g} s"
     if reason:
         _kill(proc)
-        return None, bytes(out), reason
+        reader.join(1.0)
+        if not reader.is_alive():  # a grandchild may still hold the pipe: never block on it
+            proc.stdout.close()
+        return None, bytes(out[:OUTPUT_CAP]), reason
     try:
         rc = proc.wait(timeout=max(0.1, deadline - time.monotonic()))
     except subprocess.TimeoutExpired:
         _kill(proc)
         return None, bytes(out), f"did not exit within {timeout:g} s"
-    finally:
-        proc.stdout.close()
+    proc.stdout.close()
     return rc, bytes(out), ""
 
 
-def _kill(proc: subprocess.Popen[bytes]) -> None:
+def _drain(stream: IO[bytes], out: bytearray, capped: threading.Event) -> None:
+    """Read until EOF or the cap (then stop reading: the caller kills)."""
     try:
-        os.killpg(proc.pid, 9)
+        while True:
+            chunk = stream.read1(65536) if hasattr(stream, "read1") else stream.read(65536)
+            if not chunk:
+                return
+            out += chunk
+            if len(out) > OUTPUT_CAP:
+                capped.set()
+                return
+    except (OSError, ValueError):  # closed under us by _kill
+        return
+
+
+def _new_group() -> dict[str, Any]:
+    if os.name == "nt":
+        return {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)}
+    return {"start_new_session": True}
+
+
+def _kill(proc: subprocess.Popen[bytes]) -> None:
+    killpg = getattr(os, "killpg", None)  # POSIX only
+    try:
+        if killpg is None:
+            raise OSError
+        killpg(proc.pid, 9)
     except OSError:
         proc.kill()
     with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(timeout=2)
-    if proc.stdout:
-        proc.stdout.close()
 
 
 def helper_get(helper: str, server: str, env: dict[str, str], timeout: float = TIMEOUT) -> HelperAnswer:

@@ -54,8 +54,9 @@ class _Linter(LintBase):
         for entry in doc.entries:
             self._entry(entry)
         self._host_duplicates()
-        self._helpers()
-        self._mode()
+        if self._clients():  # a committed copy no client reads: no helpers, no file mode
+            self._helpers()
+            self._mode()
         self._committed()
         return self.out
 

@@ -51,7 +51,10 @@ ECO = "k8s"
 
 
 def _active(ctx: Context) -> bool:
-    return ctx.wants_ecosystem(ECO) and bool(kube_options(ctx).manifests or kube_options(ctx).kube)
+    from .committed import files
+
+    return ctx.wants_ecosystem(ECO) and bool(
+        kube_options(ctx).manifests or kube_options(ctx).kube or files(ctx))
 
 
 def _positive(text: str) -> float:
@@ -103,9 +106,12 @@ def hardoctor_configure(ctx: Context) -> None:
 def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     if not _active(ctx):
         return None
-    from .sources import discover
+    from .committed import files
+    from .sources import discover, file_source
 
     sources = discover(ctx)
+    named = {s.path for s in sources if s.path}
+    sources += [file_source(ctx, p) for p in files(ctx) if p not in named]
     st = state(ctx)
     for src in sources:
         if isinstance(src.payload, SourceData):

@@ -47,6 +47,10 @@ def lint(source: Source, data: SourceData, st: State, ctx: Context) -> list[Find
     out = stream_problems(source, data, ctx)
     for secret in data.secrets:
         out += secret_findings(secret, st, ctx)
+    if data.kind == "file" and data.path:
+        from .committed import findings
+
+        out += findings(ctx, data.path, data.secrets)
     out += workload_findings(data, st, ctx)
     for sa in data.service_accounts:
         for ref in sa.pull_secrets:

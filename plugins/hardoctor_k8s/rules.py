@@ -237,4 +237,21 @@ RULES: tuple[Rule, ...] = (
          fix="Fix what kubectl says (`kubectl get secrets -n NAMESPACE` shows the same error); "
           "listing secrets needs the `list` verb on `secrets`.",
          safety=_SAFETY[None]),
+    rule("K8S016",
+         "pull-secret-committed",
+         W,
+         "insecure-storage",
+         "A Secret holding registry credentials is committed to git.",
+         what="Reports every Secret with a `.dockerconfigjson` or `.dockercfg` value in a manifest "
+          "git tracks.  With `--scope project` (the pre-commit hook) every tracked YAML file that "
+          "holds such a Secret is read, without `--manifests`.  Files encrypted in place (SOPS) "
+          "are left alone.",
+         why="Everyone who can read the repository (and its forks and CI logs) can pull as this "
+          "account; base64 is not encryption, and the token stays in the history.",
+         example="deploy/regcred.yaml: type: kubernetes.io/dockerconfigjson, "
+          "data: {.dockerconfigjson: eyJhdXRocyI6...}",
+         fix="Revoke the token, `git rm --cached` the file, and create the Secret from a CI "
+          "secret (`kubectl create secret docker-registry`) or an encrypted form (Sealed "
+          "Secrets, SOPS, External Secrets).",
+         safety=_SAFETY[None]),
 )

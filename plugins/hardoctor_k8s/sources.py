@@ -17,6 +17,7 @@ import subprocess
 import tempfile
 import threading
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import IO, cast
 
 from hardoctor.context import Context
@@ -84,13 +85,14 @@ def discover(ctx: Context) -> list[Source]:
             sources.append(Source(id=f"k8s:{path}", ecosystem=ECO, kind="file",
                                   description="Kubernetes manifests", path=path, error=error))
             continue
-        sources.append(_file_source(ctx, path))
+        sources.append(file_source(ctx, path))
     if kube_options(ctx).kube:
         sources.append(cluster_source(ctx))
-    return sources
+    # Named on the command line: in scope also with --scope project.
+    return [replace(s, explicit=True) for s in sources]
 
 
-def _file_source(ctx: Context, path: str) -> Source:
+def file_source(ctx: Context, path: str) -> Source:
     data = SourceData(f"k8s:{path}", "file", path, ctx.display_path(path))
     real = os.path.realpath(path)
     staged = ctx.overlay.get(real)

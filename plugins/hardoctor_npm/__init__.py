@@ -38,7 +38,7 @@ from hardoctor.model import (
     Target,
 )
 
-from . import config, creds, diagnose, lint, resolve, state
+from . import committed, config, creds, diagnose, lint, resolve, state
 from .nerf import parse_url
 from .rules import RULES
 
@@ -84,7 +84,7 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
                           description=f"Yarn Berry {yf.where} .yarnrc.yml", path=yf.path,
                           exists=True, text=yf.text, mtime=yf.mtime, mode=yf.mode,
                           error=yf.error, payload=yf))
-    return out
+    return out + committed.discover(ctx, out)
 
 
 def _state(ctx: Context) -> state.State | None:
@@ -113,6 +113,8 @@ def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] 
 def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
     if source.ecosystem != ECO:
         return None
+    if isinstance(source.payload, committed.Committed):
+        return committed.lint(ctx, source, source.payload)
     st = _state(ctx)
     if st is None:
         return None

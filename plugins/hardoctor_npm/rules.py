@@ -266,6 +266,16 @@ RULES = (
          fix="Add the token to .yarnrc.yml: `npmRegistries: {\"//host/path\": {npmAuthToken: "
           "\"${NPM_TOKEN}\"}}` (or npmScopes for a scope)."),
     # -- probes -------------------------------------------------------------------------
+    rule("NPM037", "token-in-project-yarnrc", W, "insecure-storage",
+         "A literal token is stored in a .yarnrc.yml that git tracks.",
+         what="Finds `npmAuthToken` and `npmAuthIdent` values (top level, `npmScopes`, "
+          "`npmRegistries`) that are not `${VAR}` references, in every `.yarnrc.yml` git "
+          "tracks in the repository.",
+         why="Everyone with read access to the repository (and its forks and CI logs) gets the "
+          "token; it stays in the history after the line is removed.",
+         example='.yarnrc.yml: npmAuthToken: "pat.acct.abc.def"',
+         fix='Write `npmAuthToken: "${NPM_TOKEN}"`, export NPM_TOKEN where Yarn runs, and '
+          "revoke the committed token."),
     rule("NPM101", "registry-rejected-token", E, "token-invalid",
          "The registry refuses the credential the client sends (401).",
          what="Fetches the package document (or the registry root) with exactly the Authorization "

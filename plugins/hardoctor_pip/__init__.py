@@ -45,7 +45,19 @@ from hardoctor.model import (
     Target,
 )
 
-from . import config, creds, diagnose, inuse, keyringcli, lint, resolve, state, urls, vendor
+from . import (
+    committed,
+    config,
+    creds,
+    diagnose,
+    inuse,
+    keyringcli,
+    lint,
+    resolve,
+    state,
+    urls,
+    vendor,
+)
 from .model import ECO
 from .rules import RULES
 
@@ -77,7 +89,7 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     model, sources = config.build(ctx)
     ctx.stash[state.MODEL] = model
     ctx.stash[state.CREDS] = creds.build(ctx, model)
-    return sources
+    return sources + committed.discover(ctx, sources)
 
 
 @hookimpl
@@ -93,6 +105,8 @@ def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
     model, found = state.model(ctx), state.creds(ctx)
     if source.ecosystem != ECO or model is None or found is None:
         return None
+    if isinstance(source.payload, committed.Committed):
+        return committed.lint(ctx, source, source.payload)
     return lint.Linter(ctx, model, found).run(source)
 
 

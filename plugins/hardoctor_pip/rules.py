@@ -97,7 +97,9 @@ RULES = (
     rule("PIP013", "credentials-in-committed-file", W, "insecure-storage",
          "An index URL with a password is in a file tracked by git.",
          what="For requirements files, pyproject.toml, uv.toml and pip.conf inside a git work "
-          "tree, asks git whether the file is tracked (`git ls-files`).",
+          "tree, asks git whether the file is tracked (`git ls-files`); also every pip.conf and "
+          "pip.ini that git tracks anywhere in the repository (pip does not read those, but the "
+          "password is in the history).",
          why="Every clone, fork and CI log of the repository has the token; it must be revoked.",
          example="requirements.txt: --index-url https://dev%40acme.io:pat.Acme.x.y@pkg.harness.io/...",
          fix="Revoke the token; write `${HAR_USER}:${HAR_TOKEN}@` in requirements files (pip "
@@ -177,6 +179,15 @@ RULES = (
           "machine entry -- PyPI, files.pythonhosted.org, any index or redirect target.",
          example="default login dev@acme.io password pat.AcmeX1...",
          fix="Replace it with `machine HOST` entries for the hosts that need them."),
+    rule("PIP037", "netrc-committed", W, "insecure-storage",
+         "A netrc file with a password is committed to git.",
+         what="Finds every `.netrc`/`_netrc` that git tracks in the repository and reports each "
+          "entry that holds a password.",
+         why="Every clone, fork and CI checkout has the passwords, and they stay in the history "
+          "after the file is deleted.",
+         example="tools/ci/.netrc: machine pkg.harness.io login bot password pat.AcmeX1...",
+         fix="Revoke the passwords, `git rm --cached` the file, ignore it, and keep ~/.netrc "
+          "(0600) outside the repository."),
     rule("PIP032", "netrc-invalid", E, "config-invalid",
          "~/.netrc does not parse the way Python's netrc module parses it.",
          what="Parses the file with the same tokenizer and grammar as Python's `netrc` (what "

@@ -125,7 +125,19 @@ class Context:
 
     @property
     def project(self) -> str:
-        return os.path.abspath(self.options.project or self.env.cwd)
+        # Relative to the run's working directory (``--project .``), not the process's.
+        return os.path.abspath(os.path.join(self.env.cwd, self.options.project or "."))
+
+    def in_scope(self, path: str) -> bool:
+        """``--scope project`` reads only the repository: True for a path
+        under the project directory (symbolic links resolved, so a link to a
+        file in HOME is outside), always True with ``--scope all``.  Sources
+        the person named on the command line are marked ``explicit`` instead."""
+        if self.options.scope != "project":
+            return True
+        root = os.path.realpath(self.project)
+        real = os.path.realpath(path)
+        return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
     def now(self) -> datetime:
         return self.env.clock()

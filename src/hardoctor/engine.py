@@ -19,6 +19,7 @@ from hardoctor.model import (
     Remediation,
     Report,
     Resolution,
+    Severity,
     Source,
     Target,
     TokenInfo,
@@ -119,27 +120,24 @@ def _items(pairs: Sequence[tuple[str, Any]]) -> list[Any]:
 def _discover(ctx: Context, manager: PluginManager) -> list[Source]:
     sources: list[Source] = []
     seen: set[str] = set()
-    project = ctx.project.rstrip("/") + "/"
     for plugin, source in manager.call_flat("hardoctor_discover", ctx=ctx):
         if not ctx.wants_ecosystem(source.ecosystem) or source.id in seen:
             continue
-        if ctx.options.scope == "project" and not _in_project(source, project):
+        if ctx.options.scope == "project" and not _in_project(ctx, source):
             continue
         seen.add(source.id)
         sources.append(source if source.plugin else replace(source, plugin=plugin))
     return sources
 
 
-def _in_project(source: Source, project: str) -> bool:
+def _in_project(ctx: Context, source: Source) -> bool:
     """``--scope project``: files under the project directory, and
     sources named on the command line; not HOME, not the environment."""
     if source.explicit:
         return True
     if source.kind != "file" or not source.path:
         return False
-    import os
-
-    return os.path.abspath(source.path).startswith(project)
+    return ctx.in_scope(source.path)
 
 
 def _credentials(ctx: Context, manager: PluginManager, sources: list[Source]) -> list[Credential]:
@@ -284,7 +282,30 @@ def _narrow(ctx: Context, findings: list[Finding]) -> list[Finding]:
         ]
     if ctx.options.ecosystems:
         findings = [f for f in findings if f.ecosystem is None or ctx.wants_ecosystem(f.ecosystem)]
+    if ctx.options.scope == "project":
+        findings = [_committed_reference(f) for f in findings]
     return findings
+
+
+#: ``--scope project``: causes that depend on what lives outside the
+#: repository, which that scope does not read.
+_OUTSIDE_PROJECT = {
+    "env-unset": "A committed ${VAR} reference is the right practice; set the variable wherever "
+    "the client runs (--scope project does not judge this shell's environment).",
+    "no-credentials": "Credentials belong outside the repository (the user's or the CI job's "
+    "configuration), which --scope project does not read.",
+}
+
+
+def _committed_reference(finding: Finding) -> Finding:
+    """``--scope project`` judges what is committed: a ``${VAR}`` reference
+    there is the right practice, and whether the variable is set in the
+    shell that commits (or whether HOME holds a login) says nothing about
+    the machines that use it.  The finding stays, as a note."""
+    why = _OUTSIDE_PROJECT.get(finding.cause or "")
+    if why is None or finding.severity is Severity.INFO:
+        return finding
+    return replace(finding, severity=Severity.INFO, why=why)
 
 
 def _with_fix(ctx: Context, manager: PluginManager, finding: Finding) -> Finding:

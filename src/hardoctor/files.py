@@ -18,6 +18,10 @@ if TYPE_CHECKING:
     from hardoctor.context import Context
 
 MAX_BYTES = 4 * 1024 * 1024
+#: Windows has neither O_NONBLOCK (no FIFOs to block on) nor O_CLOEXEC, and
+#: needs O_BINARY so that line endings are kept.
+_OPEN_FLAGS = (os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0)
+               | getattr(os, "O_BINARY", 0))
 
 
 @dataclass(frozen=True)
@@ -54,10 +58,16 @@ def read_file(ctx: Context | None, path: str, max_bytes: int = MAX_BYTES) -> Fil
     judged by ``fstat`` on the open descriptor, so a FIFO, device or socket
     in place of a config file is refused at once (``open()`` on a FIFO
     would wait for a writer forever) and cannot be swapped in between a
-    check and the read."""
+    check and the read.
+
+    With ``--scope project`` a file outside the project is not read at all
+    (``None``, as if missing): HOME's logins play no part in a repository
+    check (:meth:`hardoctor.context.Context.in_scope`)."""
+    if ctx is not None and not ctx.in_scope(path):
+        return None
     staged = ctx.overlay.get(os.path.realpath(path)) if ctx is not None else None
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, _OPEN_FLAGS)
     except (FileNotFoundError, NotADirectoryError):
         if staged is not None:  # created by an earlier ``fix`` pass
             return FileData(path, staged[0], staged[1], None)
@@ -124,7 +134,7 @@ def open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
     """Open ``path`` for reading the way :func:`read_file` does (``O_NONBLOCK``
     and ``fstat`` on the descriptor): a FIFO, device or socket raises
     :class:`NotRegularFile` at once instead of blocking."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, _OPEN_FLAGS)
     st = os.fstat(fd)
     kind = file_kind(st.st_mode)
     if kind is not None:

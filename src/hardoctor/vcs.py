@@ -16,7 +16,10 @@ from hardoctor.context import Context
 from hardoctor.stash import StashKey
 
 TRACKED: StashKey[dict[str, bool | None]] = StashKey("vcs.tracked")
+FILES: StashKey[tuple[str, ...]] = StashKey("vcs.files")
 TIMEOUT_S = 3.0
+#: ``git ls-files`` output read at most (a huge monorepo is cut, not waited for).
+MAX_LISTING = 32 * 1024 * 1024
 
 
 def work_tree(path: str) -> str | None:
@@ -42,6 +45,47 @@ def tracked(ctx: Context, path: str) -> bool | None:
     return answer
 
 
+def repository_files(ctx: Context) -> tuple[str, ...]:
+    """Every file git tracks (or has staged) under the project directory,
+    as absolute paths; empty outside a work tree or when git cannot say.
+    What a plugin looks through for credential files committed anywhere in
+    the repository (a nested ``pip.conf``, ``tools/ci/.docker/config.json``)."""
+    found = ctx.stash.get(FILES, None)
+    if found is None:
+        found = ctx.stash[FILES] = _list(ctx, ctx.project)
+    return found
+
+
+def _git_env(ctx: Context) -> dict[str, str]:
+    return {
+        "PATH": ctx.getenv("PATH") or os.defpath,
+        "HOME": ctx.home,
+        "LANG": "C",
+        "GIT_TERMINAL_PROMPT": "0",
+        "GIT_OPTIONAL_LOCKS": "0",
+    }
+
+
+def _list(ctx: Context, project: str) -> tuple[str, ...]:
+    if not os.path.isdir(project) or work_tree(os.path.join(project, "-")) is None:
+        return ()
+    git = shutil.which("git", path=ctx.getenv("PATH"))
+    if git is None:
+        return ()
+    try:
+        proc = subprocess.run(
+            [git, "-c", "safe.directory=*", "-C", project, "ls-files", "-z", "--cached"],
+            stdin=subprocess.DEVNULL, capture_output=True, env=_git_env(ctx),
+            timeout=TIMEOUT_S * 3, check=False,
+        )
+    except (subprocess.TimeoutExpired, OSError):
+        return ()
+    if proc.returncode != 0:
+        return ()
+    names = proc.stdout[:MAX_LISTING].decode("utf-8", "surrogateescape").split("\0")
+    return tuple(dict.fromkeys(os.path.join(project, n) for n in names if n))
+
+
 def _ask(ctx: Context, path: str) -> bool | None:
     top = work_tree(path)
     if top is None:
@@ -49,13 +93,7 @@ def _ask(ctx: Context, path: str) -> bool | None:
     git = shutil.which("git", path=ctx.getenv("PATH"))
     if git is None:
         return None
-    env = {
-        "PATH": ctx.getenv("PATH") or os.defpath,
-        "HOME": ctx.home,
-        "LANG": "C",
-        "GIT_TERMINAL_PROMPT": "0",
-        "GIT_OPTIONAL_LOCKS": "0",
-    }
+    env = _git_env(ctx)
     try:
         proc = subprocess.run(
             [git, "-c", "safe.directory=*", "-C", os.path.dirname(os.path.abspath(path)),

@@ -15,7 +15,7 @@ from hardoctor.model import (
     Source,
 )
 
-from .. import creds, envsubst, yarnrc
+from .. import committed, creds, envsubst, yarnrc
 from ..state import State
 from .base import ECO
 
@@ -64,6 +64,8 @@ class YarnLinter:
         if root is None:
             return self.out
         strict = yf.where != "home"
+        if strict:  # a literal token in a project file git tracks (NPM037)
+            self.out += committed.yarn_tokens(self.ctx, yf.path, root)
         for k, v in root.pairs():
             self._unknown(k, strict, ())
             if k.kind == "scalar" and k.value in ("npmScopes", "npmRegistries") and v.kind == "map":

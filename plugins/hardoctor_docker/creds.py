@@ -163,6 +163,8 @@ def _helper_credential(
         # Only the Docker CLI and Helm use credsStore; containers/image reads
         # credHelpers but ignores credsStore.
         clients=tuple(c for c in clients if via == "credHelpers" or c != "podman"),
+        # An empty answer is "no credentials" to the Docker CLI, not an empty token.
+        role="token" if answer.secret else "slot",
     )
 
 

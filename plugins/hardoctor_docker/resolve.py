@@ -69,15 +69,22 @@ def cli_lookup(doc: DockerConfig, host: str) -> tuple[AuthEntry | None, list[Aut
 
 
 def near_misses(doc: DockerConfig, host: str) -> list[AuthEntry]:
-    """Entries for the same machine that the lookup will not match: another
-    port, other letter case, or a Docker Hub alias the CLI does not know."""
+    """Entries for the same registry that the lookup will not match: another
+    port, other letter case, a loopback alias (``localhost`` for
+    ``127.0.0.1``), a default port written out (``host:443``), or a Docker
+    Hub alias the CLI does not know.  Literal forms only
+    (:func:`hardoctor.targets.same_registry_aliases`): no DNS."""
+    from hardoctor.targets import same_registry_aliases
+
     bare = host.rsplit(":", 1)[0] if not host.startswith("[") else host
     out = []
     for entry in doc.entries:
         other = key_host(entry.key)
         if other == canonical_key(host) or other == host:
             continue
-        if other.lower() == host.lower() or other.rsplit(":", 1)[0].lower() == bare.lower():
+        alias = same_registry_aliases(other, host)
+        if alias is not None and alias.kinds - {"scheme", "trailing-slash"} or \
+                other.lower() == host.lower() or other.rsplit(":", 1)[0].lower() == bare.lower():
             out.append(entry)
     return out
 
@@ -291,6 +298,12 @@ def resolve_podman(ctx: Context, target: Target, creds: dict[str, Credential]) -
             return _resolution(target, "podman", cred, steps)
         steps.append(ChainStep(f"auth file {display}", "missing", f"no entry for {host}",
                                location=Location(path)))
+        for near in near_misses(doc, host):
+            steps.append(ChainStep(
+                f'auths["{near.key}"]', "skipped",
+                f"same registry under another key: {near.key!r} never matches {host!r}",
+                entry_id(source, near.key),
+                entry_location(source, doc, near.member.key_start, f'auths["{near.key}"]')))
     return _resolution(target, "podman", None, steps)
 
 

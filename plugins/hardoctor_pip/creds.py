@@ -95,6 +95,8 @@ def build(ctx: Context, model: Model) -> Creds:
             id=cid, ecosystem=ECO, registry=url.bare, host=url.host, source=ref.source,
             location=ref.location, username=shown_user, secret=secret, scheme="basic", via=via,
             clients=(ref.client,), stored_at=_stored(ctx, ref.path),
+            # A user name alone: pip completes it from .netrc or the keyring.
+            role="slot" if password is None and not token_user else "token",
         )
         out.all.append(cred)
         out.sent[cid] = sent

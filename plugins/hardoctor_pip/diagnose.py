@@ -10,19 +10,31 @@ through ``hardoctor_remediation``.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
+from hardoctor import fixes
 from hardoctor.context import Context
-from hardoctor.model import Finding, Location, ProbeResult, Remediation, Resolution
+from hardoctor.model import (
+    Applicability,
+    Edit,
+    Finding,
+    Fix,
+    Location,
+    ProbeResult,
+    Remediation,
+    Resolution,
+    Severity,
+)
 from hardoctor.tokens import looks_like_token
 
 from . import misses, urls, vendor
-from .lint import KEYRING_DOC
+from .lint import KEYRING_DOC, NETRC_DOC
 from .model import ECO, Model
+from .netrcfile import Entry
 
 #: Display names of the clients (``hardoctor_client_names``).
-CLIENT = {"pip": "pip", "uv": "uv", "poetry": "Poetry"}
+CLIENT = {"pip": "pip", "uv": "uv", "poetry": "Poetry", "twine": "twine"}
 
 
 def diagnose(ctx: Context, model: Model, res: Resolution, results: Sequence[ProbeResult],
@@ -31,7 +43,9 @@ def diagnose(ctx: Context, model: Model, res: Resolution, results: Sequence[Prob
     if results:
         out += online(ctx, model, res, results, location)
     elif res.credential is None:
-        out += _offline_no_credentials(ctx, res, location)
+        out += _offline_no_credentials(ctx, res, location) or netrc_alias(
+            ctx, model, res, res.target.url or res.registry,
+            {"ecosystem": ECO, "registry": res.target.host, "evidence": ()}, answered=False)
     if res.credential is None and res.client.startswith("pip"):
         out += _keyring_note(ctx, model, res, results, location)
     return out
@@ -91,7 +105,8 @@ def _unauthorized(a: _Answer) -> list[Finding]:
     ctx, res = a.ctx, a.res
     if res.credential is None:
         a.common["evidence"] = a.common["evidence"] + _near_misses(ctx, a.model, a.index)
-        near = misses.findings(ctx, a.model, res, a.common)
+        near = misses.findings(ctx, a.model, res, a.common) or netrc_alias(
+            ctx, a.model, res, a.index, a.common)
         if near:  # the near miss is the cause: it leads (PIP052 leftover pip config, PIP055)
             return near
         return [ctx.finding(
@@ -184,6 +199,62 @@ def _near_misses(ctx: Context, model: Model, index: str) -> list[str]:
             out.append(f"{ctx.display_path(model.netrc.path)}:{e.line} has 'machine {e.name}', "
                        f"which is never matched: the lookup is {url.hostname!r}")
     return out
+
+
+def netrc_alias(ctx: Context, model: Model, res: Resolution, index: str,
+                common: Mapping[str, Any], answered: bool = True) -> list[Finding]:
+    """``machine localhost`` while the index is on ``127.0.0.1`` (or
+    ``[::1]``): the same machine under another name.  pip, uv and Poetry
+    look up the host exactly as the index URL writes it, so the entry is
+    never used (PIP038).  Only literal aliases count
+    (:func:`hardoctor.targets.same_registry_aliases`); DNS is never asked."""
+    from hardoctor.targets import same_registry_aliases
+
+    url = urls.parse_index_url(index)
+    view = model.netrc
+    doc = view.doc
+    if url is None or doc is None or doc.error is not None or not url.hostname:
+        return []
+    if any(e.kind == "machine" and e.name == url.hostname for e in doc.entries):
+        return []
+    for e in doc.entries:
+        alias = same_registry_aliases(e.name, url.hostname) if e.kind == "machine" else None
+        if alias is None or "loopback" not in alias.kinds:
+            continue
+        where = f"{ctx.display_path(view.path)}:{e.line}"
+        used = any(r.url is not None and r.url.hostname == e.name for r in model.refs)
+        fix = _rename_machine(model, e, url.hostname) if not used else None
+        rest = {k: v for k, v in common.items() if k not in ("location", "credential")}
+        client = {"uv": "uv", "poetry": "Poetry"}.get(res.client, "pip")
+        return [ctx.finding(
+            "PIP038",
+            f"{client} sends no credentials to {urls.display(index)}"
+            + (" (401)" if answered else "") + f": {where} has "
+            f"'machine {e.name}', but {client} looks up {url.hostname!r}.",
+            cause="credential-not-matched",
+            severity=None if answered else Severity.WARNING,
+            location=Location(view.path, e.line, None, key=f"machine {e.name}"),
+            why=f"{client} looks the index's host up in .netrc exactly as the URL writes it "
+                f"({alias.describe()}, but the lookup compares the names literally): the entry "
+                "is never used and the index answers 401.",
+            remediation=Remediation(
+                f"Name the entry {url.hostname!r}, as the index URL does"
+                + (f" (add a copy for {url.hostname!r}: something here also uses "
+                   f"{e.name!r})." if used else "."),
+                docs=(NETRC_DOC,)),
+            fix=fix, **rest)]
+    return []
+
+
+def _rename_machine(model: Model, e: Entry, host: str) -> Fix | None:
+    """Rename ``machine NAME``: safe when no index here uses NAME."""
+    view = model.netrc
+    text = model.texts.get(view.source_id or "")
+    tok = e.name_token
+    if text is None or tok is None or view.path is None or text[tok.start:tok.end] != e.name:
+        return None
+    return Fix(f"rename 'machine {e.name}' to {host}", Applicability.SAFE,
+               (Edit(view.path, tok.start, tok.end, host, fixes.digest(text)),))
 
 
 def _using(ctx: Context, res: Resolution) -> str:

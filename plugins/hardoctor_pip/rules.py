@@ -231,6 +231,17 @@ RULES = (
           "credentials are sent.",
          example="export NETRC=~/.netrc-work   (file missing)",
          fix="Point NETRC at the right file, or unset it."),
+    rule("PIP038", "netrc-machine-alias", E, "credential-not-matched",
+         "A netrc entry names the index's machine by another name (localhost / 127.0.0.1 / [::1]).",
+         what="When the client sends nothing to an index, looks for a `machine` entry whose name "
+              "is a loopback alias of the index URL's host (literal forms only, never DNS).",
+         why="pip, uv and Poetry look the host up exactly as the index URL writes it: "
+             "`machine localhost` is never used for `http://127.0.0.1:8080/simple`, no "
+             "credentials are sent and the index answers 401.",
+         example="machine localhost login dev password ...   (index-url = http://127.0.0.1:8080/simple)",
+         fix="Name the entry as the index URL names the host (or add an entry for that name).",
+         fixable=SAFE, safety="Safe when no other index here uses the old name: the entry is "
+         "renamed to the name the client looks up, nothing else changes."),
     rule("PIP040", "keyring-not-consulted", INFO, None,
          "pip would need the keyring for this index, but will not ask it non-interactively.",
          what="When no URL or netrc credential exists for an index, explains when pip consults "

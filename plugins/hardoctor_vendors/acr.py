@@ -125,7 +125,7 @@ def _jwt_info(cred: Credential, ctx: Context, claims: dict[str, Any]) -> TokenIn
     return common.token_info(
         VENDOR, cred, ctx, fmt, account=name_of(aud) if aud else None,
         issued=common.epoch(claims.get("iat")), expires=common.epoch(claims.get("exp")),
-        details=details, problems=problems, short=True)
+        details=details, problems=problems)
 
 
 def decode(cred: Credential, ctx: Context) -> TokenInfo | None:

@@ -168,7 +168,7 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
         problems = () if len(value) > 40 else (("truncated", "looks cut off (too short for a "
                                                 "Google access token)"),)
         return common.token_info(VENDOR, cred, ctx, "google-oauth-access-token",
-                                 guess=guess, problems=problems, short=True)
+                                 guess=guess, problems=problems)
     key = _sa_key(value, user) if (user.startswith("_json_key") or value.startswith(("{", "e"))
                                    ) else None
     if key is not None:
@@ -187,7 +187,7 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
         return common.token_info(VENDOR, cred, ctx, "google-credential",
                                  guess=common.estimate(cred, ACCESS_LIFETIME,
                                                        "a Google access token")
-                                 if user == "oauth2accesstoken" else None, short=True)
+                                 if user == "oauth2accesstoken" else None)
     return None
 
 

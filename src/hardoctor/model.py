@@ -263,6 +263,12 @@ class Credential:
     #: only for honest *estimates* of expiry.
     stored_at: datetime | None = None
     plugin: str | None = None
+    #: ``token``: a value a person stored for the client to send.  ``slot``:
+    #: an empty or partial entry the client completes from another source
+    #: or skips (a URL's user name without a password, a credential helper
+    #: that answered with nothing): the generic token checks do not judge
+    #: it as a token; the client plugin says what the client makes of it.
+    role: str = "token"
 
 
 @dataclass(frozen=True)

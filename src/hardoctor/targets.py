@@ -165,3 +165,101 @@ def host_matches(pattern: str, value: str) -> bool:
     if ":" not in want.rsplit("]", 1)[-1]:
         return have.rsplit(":", 1)[0] == want if not have.startswith("[") else False
     return False
+
+
+# -- near-miss credentials: the same registry under another name ------------------
+
+#: Names that always mean this machine.  Only literal forms: DNS is never
+#: asked to call two hosts the same.
+LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1", "[::1]"})
+_DEFAULT_PORTS = {"https": "443", "http": "80"}
+
+
+@dataclass(frozen=True)
+class RegistryName:
+    """A registry key or URL taken apart literally: ``scheme`` is "" when
+    none is written, ``port`` "" when none is."""
+
+    scheme: str
+    host: str
+    port: str
+    path: str
+
+
+def registry_name(value: str) -> RegistryName | None:
+    """``https://Host:443/path/``, ``//host/path/`` (a nerf dart),
+    ``host:5000`` -> its literal parts (host lower-cased, no brackets)."""
+    v = value.strip()
+    m = re.match(r"^(?:([A-Za-z][A-Za-z0-9+.-]*):)?//", v)
+    scheme = (m.group(1) or "").lower() if m else ""
+    rest = v[m.end():] if m else v
+    rest = rest.rsplit("@", 1)[-1] if "@" in rest.split("/", 1)[0] else rest
+    hostport, _, path = rest.partition("/")
+    if hostport.startswith("["):
+        host, _, tail = hostport[1:].partition("]")
+        port = tail[1:] if tail.startswith(":") else ""
+    elif hostport.count(":") == 1:
+        host, port = hostport.split(":")
+    else:
+        host, port = hostport, ""
+    if not host or (port and not port.isdigit()):
+        return None
+    return RegistryName(scheme, host.lower(), port, "/" + path.strip("/") if path.strip("/") else "")
+
+
+@dataclass(frozen=True)
+class AliasMatch:
+    """How two names of the same registry differ: ``kinds`` holds
+    ``loopback`` (localhost / 127.0.0.1 / [::1]), ``default-port`` (``:443``
+    or ``:80`` written on one side only), ``scheme`` (a scheme prefix on
+    one side only), ``trailing-slash`` and ``case``.  Empty: the same text."""
+
+    kinds: frozenset[str]
+
+    def describe(self) -> str:
+        words = {"loopback": "localhost, 127.0.0.1 and [::1] are all this machine",
+                 "default-port": "the port written is the scheme's default",
+                 "scheme": "one is written with a scheme prefix",
+                 "trailing-slash": "they differ in a trailing slash",
+                 "case": "they differ in letter case"}
+        return "; ".join(words[k] for k in sorted(self.kinds))
+
+
+def same_registry_aliases(a: str, b: str) -> AliasMatch | None:
+    """Do ``a`` and ``b`` name the same registry, by literal forms and
+    well-known aliases only (loopback names, default ports, scheme prefixes,
+    a trailing slash, letter case)?  None when they do not; the match says
+    how they differ, so each client plugin can drop what its client already
+    normalises and call the rest a near miss."""
+    na, nb = registry_name(a), registry_name(b)
+    if na is None or nb is None:
+        return None
+    kinds: set[str] = set()
+    if na.host != nb.host:
+        if not (na.host in LOOPBACK_NAMES and nb.host in LOOPBACK_NAMES):
+            return None
+        kinds.add("loopback")
+    if na.scheme and nb.scheme and na.scheme != nb.scheme:
+        return None
+    if bool(na.scheme) != bool(nb.scheme):
+        kinds.add("scheme")
+    if na.port != nb.port:
+        if na.port and nb.port:
+            return None
+        scheme = na.scheme or nb.scheme
+        allowed = ({_DEFAULT_PORTS[scheme]} if scheme in _DEFAULT_PORTS
+                   else set(_DEFAULT_PORTS.values()))
+        if (na.port or nb.port) not in allowed:
+            return None
+        kinds.add("default-port")
+    if na.path.lower() != nb.path.lower():
+        return None
+    if na.path != nb.path:
+        kinds.add("case")
+    sa = a.strip().split("?", 1)[0]
+    sb = b.strip().split("?", 1)[0]
+    if sa.endswith("/") != sb.endswith("/") and (na.path or nb.path or "://" in sa + sb):
+        kinds.add("trailing-slash")
+    if not kinds and sa != sb and sa.lower() == sb.lower():
+        kinds.add("case")
+    return AliasMatch(frozenset(kinds))

@@ -63,8 +63,8 @@ def token_rules() -> tuple[Rule, ...]:
 
 def check_credential(cred: Credential, ctx: Context) -> list[Finding]:
     token_index(ctx).add(cred)
-    if cred.secret is None:
-        return []
+    if cred.secret is None or cred.role != "token":
+        return []  # an empty slot the client completes elsewhere is not a token
     out = malformed(cred, ctx)
     if cred.token is not None:
         out += expiry(cred, cred.token, ctx)

@@ -147,7 +147,8 @@ def test_token_inspect_reads_the_expiry_tokens_carry(tmp_path: Path) -> None:
     ref = inspect(TOKENS["jfrog-reference-token"])
     assert ref["status"] == "valid" and ref["expiry_source"] == "token"
     acr = inspect(TOKENS["acr-refresh-token"])
-    assert acr["status"] == "expiring-soon" and acr["account_id"] == "acmeregistry"
+    # Lives hours: valid until it expires, never "expiring soon".
+    assert acr["status"] == "valid" and acr["account_id"] == "acmeregistry"
     jf = inspect(TOKENS["jfrog-access-token"])
     assert jf["account_id"] == "dev" and jf["token_id"] == "f1e2d3c4"
     # A cut-off token says so, and the command fails (exit 1).
@@ -288,6 +289,49 @@ def test_ecr_helper_failure_says_which(tmp_path: Path, setup: str, profile: str 
     assert "canary-" not in r.out
 
 
+def fake_helper(home: Path, name: str) -> dict[str, str]:
+    bin_dir = home / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    helper = bin_dir / f"docker-credential-{name}"
+    helper.write_text("#!/bin/sh\ncat >/dev/null\necho 'error getting credentials'\nexit 1\n")
+    helper.chmod(0o755)
+    return {"PATH": f"{bin_dir}:{os.environ['PATH']}"}
+
+
+@pytest.mark.parametrize(("setup", "helper", "says"), [
+    ("none", "gcloud", "gcloud has no account"),
+    ("other-config", "gcloud", "configuration the helper uses does not exist"),
+    ("account", "gcloud", "Google credentials are configured"),
+    ("none", "gcr", "finds no Google credentials"),
+])
+def test_gar_helper_failure_says_which(tmp_path: Path, setup: str, helper: str,
+                                       says: str) -> None:
+    env = fake_helper(tmp_path, helper)
+    gdir = tmp_path / ".config" / "gcloud"
+    if setup != "none":
+        (gdir / "configurations").mkdir(parents=True)
+        (gdir / "active_config").write_text("work\n" if setup == "other-config" else "default")
+        (gdir / "configurations" / "config_default").write_text(
+            "[core]\naccount = dev@acme.io\nproject = acme\n")
+    write_docker(tmp_path, {}, extra={"credHelpers": {"europe-docker.pkg.dev": helper}})
+    r = run_cli(["check", "--offline", "--format", "json"], home=tmp_path, environ=env)
+    (f,) = [f for f in r.json()["findings"] if f["cause"] == "helper-failure"]
+    assert says in f["remediation"]["summary"], f
+
+
+@pytest.mark.parametrize(("helper", "environ", "says"), [
+    ("acr-env", {}, "no service principal"),
+    ("acr-linux", {}, "no Azure sign-in"),
+])
+def test_acr_helper_failure_says_which(tmp_path: Path, helper: str, environ: dict[str, str],
+                                       says: str) -> None:
+    env = {**fake_helper(tmp_path, helper), **environ}
+    write_docker(tmp_path, {}, extra={"credHelpers": {"acmeregistry.azurecr.io": helper}})
+    r = run_cli(["check", "--offline", "--format", "json"], home=tmp_path, environ=env)
+    (f,) = [f for f in r.json()["findings"] if f["cause"] == "helper-failure"]
+    assert says in f["remediation"]["summary"], f
+
+
 def test_ecr_helper_missing(tmp_path: Path) -> None:
     write_docker(tmp_path, {}, extra={"credHelpers": {ECR_HOST: "ecr-login"}})
     r = run_cli(["check", "--offline", "--format", "json"], home=tmp_path,
@@ -364,6 +408,21 @@ def test_vendor_answers_through_the_probe_engine(
     assert reply.message[:30] in f["message"]
     if command:
         assert command in " ".join(f["remediation"]["commands"])
+    assert_no_secret(r, token)
+
+
+def test_expired_ecr_token_403_is_one_expiry_story(tmp_path: Path,
+                                                   registry: VendorRegistry) -> None:
+    """ECR answers 403 to an expired token: the story is the expiry (ECR101,
+    with the OCI walk's DKR102 as evidence), never a missing permission."""
+    token = ecr_token(NOW - 3600)
+    registry.answer(token, ECR_EXPIRED)
+    write_docker(tmp_path, {registry.host: ("AWS", token)})
+    r = run_cli(["check", f"{registry.host}/acme/web:1", "--ecr-host", registry.host,
+                 "--format", "json"], home=tmp_path)
+    causes = {f["cause"] for f in r.json()["findings"] if f["severity"] == "error"}
+    assert causes == {"token-expired"}, r
+    assert "ECR102" not in r.out  # a 12-hour token is never "expiring soon"
     assert_no_secret(r, token)
 
 

@@ -75,17 +75,30 @@ def permission(host: str) -> Remediation:
 
 
 def helper(finding: Finding, host: str, ctx: Context) -> Remediation | None:
+    """Not installed, or no Azure identity for it (an az CLI not logged in,
+    the acr-env helper's service-principal variables unset): :mod:`.cloudstate`."""
+    from .cloudstate import azure_state
+
     text = " ".join((finding.message, *finding.evidence))
-    if "acr" not in text.lower():
+    binary = re.search(r"docker-credential-(acr[\w-]*)", text)
+    if binary is None:
         return None
+    login = f"az acr login --name {name_of(host)}"
     if re.search(r"not on PATH|executable file not found", text, re.I):
-        return Remediation("The ACR credential helper is not installed; `az acr login` "
-                           "needs no helper.", commands=(f"az acr login --name "
-                                                         f"{name_of(host)}",), docs=(DOCS,))
-    if re.search(r"az login|AADSTS|expired|refresh token", text, re.I):
-        return Remediation("The Azure sign-in the helper uses has expired.",
-                           commands=("az login", f"az acr login --name {name_of(host)}"))
-    return None
+        return Remediation(f"docker-credential-{binary.group(1)} is not installed; "
+                           "`az acr login` needs no helper.", commands=(login,), docs=(DOCS,))
+    state = azure_state(ctx, helper_env=binary.group(1) == "acr-env")
+    if state.mode == "no-env":
+        return Remediation(f"The helper finds no service principal ({state.detail}).",
+                           ("docker-credential-acr-env reads the service principal from "
+                            "AZURE_CLIENT_ID, AZURE_TENANT_ID and AZURE_CLIENT_SECRET.",),
+                           (), (DOCS,))
+    if state.mode == "no-login":
+        return Remediation(f"The helper has no Azure sign-in ({state.detail}).",
+                           commands=("az login", login), docs=(DOCS,))
+    return Remediation(f"An Azure identity is configured ({state.detail}) but the helper still "
+                       "fails: the sign-in may have expired, or the identity lacks AcrPull.",
+                       commands=("az login", login), docs=(DOCS,))
 
 
 VENDOR = Vendor(
@@ -125,7 +138,7 @@ def _jwt_info(cred: Credential, ctx: Context, claims: dict[str, Any]) -> TokenIn
     return common.token_info(
         VENDOR, cred, ctx, fmt, account=name_of(aud) if aud else None,
         issued=common.epoch(claims.get("iat")), expires=common.epoch(claims.get("exp")),
-        details=details, problems=problems)
+        details=details, problems=problems, short=True)
 
 
 def decode(cred: Credential, ctx: Context) -> TokenInfo | None:

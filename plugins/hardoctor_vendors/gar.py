@@ -89,34 +89,42 @@ def permission(host: str) -> Remediation:
         ("https://cloud.google.com/artifact-registry/docs/access-control",))
 
 
-_HELPER_CASES: tuple[tuple[re.Pattern[str], str, tuple[str, ...]], ...] = (
-    (re.compile(r"not on PATH|executable file not found", re.I),
-     "The Google credential helper is not installed (it comes with the gcloud CLI, or "
-     "standalone as docker-credential-gcr).",
-     ("gcloud components install docker-credential-gcr   # or install the gcloud CLI",)),
-    (re.compile(r"reauthenticat|refresh token.*(expired|revoked)|invalid_grant|"
-                r"credentials? (have|has) expired", re.I),
-     "gcloud's own login has expired.", ("gcloud auth login",)),
-    (re.compile(r"You do not currently have an active account|no credentialed accounts|"
-                r"could not find default credentials", re.I),
-     "gcloud has no active account (or no Application Default Credentials).",
-     ("gcloud auth login   # or: gcloud auth application-default login",)),
-    (re.compile(r"gcloud.*(not found|No such file)", re.I),
-     "docker-credential-gcloud is installed but the gcloud CLI it calls is not on PATH.",
-     ("gcloud --version",)),
-)
+_GCLOUD_MODES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "missing-config": ("The gcloud configuration the helper uses does not exist ({detail}).",
+                       ("gcloud config configurations list",)),
+    "no-account": ("gcloud has no account to get tokens for ({detail}).",
+                   ("gcloud auth login",)),
+    "no-adc": ("docker-credential-gcr finds no Google credentials ({detail}).",
+               ("gcloud auth application-default login",)),
+    "adc-missing": ("The service-account key file of GOOGLE_APPLICATION_CREDENTIALS is "
+                    "missing ({detail}).", ("ls -l \"$GOOGLE_APPLICATION_CREDENTIALS\"",)),
+}
 
 
 def helper(finding: Finding, host: str, ctx: Context) -> Remediation | None:
+    """Not installed, no account, a missing configuration or key file --
+    read from the local gcloud configuration (:mod:`.cloudstate`)."""
+    from .cloudstate import gcloud_state
+
     text = " ".join((finding.message, *finding.evidence))
-    if "gcloud" not in text and "docker-credential-gcr" not in text:
+    if "docker-credential-gcloud" not in text and "docker-credential-gcr" not in text:
         return None
-    for pattern, summary, cmds in _HELPER_CASES:
-        if pattern.search(text):
-            return Remediation(summary, ("The helper asks gcloud for a fresh access token "
-                                         "on every pull.",), cmds, (DOCS,))
-    return Remediation("Run the helper by hand to see gcloud's own error.",
-                       commands=("gcloud auth print-access-token >/dev/null",))
+    why = ("The helper asks Google for a fresh access token on every pull, as the gcloud "
+           "account (docker-credential-gcloud) or Application Default Credentials "
+           "(docker-credential-gcr).",)
+    if re.search(r"not on PATH|executable file not found", text, re.I):
+        return Remediation("The Google credential helper is not installed (it comes with the "
+                           "gcloud CLI; docker-credential-gcr is the standalone one).", why,
+                           ("gcloud components install docker-credential-gcr   # or install "
+                            "the gcloud CLI",), (DOCS,))
+    state = gcloud_state(ctx, adc="docker-credential-gcr" in text)
+    if state.mode in _GCLOUD_MODES:
+        summary, cmds = _GCLOUD_MODES[state.mode]
+        return Remediation(summary.format(detail=state.detail), why, cmds, (DOCS,))
+    return Remediation(f"Google credentials are configured ({state.detail}) but the helper "
+                       "still fails: the login may have expired or been revoked.", why,
+                       ("gcloud auth login", "gcloud auth print-access-token >/dev/null"),
+                       (DOCS,))
 
 
 VENDOR = Vendor(
@@ -168,7 +176,7 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
         problems = () if len(value) > 40 else (("truncated", "looks cut off (too short for a "
                                                 "Google access token)"),)
         return common.token_info(VENDOR, cred, ctx, "google-oauth-access-token",
-                                 guess=guess, problems=problems)
+                                 guess=guess, problems=problems, short=True)
     key = _sa_key(value, user) if (user.startswith("_json_key") or value.startswith(("{", "e"))
                                    ) else None
     if key is not None:
@@ -187,7 +195,7 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
         return common.token_info(VENDOR, cred, ctx, "google-credential",
                                  guess=common.estimate(cred, ACCESS_LIFETIME,
                                                        "a Google access token")
-                                 if user == "oauth2accesstoken" else None)
+                                 if user == "oauth2accesstoken" else None, short=True)
     return None
 
 

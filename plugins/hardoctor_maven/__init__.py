@@ -48,6 +48,8 @@ from hardoctor.model import (
     Rotation,
     Rule,
     Secret,
+    SetupPlan,
+    SetupRequest,
     Source,
     Target,
 )
@@ -121,7 +123,22 @@ def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
 def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
     from .resolve import parse_target
 
-    return parse_target(value, ctx.stash.get(WORLD, None))
+    target = parse_target(value, ctx.stash.get(WORLD, None))
+    return target if target is not None else _vendor_repository(value, ctx)
+
+
+def _vendor_repository(value: str, ctx: Context) -> Target | None:
+    """A bare URL its vendor says is a Maven repository: Maven's."""
+    from hardoctor.targets import split_host_url
+
+    raw = value.strip()
+    if not raw.startswith(("https://", "http://")):
+        return None
+    info = ctx.registry_info(raw, ECO)
+    split = split_host_url(raw)
+    if info is None or info.package_type != ECO or info.problems or split is None:
+        return None
+    return Target(raw=value, kind="registry", host=split[0], ecosystem=ECO, url=raw)
 
 
 @hookimpl
@@ -166,6 +183,13 @@ def hardoctor_diagnose(
     from .diagnose import diagnose
 
     return diagnose(resolution, results, ctx)
+
+
+@hookimpl
+def hardoctor_setup_plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
+    from .setup import plan
+
+    return plan(request, ctx)
 
 
 @hookimpl

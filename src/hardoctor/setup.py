@@ -34,6 +34,7 @@ from hardoctor.errors import UsageError
 from hardoctor.model import Credential, Location, Resolution, SetupPlan, SetupRequest, Severity
 
 if TYPE_CHECKING:
+    from hardoctor import fixes
     from hardoctor.context import Context
     from hardoctor.model import Finding, Report, Secret, TokenInfo
     from hardoctor.plugins import PluginManager
@@ -106,13 +107,14 @@ def setup_command(ctx: Context, manager: PluginManager, token_stdin: bool) -> in
     clients = _plans(ctx, manager, new)
     clients = _resolve(ctx, manager, clients)
     outcome = Outcome(new, info, clients)
+    plan = fixes.plan([c.plan.fix for c in clients if c.plan.fix])
     try:
         _check(ctx, manager, clients, new, info)
+        _check_staged(ctx, manager, clients, plan)
     except SetupRefused as exc:
         outcome.refused = exc.reasons
         return _finish(ctx, outcome, render)
 
-    plan = fixes.plan([c.plan.fix for c in clients if c.plan.fix])
     outcome.diff = redact.scrub(plan.diff())
     outcome.failures = [redact.scrub(f"{s.fix.description}: {s.why}") for s in plan.skipped]
     actions = [a for c in clients for a in c.plan.actions]
@@ -275,6 +277,28 @@ def _check(ctx: Context, manager: PluginManager, clients: list[Client], new: Sec
         raise SetupRefused(list(dict.fromkeys(reasons)))
 
 
+def _check_staged(ctx: Context, manager: PluginManager, clients: list[Client],
+                  plan: fixes.Plan) -> None:
+    """A client whose plugin cannot say what it would send before its
+    configuration exists is checked against the configuration as it will
+    be: the planned files staged in ``ctx.overlay`` (nothing written), the
+    clients probed exactly as ``check`` probes them.  No resolution even
+    then: the token could not be checked, and nothing is written."""
+    from hardoctor import engine
+
+    blind = [c for c in clients if c.resolution is None]
+    if not blind or ctx.options.offline:
+        return
+    staged = _scoped(ctx, [c.plan.check_target for c in blind], offline=False,
+                     environ=_ci_environ(blind))
+    staged.overlay.update({f.target: (f.new_text, f.new_mode) for f in plan.files})
+    report = engine.run(staged, manager)
+    reasons = [f"{c.plan.client}: {v.summary}" for c in blind
+               if not (v := _verdict(staged, report, c)).ok]
+    if reasons:
+        raise SetupRefused(reasons)
+
+
 def _account_reasons(ctx: Context, clients: list[Client], info: TokenInfo) -> list[str]:
     """The token's account against each URL's, as its vendor reads them."""
     reasons: list[str] = []
@@ -304,12 +328,16 @@ def _recheck(ctx: Context, manager: PluginManager, clients: list[Client]) -> lis
     """``check`` of every plan's target, as a fresh run reads the files."""
     from hardoctor import engine
 
-    # A project's ${VAR} reference is checked with the variable set, as CI sets it.
-    token = clients[0].request.secret.reveal() if clients else ""
-    environ = {c.plan.env_var: token for c in clients if c.plan.env_var}
     report = engine.run(_scoped(ctx, [c.plan.check_target for c in clients],
-                                offline=ctx.options.offline, environ=environ), manager)
+                                offline=ctx.options.offline, environ=_ci_environ(clients)),
+                        manager)
     return [_verdict(ctx, report, c) for c in clients]
+
+
+def _ci_environ(clients: list[Client]) -> dict[str, str]:
+    """A project's ``${VAR}`` reference is checked with the variable set, as
+    CI will set it."""
+    return {c.plan.env_var: c.request.secret.reveal() for c in clients if c.plan.env_var}
 
 
 def _verdict(ctx: Context, report: Report, c: Client) -> Recheck:

@@ -100,17 +100,26 @@ def _token_fp(cred: Credential) -> str | None:
     return cred.secret.fingerprint if cred.secret is not None else None
 
 
+def _docker_by_host(st: State) -> dict[str, list[Credential]]:
+    """The run's Docker credentials by normalised host, indexed once (not
+    a scan of every credential per stale pull secret)."""
+    size, index = st.docker_by_host
+    if size != len(st.credentials):
+        index = {}
+        for other in st.credentials.values():
+            if other.ecosystem == "docker" and other.secret is not None:
+                index.setdefault(normalize_host(other.host, HUB), []).append(other)
+        st.docker_by_host = (len(st.credentials), index)
+    return index
+
+
 def donors(st: State, cred: Credential) -> list[Credential]:
     """Docker credentials on this machine for the same registry host whose
     token differs and is not known to be bad, best first."""
     mine = _token_fp(cred)
     rank = {"valid": 0, "unknown": 1, "expiring-soon": 2}
     out = []
-    host = normalize_host(cred.host, HUB)
-    for other in st.credentials.values():
-        if other.ecosystem != "docker" or other.secret is None or \
-                normalize_host(other.host, HUB) != host:
-            continue
+    for other in _docker_by_host(st).get(normalize_host(cred.host, HUB), ()):
         if _token_fp(other) == mine:
             continue
         status = other.token.status if other.token is not None else "unknown"

@@ -362,8 +362,7 @@ def resolve(ctx: Context, st: State, target: Target,
             credentials: Sequence[Credential]) -> list[Resolution]:
     """An image target: one resolution per group of pods pulling it; when
     no workload read pulls it, what each matching pull secret would give."""
-    creds = {c.id: c for c in credentials}
-    st.credentials.update(creds)
+    creds = st.credentials_of(credentials)
     if target.kind != "image" or not target.name:
         return []
     repository = f"{target.host}/{target.name}"
@@ -378,8 +377,7 @@ def resolve_registry(ctx: Context, st: State, target: Target,
     """A registry target: every image on that host pulled by a workload
     read, plus the pull secrets for it that no workload uses (a login walk
     tests those)."""
-    creds = {c.id: c for c in credentials}
-    st.credentials.update(creds)
+    creds = st.credentials_of(credentials)
     out: list[Resolution] = []
     auto = target.raw in st.auto_targets
     if not auto:

@@ -16,6 +16,8 @@ from .hub import HUB
 from .objects import SecretObj, ServiceAccountObj, Workload
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from hardoctor.context import Context
     from hardoctor.model import Credential, Resolution
 
@@ -97,6 +99,24 @@ class State:
         self.resolutions: list[Resolution] = []
         #: repository -> the workloads and images that pull it (computed once).
         self.uses_by_repository: dict[str, list[tuple[Workload, Any]]] | None = None
+        #: The sequence of credentials last passed to resolve (the engine
+        #: passes one list to every call) and its index by id.
+        self._creds_seq: Sequence[Credential] | None = None
+        self._creds_len = -1
+        self._creds_map: dict[str, Credential] = {}
+        #: normalised host -> this run's Docker credentials for it, built
+        #: when ``len(credentials)`` was the key (donor lookups).
+        self.docker_by_host: tuple[int, dict[str, list[Credential]]] = (-1, {})
+
+    def credentials_of(self, credentials: Sequence[Credential]) -> dict[str, Credential]:
+        """``credentials`` by id, merged into :attr:`credentials`: built once
+        per sequence, not once per target (O(targets x credentials) on a
+        cluster dump otherwise)."""
+        if credentials is not self._creds_seq or len(credentials) != self._creds_len:
+            self._creds_map = {c.id: c for c in credentials}
+            self.credentials.update(self._creds_map)
+            self._creds_seq, self._creds_len = credentials, len(credentials)
+        return self._creds_map
 
     # -- building ------------------------------------------------------------------
 

@@ -32,14 +32,31 @@ class _Index:
     """Anchors of a set of forms and their automaton (built lazily)."""
 
     def __init__(self) -> None:
-        self.by_anchor: dict[str, list[str]] = {}
+        #: anchor -> length -> forms of that length.  Many secrets share an
+        #: anchor (every HS256 JWT starts with the same header, a cluster's
+        #: ``auth`` values with the same user name), so a candidate is
+        #: verified with one set lookup per distinct length, never by
+        #: trying every form behind the anchor.
+        self.by_anchor: dict[str, dict[int, set[str]]] = {}
+        #: anchor -> its forms' distinct lengths, longest first.
+        self.lengths: dict[str, list[int]] = {}
         self.count = 0
         self._automaton: Any = None
 
     def add(self, form: str) -> None:
-        forms = self.by_anchor.setdefault(form[:_ANCHOR], [])
-        forms.append(form)
-        forms.sort(key=len, reverse=True)
+        anchor = form[:_ANCHOR]
+        by_len = self.by_anchor.get(anchor)
+        if by_len is None:
+            by_len = self.by_anchor[anchor] = {}
+            self.lengths[anchor] = []
+        same = by_len.get(len(form))
+        if same is None:
+            by_len[len(form)] = {form}
+            lengths = self.lengths[anchor]
+            lengths.append(len(form))
+            lengths.sort(reverse=True)
+        else:
+            same.add(form)
         self.count += 1
         self._automaton = None
 
@@ -141,11 +158,15 @@ def _longest_at(
     best: str | None = None
     for anchor in anchors:
         for index in indexes:
-            for form in index.by_anchor.get(anchor, ()):
-                if best is not None and len(form) <= len(best):
-                    break  # forms are longest first
-                if text.startswith(form, start):
-                    best = form
+            by_len = index.by_anchor.get(anchor)
+            if by_len is None:
+                continue
+            for length in index.lengths[anchor]:
+                if best is not None and length <= len(best):
+                    break  # longest first
+                piece = text[start:start + length]
+                if piece in by_len[length]:
+                    best = piece
                     break
     return best
 

@@ -6,11 +6,20 @@ reporter prints and other machine formats derive from.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, Protocol
 
 from hardoctor import __version__
-from hardoctor.model import Credential, Finding, Location, ProbeResult, Report, Resolution
+from hardoctor.model import (
+    Credential,
+    Finding,
+    Location,
+    ProbeResult,
+    Report,
+    Resolution,
+    Source,
+)
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
@@ -142,7 +151,35 @@ def resolution_dict(r: Resolution) -> dict[str, Any]:
     }
 
 
-def to_dict(report: Report) -> dict[str, Any]:
+#: The report's lists, in document order.
+_SECTIONS = ("sources", "credentials", "resolutions", "probes", "findings")
+
+
+def source_dict(s: Source) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "ecosystem": s.ecosystem,
+        "kind": s.kind,
+        "description": s.description,
+        "path": s.path,
+        "exists": s.exists,
+        "error": s.error,
+    }
+
+
+def _sections(report: Report) -> list[tuple[str, Callable[[Any], dict[str, Any]], Sequence[Any]]]:
+    return [
+        ("sources", source_dict, report.sources),
+        ("credentials", credential_dict, report.credentials),
+        ("resolutions", resolution_dict, report.resolutions),
+        ("probes", probe_dict, report.probes),
+        ("findings", finding_dict, report.findings),
+    ]
+
+
+def to_dict(report: Report, entries: bool = True) -> dict[str, Any]:
+    """The v1 document; ``entries=False`` leaves the lists empty (the
+    streaming JSON writer adds them one entry at a time)."""
     counts = report.counts()
     return {
         "schema": SCHEMA_ID,
@@ -155,22 +192,8 @@ def to_dict(report: Report) -> dict[str, Any]:
             "infos": counts["info"],
             "status": report.status,
         },
-        "sources": [
-            {
-                "id": s.id,
-                "ecosystem": s.ecosystem,
-                "kind": s.kind,
-                "description": s.description,
-                "path": s.path,
-                "exists": s.exists,
-                "error": s.error,
-            }
-            for s in report.sources
-        ],
-        "credentials": [credential_dict(c) for c in report.credentials],
-        "resolutions": [resolution_dict(r) for r in report.resolutions],
-        "probes": [probe_dict(p) for p in report.probes],
-        "findings": [finding_dict(f) for f in report.findings],
+        **{name: [make(x) for x in items] if entries else []
+           for name, make, items in _sections(report)},
     }
 
 
@@ -204,9 +227,30 @@ class JsonReporter:
     scrubbed = True
 
     def render(self, report: Report, ctx: Context) -> str:
+        return "".join(self.chunks(report, ctx))
+
+    def chunks(self, report: Report, ctx: Context) -> Iterator[str]:
+        """The same text as ``json.dumps(to_dict(report), indent=2)``, one
+        entry at a time: a 25,000-object cluster's report is never held
+        whole -- neither as a dict tree nor as one string -- and each entry
+        is scrubbed on its own (the CLI writes the pieces as they come)."""
         import json
 
-        return json.dumps(scrub_values(to_dict(report)), indent=2, ensure_ascii=False) + "\n"
+        head = {k: v for k, v in to_dict(report, entries=False).items() if k not in _SECTIONS}
+        text = json.dumps(scrub_values(head), indent=2, ensure_ascii=False)
+        yield text[:-2]  # without the closing "\n}"
+        for name, make, items in _sections(report):
+            if not items:
+                yield f',\n  "{name}": []'
+                continue
+            yield f',\n  "{name}": ['
+            sep = "\n"
+            for item in items:
+                one = json.dumps(scrub_values(make(item)), indent=2, ensure_ascii=False)
+                yield sep + "    " + one.replace("\n", "\n    ")
+                sep = ",\n"
+            yield "\n  ]"
+        yield "\n}\n"
 
 
 def schema_path() -> str:

@@ -55,6 +55,8 @@ from . import (
     lint,
     resolve,
     state,
+    twine,
+    twineconf,
     urls,
     vendor,
 )
@@ -89,6 +91,7 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     model, sources = config.build(ctx)
     ctx.stash[state.MODEL] = model
     ctx.stash[state.CREDS] = creds.build(ctx, model)
+    ctx.stash[state.CREDS].all.extend(twineconf.read(ctx, sources).creds)  # the upload client
     return sources + committed.discover(ctx, sources)
 
 
@@ -107,6 +110,9 @@ def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
         return None
     if isinstance(source.payload, committed.Committed):
         return committed.lint(ctx, source, source.payload)
+    if isinstance(source.payload, twineconf.PypircPayload):
+        tw = twine.view(ctx)
+        return twine.lint(ctx, tw) if tw is not None else None
     return lint.Linter(ctx, model, found).run(source)
 
 
@@ -135,7 +141,7 @@ def _index_target(value: str, ctx: Context) -> Target | None:
 def hardoctor_parse_target(value: str, ctx: Context) -> Target | None:
     m = _PREFIX.match(value.strip())
     if not m:
-        return _index_target(value, ctx)
+        return twine.parse_target(ctx, value.strip()) or _index_target(value, ctx)
     name = m.group(2).strip()
     name = re.split(r"[<>=!~;\[ @]", name, maxsplit=1)[0]
     if not name or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", name):
@@ -157,7 +163,7 @@ def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequen
     model = state.model(ctx)
     if model is None or not ctx.wants_ecosystem(ECO):
         return None
-    return resolve.targets(model)
+    return resolve.targets(model) + twine.targets(ctx)
 
 
 @hookimpl
@@ -167,6 +173,9 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
         return None
     if target.ecosystem not in (None, ECO) and target.kind != "registry":
         return None
+    if target.raw.lower().startswith(twine.PREFIX):  # an upload: twine alone
+        res = twine.resolve(ctx, target)
+        return [res] if res is not None else []
     out = inuse.judge(ctx, model, target, resolve.resolve(ctx, target, model, found))
     locs = state.locations(ctx)
     per_client = resolve.client_indexes(model)
@@ -195,6 +204,8 @@ def hardoctor_probe(resolution: Resolution, ctx: Context) -> Sequence[ProbePlan]
         return None
     from . import probe
 
+    if resolution.client == "twine":
+        return twine.plan(resolution)
     return probe.plan(ctx, model, found, resolution)
 
 
@@ -204,6 +215,8 @@ def hardoctor_diagnose(resolution: Resolution, results: Sequence[ProbeResult],
     model = state.model(ctx)
     if resolution.ecosystem != ECO or model is None:
         return None
+    if resolution.client == "twine":
+        return twine.diagnose(ctx, resolution, results)
     loc = state.locations(ctx).get((resolution.client, resolution.target.url or ""))
     return diagnose.diagnose(ctx, model, resolution, results, loc)
 

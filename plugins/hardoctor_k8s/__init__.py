@@ -38,6 +38,8 @@ from hardoctor.model import (
     Rotation,
     Rule,
     Secret,
+    SetupPlan,
+    SetupRequest,
     Source,
     Target,
 )
@@ -72,6 +74,10 @@ def hardoctor_addoption(parser: argparse.ArgumentParser, command: str) -> None:
     if command not in SCOPE_COMMANDS:
         return
     add_options(parser)
+    if command == "setup":
+        from .setup import add_options as add_setup_options
+
+        add_setup_options(parser)
     g = parser.add_argument_group("kubernetes (kubectl)")
     g.add_argument("--kube-timeout", type=_positive, default=None, metavar="SECONDS",
                    help="deadline for reading the cluster with kubectl "
@@ -86,6 +92,13 @@ def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
 
     for rule in RULES:
         register(rule)
+
+
+@hookimpl
+def hardoctor_setup_plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
+    from .setup import plan
+
+    return plan(request, ctx)
 
 
 @hookimpl

@@ -328,13 +328,8 @@ class Config:
         self.flavor = flavor
         self.env = env
         self.home = home
-        #: pnpm 12: auth settings of the project's .npmrc written with
-        #: ``${VAR}`` -- pnpm ignores them ("environment variables are not
-        #: expanded in repository-controlled registry credentials").
-        self.ignored_auth: list[Item] = []
         self.by_layer: list[tuple[Layer, list[Item]]] = [
-            (la, self._keep(la, la.items(flavor, env, home)))
-            for la in files.layers if la.where != "workspace"
+            (la, la.items(flavor, env, home)) for la in files.layers if la.where != "workspace"
         ]
         self._index: dict[str, list[Item]] = {}
         for layer, items in self.by_layer:
@@ -342,18 +337,6 @@ class Config:
                 self._index.setdefault(item.key, []).append(
                     item if item.path or layer.where == "env" else item
                 )
-
-    def _keep(self, layer: Layer, items: list[Item]) -> list[Item]:
-        if self.flavor != "pnpm" or layer.where != "project":
-            return items
-        out = []
-        for item in items:
-            fld = item.key.rsplit(":", 1)[-1]
-            if fld in AUTH_FIELDS and item.value_refs:
-                self.ignored_auth.append(item)
-            else:
-                out.append(item)
-        return out
 
     def chain(self, key: str) -> list[Item]:
         """Every assignment of ``key``, highest priority first."""

@@ -236,8 +236,8 @@ def _resolve(ctx: Context, manager: PluginManager, clients: list[Client]) -> lis
     check target the token is probed with."""
     from hardoctor import engine
 
-    report = engine.run(_scoped(ctx, [c.plan.check_target for c in clients], offline=True),
-                        manager)
+    targets = [c.plan.check_target for c in clients if c.plan.check_target]
+    report = engine.run(_scoped(ctx, targets, offline=True), manager)
     out = []
     for c in clients:
         mine = [r for r in report.resolutions if r.target.raw == c.plan.check_target]
@@ -286,7 +286,7 @@ def _check_staged(ctx: Context, manager: PluginManager, clients: list[Client],
     then: the token could not be checked, and nothing is written."""
     from hardoctor import engine
 
-    blind = [c for c in clients if c.resolution is None]
+    blind = [c for c in clients if c.resolution is None and c.plan.check_target]
     if not blind or ctx.options.offline:
         return
     staged = _scoped(ctx, [c.plan.check_target for c in blind], offline=False,
@@ -328,9 +328,9 @@ def _recheck(ctx: Context, manager: PluginManager, clients: list[Client]) -> lis
     """``check`` of every plan's target, as a fresh run reads the files."""
     from hardoctor import engine
 
-    report = engine.run(_scoped(ctx, [c.plan.check_target for c in clients],
-                                offline=ctx.options.offline, environ=_ci_environ(clients)),
-                        manager)
+    targets = [c.plan.check_target for c in clients if c.plan.check_target]
+    report = engine.run(_scoped(ctx, targets, offline=ctx.options.offline,
+                                environ=_ci_environ(clients)), manager)
     return [_verdict(ctx, report, c) for c in clients]
 
 
@@ -341,7 +341,12 @@ def _ci_environ(clients: list[Client]) -> dict[str, str]:
 
 
 def _verdict(ctx: Context, report: Report, c: Client) -> Recheck:
+    if not c.plan.check_target:
+        return Recheck(c, True, "not checked on its own: it carries the credential checked "
+                       f"above for {c.plan.registry}")
     mine = [r for r in report.resolutions if r.target.raw == c.plan.check_target]
+    # The plan's own client when it is among them (one URL, several clients).
+    mine = [r for r in mine if r.client == c.plan.client] or mine
     if not mine:
         return Recheck(c, False, "could not check: no plugin resolved " + c.plan.check_target)
     ecos = {r.ecosystem for r in mine}

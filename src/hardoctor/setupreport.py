@@ -89,7 +89,7 @@ def _text(ctx: Context, o: Outcome) -> str:
 def _recheck_line(r: Recheck) -> str:
     checked = r.ok and r.summary.startswith("✓")
     mark = "✓" if checked else ("·" if r.ok else "✗")
-    text = f"  {mark} {r.client.plan.client:<8} {r.client.plan.check_target}"
+    text = f"  {mark} {r.client.plan.client:<8} {r.client.plan.check_target or r.client.plan.registry}"
     if r.summary != "✓":
         text += f": {r.summary.removeprefix('✓ ')}"
     if r.errors:
@@ -108,7 +108,7 @@ def _howto(ctx: Context, o: Outcome) -> list[str]:
         lines += [f"  $ {cmd}" for _, cmd in pushes]
     notes = [n for c in o.clients for n in c.plan.notes]
     if notes:
-        lines += ["", "For CI and teammates:"] + [f"  - {n}" for n in dict.fromkeys(notes)]
+        lines += ["", "Next steps:"] + [f"  - {n}" for n in dict.fromkeys(notes)]
     lines += ["", *_expiry(ctx, o.info)]
     if o.notes:
         lines += [""] + [f"Note: {n}" for n in o.notes]

@@ -16,7 +16,7 @@ from hardoctor.model import (
     Severity,
 )
 
-from .. import creds, ini, inuse
+from .. import creds, ini
 from ..config import SECRET_FIELDS, UNSCOPED_AUTH
 from ..nerf import nerf_dart, split_key
 from .base import AUTHISH, NPM_DOCS, Base, fp, git_ignored, in_git_worktree, short
@@ -119,11 +119,6 @@ class NpmrcChecks(Base):
 
             if modern is False:
                 sev = Severity.WARNING
-            used = inuse.project_clients(self.st)
-            if used and "npm" not in used:  # pnpm 12 pins it to the registry and warns
-                sev = Severity.WARNING
-                message += (f" The project uses {', '.join(used)}, not npm: pnpm 12 still sends "
-                            "it to the default registry and warns that it is deprecated.")
             self.add("NPM001", message, severity=sev, location=self.loc(entry),
                      registry=registry,
                      why="npm 9+ checks every config file for auth keys that are not scoped to "

@@ -716,8 +716,12 @@ def test_engine_story_one_token_three_places(api: HarnessApi, tmp_path: Path) ->
     )
     report = engine.run(ctx, manager)
     expired = [f for f in report.findings if f.rule == "HAR101"]
-    assert {f.credential for f in expired} == {"npm:1", "k8s:1"}
+    # One token, one story (issue 15): told once, about both places.
+    assert len(expired) == 1
+    assert {expired[0].credential, *expired[0].credentials} == {"npm:1", "k8s:1"}
     assert all("from the Harness API" in f.message for f in expired)
+    assert expired[0].remediation is not None
+    assert "hardoctor fix --token-stdin" in " ".join(expired[0].remediation.commands)
     doc = to_dict(report)
     secrets_ = {c["id"]: c["secret"] for c in doc["credentials"]}
     assert (

@@ -168,13 +168,13 @@ def build_report(*, offline: bool = False, extra_findings: tuple[Finding, ...] =
 
 @pytest.fixture
 def text() -> str:
-    return TextReporter(color=False).render(build_report(), ctx())
+    return TextReporter(color=False, width=400).render(build_report(), ctx())
 
 
 def test_header_line() -> None:
     report = build_report()
     report = dataclasses.replace(report, probes=report.probes[:2])
-    assert TextReporter().render(report, ctx()).splitlines()[0] == (
+    assert TextReporter(width=120).render(report, ctx()).splitlines()[0] == (
         f"hardoctor {hardoctor.__version__} · 2 config files · 2 credentials · "
         "1 registry probed in 0.41 s"
     )
@@ -185,7 +185,7 @@ def test_header_does_not_count_not_probed(text: str) -> None:
 
 
 def test_offline_header() -> None:
-    out = TextReporter().render(build_report(offline=True), ctx())
+    out = TextReporter(width=120).render(build_report(offline=True), ctx())
     assert out.splitlines()[0].endswith("3 registries (offline, not probed)")
 
 
@@ -236,7 +236,7 @@ def test_summary_line(text: str) -> None:
     assert text.rstrip("\n").splitlines()[-1] == (
         "1 error · 3 warnings · 1 info · run `hardoctor fix` to see 1 safe fix (and 1 more with --unsafe)"
     )
-    fix_text = TextReporter().render(build_report(), ctx("fix"))
+    fix_text = TextReporter(width=200).render(build_report(), ctx("fix"))
     assert fix_text.rstrip("\n").splitlines()[-1] == "1 error · 3 warnings · 1 info"
 
 
@@ -245,7 +245,7 @@ def test_plain_text_no_ansi_no_secret_no_wrap(text: str) -> None:
     assert DOCKER_VALUE not in text and NPM_VALUE not in text
     # rich markup in messages is printed literally
     assert "~/.npmrc [bold]x[/bold] [/]" in text
-    # long lines are not wrapped (stable output for scripts and diffs)
+    # a line that fits the width is not wrapped
     assert any(LONG.strip() in line for line in text.splitlines())
 
 
@@ -265,7 +265,7 @@ def test_colour_text_has_styles_but_same_words() -> None:
 def test_empty_report_text() -> None:
     empty = Report(started_at=STARTED, duration_ms=3.0, sources=(), credentials=(), resolutions=(),
                    probes=(), findings=(), offline=True)
-    out = TextReporter().render(empty, ctx())
+    out = TextReporter(width=120).render(empty, ctx())
     assert out.splitlines()[0].endswith("0 config files · 0 credentials · 0 registries (offline, not probed)")
     assert out.rstrip("\n").splitlines()[-1] == "0 errors · 0 warnings"
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import enum
-import math
 import os
 import sys
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, NoReturn
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 from hardoctor import __version__
 
@@ -31,65 +30,18 @@ class ExitStatus(enum.IntEnum):
     ERROR = 2
 
 
+from hardoctor.cliargs import Parser as _Parser  # noqa: E402
+from hardoctor.cliargs import (  # noqa: E402
+    add_output_options,
+    add_rule_options,
+    add_token_parser,
+    epilog,
+)
+from hardoctor.cliargs import nonneg_float as _nonneg_float  # noqa: E402
+from hardoctor.cliargs import positive_float as _positive_float  # noqa: E402
+from hardoctor.cliopts import env_bool as _env_bool  # noqa: E402
+from hardoctor.cliopts import options_from_args as options_from_args  # noqa: E402  (re-exported)
 from hardoctor.errors import UsageError  # noqa: E402  (re-exported: hardoctor.cli.UsageError)
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing usage and exiting."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(message)
-
-
-def _env_bool(environ: Any, name: str) -> bool:
-    return str(environ.get(name, "")).strip().lower() in {"1", "true", "yes", "on"}
-
-
-#: Every wait has a deadline, and the deadline itself is bounded: a run
-#: that may wait longer than five minutes is a hung CI job.
-MAX_TIMEOUT_S = 300.0
-#: Expiry warnings further ahead than ten years are a typo.
-MAX_EXPIRY_DAYS = 3650.0
-
-
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"must be a finite number: {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    """A timeout: seconds in (0, 300]."""
-    value = _number(text)
-    if not 0 < value <= MAX_TIMEOUT_S:
-        raise argparse.ArgumentTypeError(
-            f"expected a timeout in seconds, greater than 0 and at most {MAX_TIMEOUT_S:g}: "
-            f"{text!r}")
-    return value
-
-
-def _nonneg_float(text: str) -> float:
-    """Days in [0, 3650]."""
-    value = _number(text)
-    if not 0 <= value <= MAX_EXPIRY_DAYS:
-        raise argparse.ArgumentTypeError(
-            f"expected days from 0 to {MAX_EXPIRY_DAYS:g}: {text!r}")
-    return value
-
-
-def _add_output_options(p: argparse.ArgumentParser, formats: Sequence[str]) -> None:
-    g = p.add_argument_group("output")
-    g.add_argument("--format", choices=list(formats), default=None,
-                   help="output format (env HARDOCTOR_FORMAT; default text)")
-    g.add_argument("--output", "-o", metavar="FILE", help="write the report to FILE")
-    g.add_argument("--no-color", action="store_true", help="no colour (also NO_COLOR)")
-    g.add_argument("--debug", action="store_true", help="show tracebacks (HARDOCTOR_DEBUG=1)")
-    g.add_argument("--disable-plugin", action="append", default=[], metavar="NAME",
-                   help="do not load plugin NAME (repeatable; HARDOCTOR_DISABLE_PLUGINS)")
 
 
 def _add_scope_options(
@@ -120,26 +72,6 @@ def _add_scope_options(
                    help="exit 1 when findings at or above this severity (HARDOCTOR_FAIL_ON; default error)")
 
 
-def _add_token_parser(sub: Any) -> argparse.ArgumentParser:
-    """``hardoctor token inspect``: the token comes on stdin, never in argv
-    (where it would land in shell history and ``ps``)."""
-    token = sub.add_parser("token", help="inspect one token read from stdin")
-    actions = token.add_subparsers(dest="token_command", metavar="ACTION", parser_class=_Parser)
-    inspect = actions.add_parser("inspect", help="kind, account, fingerprint and expiry of the token on stdin")
-    # Caught so that a token given as an argument is refused without being
-    # echoed back in argparse's "unrecognized arguments: ..." message.
-    inspect.add_argument("argv_token", nargs="*", help=argparse.SUPPRESS)
-    g = inspect.add_argument_group("token lookup")
-    g.add_argument("--offline", action="store_true", help="decode locally only (HARDOCTOR_OFFLINE=1)")
-    g.add_argument("--timeout", type=_positive_float, default=None, metavar="SECONDS",
-                   help="deadline for the API lookup (HARDOCTOR_TIMEOUT; default 5)")
-    g.add_argument("--expiry-warning", type=_nonneg_float, default=None, metavar="DAYS",
-                   help="'expiring-soon' this many days before expiry (default 7)")
-    _add_output_options(inspect, ("text", "json"))
-    assert isinstance(inspect, argparse.ArgumentParser)
-    return inspect
-
-
 def _token_command(ctx: Context, ns: argparse.Namespace) -> int:
     from hardoctor.tokens import TokenInputError, inspect_command
 
@@ -164,18 +96,25 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     parser = _Parser(
         prog="hardoctor",
         description="Find out why a registry client gets 401/403, and fix it.",
+        epilog=epilog(),
     )
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    examples, ecosystems = _plugin_vocabulary(manager)
-    check = sub.add_parser("check", help="diagnose every credential and registry")
-    _add_scope_options(check, examples, ecosystems)
-    _add_output_options(check, formats)
+    def command(name: str, help: str, fmts: Sequence[str], scope: bool = True, **kw: Any) -> Any:
+        sp = sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
+                            epilog=epilog(name), **kw)
+        if scope:
+            _add_scope_options(sp, examples, ecosystems)
+            add_rule_options(sp)
+        add_output_options(sp, fmts, verbosity=name == "check")
+        parser.commands[name] = sp
+        return sp
 
-    fix = sub.add_parser("fix", help="show (and with --apply, make) the repairs")
-    _add_scope_options(fix, examples, ecosystems)
-    _add_output_options(fix, formats)
+    examples, ecosystems = _plugin_vocabulary(manager)
+    check = command("check", "diagnose every credential and registry", formats)
+    # fix writes a diff (text) or its own JSON document: nothing else.
+    fix = command("fix", "show (and with --apply, make) the repairs", ("text", "json"))
     fix.add_argument("--apply", action="store_true", help="write the changes (atomically, with a backup)")
     fix.add_argument("--unsafe", action="store_true", help="include fixes marked unsafe")
     fix.add_argument("--only", action="append", default=[], metavar="CODE",
@@ -184,38 +123,41 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     fix.add_argument("--token-stdin", action="store_true",
                      help="rotate: read one new token from stdin and put it everywhere the old "
                      "one is stored (checked first; a diff unless --apply)")
-
-    rules = sub.add_parser("rules", help="list every rule")
-    _add_output_options(rules, ("text", "json"))
-
-    explain = sub.add_parser("explain", help="show a rule's page")
+    tokens = command("tokens", "every stored credential: where, which registry, fingerprint, expiry",
+                     ("text", "json", "openmetrics"))
+    command("rules", "list every rule", ("text", "json"), scope=False)
+    explain = command("explain", "show a rule's page", ("text",), scope=False)
     explain.add_argument("code", metavar="CODE")
-    _add_output_options(explain, ("text",))
-
-    plugins = sub.add_parser("plugins", help="list loaded plugins")
-    _add_output_options(plugins, ("text", "json"))
+    command("plugins", "list loaded plugins", ("text", "json"), scope=False)
+    config = command("config", "show each setting, its value and where it came from",
+                     ("text", "json"), scope=False)
+    config.add_argument("--project", metavar="DIR", help="project directory (default: the working directory)")
+    config.add_argument("--for", dest="config_command", default="check", metavar="COMMAND",
+                        help="the command whose settings to show (default check)")
+    completion = sub.add_parser("completion", help="print a shell completion script",
+                                epilog="example:\n  hardoctor completion bash > "
+                                "~/.local/share/bash-completion/completions/hardoctor\n")
+    completion.add_argument("shell", choices=["bash", "zsh", "fish"])
 
     from hardoctor.pushgateway import add_push_arguments
     from hardoctor.serve import add_serve_arguments
 
     add_push_arguments(check)
-    serve = sub.add_parser("serve", help="check every interval and serve the metrics (Prometheus)")
-    _add_scope_options(serve)
-    _add_output_options(serve, formats)
+    serve = command("serve", "check every interval and serve the metrics (Prometheus)", formats)
     add_serve_arguments(serve)
 
-    token = _add_token_parser(sub)
+    token = add_token_parser(sub)
     from hardoctor.setup import add_setup_arguments
 
-    setup = sub.add_parser("setup", help="configure the clients for registry URLs from one token "
-                           "on stdin (checked first, proven after)")
+    setup = command("setup", "configure the clients for registry URLs from one token on stdin "
+                    "(checked first, proven after)", ("text", "json"), scope=False)
     add_setup_arguments(setup, _positive_float)
-    _add_output_options(setup, ("text", "json"))
 
     if manager is not None:
         for name, sp in (("check", check), ("fix", fix), ("token", token), ("setup", setup)):
             manager.call("hardoctor_addoption", parser=sp, command=name)
-        manager.call("hardoctor_addoption", parser=serve, command="check")  # every check option
+        for sp in (serve, tokens):  # every check option (manifests, clusters, vendor hosts)
+            manager.call("hardoctor_addoption", parser=sp, command="check")
     return parser
 
 
@@ -255,95 +197,16 @@ def _check_clients(options: Options, manager: PluginManager) -> None:
                              f"(choose from {', '.join(sorted(known)) or 'none: no plugin is loaded'})")
 
 
-def _strings(ns: argparse.Namespace, name: str) -> tuple[str, ...]:
-    """A repeatable option's values.  argparse turns `--opt=--` into an empty
-    list instead of a string; every value must be a non-empty string."""
-    out = []
-    for value in getattr(ns, name, None) or []:
-        if not isinstance(value, str) or not value.strip():
-            flag = "--" + name.replace("_", "-")
-            raise UsageError(f"argument {flag}: expected a non-empty value")
-        out.append(value)
-    return tuple(out)
+def _check_rule_codes(ns: argparse.Namespace, manager: PluginManager) -> None:
+    """``--select``/``--ignore`` on the command line name loaded rules."""
+    from hardoctor.cliargs import flat_codes
+    from hardoctor.rules import RuleError
 
-
-def _project(value: str | None, env: Environment) -> str | None:
-    """``--project DIR`` must be an existing directory: a typo would
-    otherwise check nothing and pass a CI gate."""
-    if value is None:
-        return None
-    path = os.path.join(env.cwd, os.path.expanduser(value))
-    if not os.path.isdir(path):
-        what = "does not exist" if not os.path.exists(path) else "is not a directory"
-        raise UsageError(f"argument --project: {value!r} {what} (expected a directory)")
-    return value
-
-
-def _scope(ns: argparse.Namespace, environ: Any) -> str:
-    scope = getattr(ns, "scope", None) or environ.get("HARDOCTOR_SCOPE") or "all"
-    if scope not in ("all", "project"):
-        raise UsageError(f"HARDOCTOR_SCOPE={scope!r}: choose all or project")
-    return str(scope)
-
-
-def options_from_args(ns: argparse.Namespace, env: Environment) -> Options:
-    from hardoctor.context import Options
-
-    e = env.environ
-    known = {
-        "command", "targets", "registry", "ecosystem", "project", "offline", "timeout", "push",
-        "expiry_warning", "fail_on", "format",
-        "output", "no_color", "debug", "disable_plugin", "apply", "unsafe", "only", "undo",
-        "code", "version", "token_stdin", "scope", "client",
-    }
-    extra = {k: v for k, v in vars(ns).items() if k not in known}
-
-    def env_float(name: str, default: float, check: Callable[[str], float]) -> float:
-        raw = e.get(name)
-        if raw in (None, ""):
-            return default
+    for dest in ("select", "ignore", "extend_ignore"):
         try:
-            return check(str(raw))
-        except argparse.ArgumentTypeError as exc:
-            raise UsageError(f"{name}: {exc}") from None
-
-    fmt = getattr(ns, "format", None) or e.get("HARDOCTOR_FORMAT") or "text"
-    fail_on = getattr(ns, "fail_on", None) or e.get("HARDOCTOR_FAIL_ON") or "error"
-    if fail_on not in ("error", "warning", "never"):
-        raise UsageError(f"HARDOCTOR_FAIL_ON={fail_on!r}: choose error, warning or never")
-    timeout = getattr(ns, "timeout", None) or env_float("HARDOCTOR_TIMEOUT", 5.0, _positive_float)
-    expiry = getattr(ns, "expiry_warning", None)
-    if expiry is None:
-        expiry = env_float("HARDOCTOR_EXPIRY_WARNING", 7.0, _nonneg_float)
-    disabled = [d.strip() for d in (e.get("HARDOCTOR_DISABLE_PLUGINS") or "").split(",") if d.strip()]
-    disabled += list(_strings(ns, "disable_plugin"))
-    no_color = getattr(ns, "no_color", False) or bool(e.get("NO_COLOR"))
-    color = False if no_color else env.stdout_isatty and not getattr(ns, "output", None)
-    ecosystems = tuple(x.strip().lower() for x in _strings(ns, "ecosystem"))
-    offline = bool(getattr(ns, "offline", False)) or _env_bool(e, "HARDOCTOR_OFFLINE")
-    return Options(
-        command=ns.command,
-        targets=_strings(ns, "targets"),
-        format=fmt,
-        output=getattr(ns, "output", None),
-        fail_on=fail_on,
-        timeout=timeout,
-        offline=offline,
-        debug=bool(getattr(ns, "debug", False)) or _env_bool(e, "HARDOCTOR_DEBUG"),
-        color=color,
-        ecosystems=ecosystems,
-        registries=_strings(ns, "registry"),
-        project=_project(getattr(ns, "project", None), env),
-        scope=_scope(ns, e),
-        expiry_warning_days=expiry,
-        push=bool(getattr(ns, "push", False)),
-        apply=bool(getattr(ns, "apply", False)),
-        unsafe=bool(getattr(ns, "unsafe", False)),
-        only=_strings(ns, "only"),
-        disabled_plugins=tuple(disabled),
-        clients=tuple(x.strip().lower() for x in _strings(ns, "client")),
-        extra=extra,
-    )
+            manager.rules.select(flat_codes(getattr(ns, dest, None)))
+        except RuleError as exc:
+            raise UsageError(f"argument --{dest.replace('_', '-')}: {exc}") from None
 
 
 def main(argv: Sequence[str] | None = None, env: Environment | None = None) -> int:
@@ -438,7 +301,16 @@ def _main(args: list[str], env: Environment) -> int:
         env.stdout.write(f"hardoctor {__version__}\n")
         return ExitStatus.OK
     if not ns.command:
-        raise UsageError("a command is required (check, fix, rules, explain, plugins)")
+        raise UsageError("a command is required (check, fix, tokens, rules, explain, plugins)")
+    if ns.command == "completion":
+        from hardoctor.completion import completion_script
+
+        env.stdout.write(completion_script(parser, ns.shell))
+        return ExitStatus.OK
+    _check_rule_codes(ns, manager)
+    from hardoctor.config import configure
+
+    configure(parser.commands, ns.command, ns, args, env.environ, env.home, env.cwd)
     options = options_from_args(ns, env)
     _check_ecosystems(options, manager)
     _check_clients(options, manager)
@@ -449,18 +321,9 @@ def _main(args: list[str], env: Environment) -> int:
     for problem in manager.load_problems:
         env.stderr.write(f"hardoctor: warning: plugin {problem[0]!r}: {problem[1]}\n")
 
-    if options.command == "rules":
-        from hardoctor.commands import rules_command
-
-        return _emit(ctx, rules_command(ctx))
-    if options.command == "explain":
-        from hardoctor.commands import explain_command
-
-        return _emit(ctx, explain_command(ctx, ns.code))
-    if options.command == "plugins":
-        from hardoctor.commands import plugins_command
-
-        return _emit(ctx, plugins_command(ctx))
+    status = _listing_command(ctx, ns, manager, parser)
+    if status is not None:
+        return status
     if options.command == "token":
         return _token_command(ctx, ns)
     if options.command == "setup":
@@ -481,6 +344,34 @@ def _main(args: list[str], env: Environment) -> int:
         _write(ctx, text)
         return status
     return _run_check(ctx, manager)
+
+
+def _listing_command(ctx: Context, ns: argparse.Namespace, manager: PluginManager,
+                     parser: _Parser) -> int | None:
+    """rules, explain, plugins, config, tokens; None for the other commands."""
+    command = ctx.options.command
+    if command == "rules":
+        from hardoctor.commands import rules_command
+
+        return _emit(ctx, rules_command(ctx))
+    if command == "explain":
+        from hardoctor.commands import explain_command
+
+        return _emit(ctx, explain_command(ctx, ns.code))
+    if command == "plugins":
+        from hardoctor.commands import plugins_command
+
+        return _emit(ctx, plugins_command(ctx))
+    if command == "config":
+        from hardoctor.configshow import config_command
+
+        return _emit(ctx, config_command(ctx, parser.commands, ns.config_command))
+    if command == "tokens":
+        from hardoctor.inventory import tokens_command
+
+        with _progress(ctx):
+            return _emit(ctx, tokens_command(ctx, manager))
+    return None
 
 
 def _run_check(ctx: Context, manager: PluginManager) -> int:
@@ -515,11 +406,7 @@ def _run_check(ctx: Context, manager: PluginManager) -> int:
     if found is None:
         raise UsageError(f"no reporter for format {ctx.options.format!r}")
     reporter = found[1]
-    chunks = getattr(reporter, "chunks", None)  # a streaming reporter (scrubs its own pieces)
-    if chunks is not None and getattr(reporter, "scrubbed", False):
-        _write(ctx, chunks(report, ctx), scrubbed=True)
-    else:
-        _write(ctx, reporter.render(report, ctx), scrubbed=getattr(reporter, "scrubbed", False))
+    _write(ctx, reporter.render(report, ctx), scrubbed=getattr(reporter, "scrubbed", False))
     if ctx.options.extra.get("push_gateway"):
         from hardoctor.pushgateway import push_report
 
@@ -537,24 +424,22 @@ def exit_status(ctx: Context, report: Report) -> int:
 
 
 class _progress:
-    """A spinner on stderr, only when stderr is a terminal."""
+    """The progress line on stderr (see hardoctor.output), gone before any
+    output is written."""
 
     def __init__(self, ctx: Context) -> None:
         self.ctx = ctx
-        self.status: Any = None
 
     def __enter__(self) -> _progress:
-        if self.ctx.env.stderr_isatty and self.ctx.options.format == "text":
-            from rich.console import Console
+        from hardoctor.output import start_progress
 
-            console = Console(file=self.ctx.env.stderr, no_color=not self.ctx.options.color)
-            self.status = console.status("checking registry credentials…")
-            self.status.__enter__()
+        start_progress(self.ctx)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.status is not None:
-            self.status.__exit__(None, None, None)
+        from hardoctor.output import stop_progress
+
+        stop_progress()
 
 
 def _emit(ctx: Context, result: tuple[str, int]) -> int:
@@ -563,41 +448,12 @@ def _emit(ctx: Context, result: tuple[str, int]) -> int:
     return status
 
 
-def _write_pieces(ctx: Context, pieces: Iterable[str]) -> None:
-    """Stream pieces to ``--output`` (private, like a whole report) or
-    stdout, about 64 KiB at a time."""
-    if ctx.options.output:
-        path = os.path.abspath(ctx.options.output)
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(fd, 0o600)
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                for piece in pieces:
-                    fh.write(piece)
-        except OSError as exc:
-            raise UsageError(f"cannot write --output {ctx.options.output}: {exc.strerror}") from None
-        return
-    buf: list[str] = []
-    size = 0
-    for piece in pieces:
-        buf.append(piece)
-        size += len(piece)
-        if size >= 65536:
-            ctx.env.stdout.write("".join(buf))
-            buf, size = [], 0
-    ctx.env.stdout.write("".join(buf))
-    with contextlib.suppress(AttributeError, ValueError):
-        ctx.env.stdout.flush()
-
-
-def _write(ctx: Context, text: str | Iterable[str], scrubbed: bool = False) -> None:
+def _write(ctx: Context, text: str, scrubbed: bool = False) -> None:
     """Write output; ``scrubbed`` says the producer already scrubbed every
-    value (structured formats, where scrubbing the text could break syntax).
-    Pieces (an iterable, always already scrubbed) are written as they come."""
-    if not isinstance(text, str):
-        assert scrubbed, "pieces are scrubbed by their producer"
-        _write_pieces(ctx, text)
-        return
+    value (structured formats, where scrubbing the text could break syntax)."""
+    from hardoctor.output import stop_progress
+
+    stop_progress()  # nothing is printed while the spinner runs
     if not scrubbed:
         text = _scrub(text)
     if ctx.options.output:

@@ -51,6 +51,10 @@ class Options:
     apply: bool = False
     unsafe: bool = False
     only: tuple[str, ...] = ()
+    #: ``--select`` / ``--ignore`` + ``--extend-ignore``: rule codes or
+    #: prefixes (flags, environment, config files; see hardoctor.config).
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
     disabled_plugins: tuple[str, ...] = ()
     #: ``--client NAME``: judge only these clients (ids from the plugins'
     #: ``hardoctor_client_names``); empty: each plugin decides.
@@ -116,6 +120,8 @@ class Context:
         #: realpath -> (text, mode) staged by an earlier ``fix`` pass; read
         #: through :func:`hardoctor.files.read_file`.
         self.overlay: dict[str, tuple[str, int]] = {}
+        #: Findings silenced by --ignore/--select or inline comments.
+        self.silenced = 0
 
     # -- conveniences -------------------------------------------------------
 

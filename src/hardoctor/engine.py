@@ -66,6 +66,7 @@ def run(ctx: Context, manager: PluginManager) -> Report:
         )
 
     findings = _narrow(ctx, findings)
+    findings = _silence(ctx, findings)
     if ctx.options.command == "fix":
         findings = [_with_fix(ctx, manager, f) for f in findings]
     findings = _vendor_remediation(ctx, findings, credentials)
@@ -90,6 +91,16 @@ def run(ctx: Context, manager: PluginManager) -> Report:
         findings=tuple(findings),
         offline=ctx.options.offline,
     )
+
+
+def collect(ctx: Context, manager: PluginManager) -> tuple[list[Source], list[Credential]]:
+    """discover -> credentials -> prefetch -> decode, and nothing after:
+    every stored credential with what decoding it told (``hardoctor tokens``)."""
+    manager.call("hardoctor_configure", ctx=ctx)
+    sources = _discover(ctx, manager)
+    credentials = _credentials(ctx, manager, sources)
+    manager.call("hardoctor_prefetch", credentials=credentials, ctx=ctx)
+    return sources, [_decode(ctx, manager, c) for c in credentials]
 
 
 _prewarmed = False
@@ -308,6 +319,15 @@ def _committed_reference(finding: Finding) -> Finding:
     if why is None or finding.severity is Severity.INFO:
         return finding
     return replace(finding, severity=Severity.INFO, why=why)
+
+
+def _silence(ctx: Context, findings: list[Finding]) -> list[Finding]:
+    """``--select``/``--ignore`` and inline ``hardoctor: ignore[CODE]``
+    comments (:mod:`hardoctor.suppress`)."""
+    from hardoctor import suppress
+
+    kept, ctx.silenced = suppress.apply(findings, ctx.options.select, ctx.options.ignore)
+    return kept
 
 
 def _with_fix(ctx: Context, manager: PluginManager, finding: Finding) -> Finding:

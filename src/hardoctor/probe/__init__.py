@@ -11,7 +11,6 @@ so an offline run never pays for it.
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from dataclasses import dataclass, replace
@@ -73,6 +72,8 @@ def run_plans(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeResult
 
 
 async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeResult]]:
+    import asyncio  # here, not at the top: plugins import ProbePlan at start-up
+
     from hardoctor.probe.session import ProbeSession
 
     deadline = max(0.1, float(ctx.options.timeout))
@@ -91,6 +92,9 @@ async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeR
         task_of.append(slot)
     async with ProbeSession(ctx, deadline=deadline) as session:
         tasks = [asyncio.ensure_future(plan.run(session)) for plan in runners]
+        from hardoctor.output import watch_probes
+
+        ticker = asyncio.ensure_future(watch_probes(tasks, [p.url for p in runners], deadline))
         # Every request is itself bounded by the session's deadline and then
         # records a precise `timeout` result; the grace lets plans return
         # those before the blanket cancellation below takes over.
@@ -99,6 +103,7 @@ async def _run_all(ctx: Context, plans: Sequence[ProbePlan]) -> list[list[ProbeR
             task.cancel()
         if pending:
             await asyncio.wait(pending, timeout=_GRACE_S)
+        ticker.cancel()
     out: list[list[ProbeResult]] = []
     elapsed = (time.monotonic() - started) * 1000.0
     for plan, slot in zip(plans, task_of, strict=True):

@@ -4,13 +4,18 @@ One run.  ``tool.driver.rules`` lists *every registered rule*, not only the
 ones with results: ``ruleIndex`` then stays stable between runs, a viewer can
 show the page of a rule whose alert was fixed or dismissed, and the log says
 what was checked (a rule without results passed).  Each rule carries its
-``hardoctor explain`` page as ``help`` (text and markdown) and a ``helpUri``
-of the stable form ``https://hardoctor.dev/rules/CODE``.
+``hardoctor explain`` page as ``help`` (text and markdown); there is no
+``helpUri`` (no web page exists for a rule: the page travels inline), and a
+rule about insecure storage carries a ``security-severity`` so code
+scanning ranks it as a security alert.
 
 Results follow what GitHub code scanning accepts: every result has at least
 one location with ``physicalLocation.artifactLocation.uri`` (GitHub rejects
 the *whole* file otherwise) and ``region.startLine``.  A file inside the
-project is relative to ``%SRCROOT%``; any other file is a ``file://`` URI.  A
+repository (``git rev-parse --show-toplevel`` of the project; the project
+directory outside a repository) is relative to ``%SRCROOT%``, as code
+scanning resolves paths from the repository root; any other file is a
+``file://`` URI.  A
 finding about something that is not a file (an environment variable, a
 Kubernetes object, a keyring entry) points at the file of the credential it
 concerns when there is one, else at the project root, and names the real
@@ -28,7 +33,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
@@ -43,11 +48,9 @@ if TYPE_CHECKING:
 SCHEMA_URI = (
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 )
-INFORMATION_URI = "https://hardoctor.dev/"
-#: Stable help URI of a rule: ``RULE_HELP_URI.format(code="DKR002")``.  The
-#: page behind it is the same text as ``hardoctor explain CODE``, which every
-#: rule also carries inline as ``help``.
-RULE_HELP_URI = "https://hardoctor.dev/rules/{code}"
+#: ``security-severity`` (GitHub's 0.0-10.0 scale, as a string) of a rule
+#: whose cause is a stored secret others can read, by the rule's level.
+SECURITY_SEVERITY = {Severity.ERROR: "8.0", Severity.WARNING: "6.5", Severity.INFO: "3.0"}
 SRCROOT = "%SRCROOT%"
 #: Key of hardoctor's own entry in ``partialFingerprints`` (versioned: a
 #: change of what is hashed must change the key, not silently the values).
@@ -199,13 +202,14 @@ def rule_descriptor(rule: Rule) -> dict[str, Any]:
         "shortDescription": {"text": _scrub(rule.summary)},
         "fullDescription": {"text": _scrub(_full_description(rule))},
         "help": {"text": _scrub(rule_text(rule)), "markdown": _scrub(rule_markdown(rule))},
-        "helpUri": RULE_HELP_URI.format(code=rule.code),
         "defaultConfiguration": {"level": LEVEL[rule.severity]},
         "properties": {
             "cause": rule.cause,
             "tags": tags,
             "plugin": rule.plugin or None,
             "fix": rule.fix.value if rule.fix else None,
+            **({"security-severity": SECURITY_SEVERITY[rule.severity]}
+               if "security" in tags else {}),
         },
     }
 
@@ -251,6 +255,28 @@ class _Places:
 
     def root(self) -> dict[str, Any]:
         return {"uri": _file_uri(self.project).rstrip("/") + "/"}
+
+
+def repository_root(project: str, environ: Mapping[str, str] | None = None) -> str:
+    """``git rev-parse --show-toplevel`` run in ``project`` (bounded by a
+    timeout); the project itself outside a repository or without git."""
+    import shutil
+    import subprocess
+
+    environ = dict(environ or {})
+    git = shutil.which("git", path=environ.get("PATH"))
+    if git and os.path.isdir(project):
+        try:
+            out = subprocess.run(
+                [git, "-c", f"safe.directory={project}", "rev-parse", "--show-toplevel"],
+                cwd=project, capture_output=True, text=True, timeout=3.0,
+                stdin=subprocess.DEVNULL, env={**environ, "GIT_TERMINAL_PROMPT": "0"})
+            top = out.stdout.strip()
+            if out.returncode == 0 and top and os.path.isdir(top):
+                return os.path.abspath(top)
+        except (OSError, subprocess.SubprocessError):
+            pass
+    return os.path.abspath(project)
 
 
 def relative(path: str, root: str) -> str | None:
@@ -327,7 +353,7 @@ def _fingerprint(*parts: str) -> str:
 
 
 def to_sarif(report: Report, ctx: Context) -> dict[str, Any]:
-    places = _Places(ctx.project, ctx.home)
+    places = _Places(repository_root(ctx.project, ctx.env.environ), ctx.home)
     rules: list[Rule] = list(ctx.rules)
     index = {r.code: i for i, r in enumerate(rules)}
     for f in report.findings:
@@ -401,7 +427,6 @@ def to_sarif(report: Report, ctx: Context) -> dict[str, Any]:
                         "name": "hardoctor",
                         "version": __version__,
                         "semanticVersion": __version__,
-                        "informationUri": INFORMATION_URI,
                         "rules": [rule_descriptor(r) for r in rules],
                     }
                 },

@@ -4,6 +4,7 @@ why and the exact fix.  Plain, stable text when not writing to a terminal."""
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from hardoctor import __version__
-from hardoctor.model import Credential, Finding, Report, Resolution, Severity
+from hardoctor.model import ChainStep, Credential, Finding, Report, Resolution, Severity
+from hardoctor.report.wrap import command_lines, wrap
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
@@ -65,15 +67,27 @@ def judged_line(resolutions: list[Resolution], names: dict[str, str]) -> str:
 
 
 class TextReporter:
-    def __init__(self, color: bool = False, width: int = 100) -> None:
+    def __init__(self, color: bool = False, width: int | None = None) -> None:
         self.color = color
+        #: Columns to fit; ``None``: COLUMNS, else the terminal, else 80.
         self.width = width
+        self.cols = width or 80
+
+    def _print(self, console: Console, text: str, indent: str = "", rest: str | None = None,
+               style: str | None = None) -> None:
+        """Prose, wrapped to the width at spaces (never inside a word)."""
+        for line in wrap(text, self.cols, indent, rest):
+            console.print(escape(line), style=style if self.color else None)
 
     def render(self, report: Report, ctx: Context) -> str:
+        from hardoctor.output import terminal_width
+
+        self.cols = self.width or terminal_width(ctx.env)
+        verbose = ctx.options.verbose
         buf = io.StringIO()
         console = Console(
             file=buf,
-            width=self.width,
+            width=max(self.cols, 200),  # lines come wrapped: rich must not re-wrap them
             color_system="standard" if self.color else None,
             force_terminal=self.color,
             no_color=not self.color,
@@ -103,7 +117,7 @@ class TextReporter:
                 f"{len(probed)} registr{'ies' if len(probed) != 1 else 'y'} probed in "
                 f"{report.duration_ms / 1000:.2f} s"
             )
-        console.print(escape(head), style="bold" if self.color else None)
+        self._print(console, head, style="bold")
 
         groups: dict[str, list[Finding]] = defaultdict(list)
         for f in report.findings:
@@ -123,16 +137,19 @@ class TextReporter:
             clients = " · ".join(
                 dict.fromkeys(names.get(r.client, r.client) for r in resolutions)
             )
-            console.print()
-            line = f"{MARK[verdict]} {escape(key)}"
-            if clients:
-                line += f"   [dim]{escape(clients)}[/dim]" if self.color else f"   {escape(clients)}"
-            console.print(line, style=STYLE[verdict] if self.color else None)
+            if verbose >= 0:
+                console.print()
+            line = f"{MARK[verdict]} {key}" + (f"   {clients}" if clients else "")
+            self._print(console, line, rest="    ", style=STYLE[verdict])
+            if verbose < 0:  # -q: the verdict lines and the summary
+                continue
             for r in resolutions:
-                console.print("  " + escape(_resolution_line(r, home, names)))
+                self._print(console, _resolution_line(r, home, names), "  ", "    ")
+                if verbose > 0:
+                    self._chain(console, r, home)
             judged = judged_line(resolutions, names)
             if judged:
-                console.print("  " + escape(judged))
+                self._print(console, judged, "  ", "    ")
             for f in findings:
                 self._finding(console, f, creds, home)
 
@@ -144,6 +161,9 @@ class TextReporter:
         ]
         if counts["info"]:
             parts.append(f"{counts['info']} info")
+        silenced = getattr(ctx, "silenced", 0)
+        if silenced:
+            parts.append(f"{silenced} silenced (--select/--ignore, config, inline comments)")
         safe = sum(1 for f in report.findings if f.fix and f.fix.applicability.value == "safe")
         unsafe = sum(1 for f in report.findings if f.fix and f.fix.applicability.value == "unsafe")
         if ctx.options.command == "check" and (safe or unsafe):
@@ -151,8 +171,21 @@ class TextReporter:
             if unsafe:
                 extra += f" (and {unsafe} more with --unsafe)"
             parts.append(extra)
-        console.print(escape(" · ".join(parts)))
+        self._print(console, " · ".join(parts))
         return buf.getvalue()
+
+    def _chain(self, console: Console, r: Resolution, home: str) -> None:
+        """``-v``: every candidate the client considered, in its order."""
+        steps = r.chain or (ChainStep("no candidate", "missing"),)
+        for i, step in enumerate(steps):
+            last = i == len(steps) - 1
+            text = step.description
+            if step.location is not None:
+                text += f" ({step.location.display(home)})"
+            if step.reason:
+                text += f": {step.reason}"
+            self._print(console, text, "    " + ("└─ " if last else "├─ ") + f"{step.outcome:<8}",
+                        "    " + ("   " if last else "│  ") + " " * 8)
 
     def _finding(
         self, console: Console, f: Finding, creds: dict[str, Credential], home: str
@@ -160,12 +193,15 @@ class TextReporter:
         sev = f.severity
         tag = f"{f.rule} {f.name}" + (f" ({f.cause})" if f.cause else "")
         prefix = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}[sev]
-        if self.color:
-            console.print(
-                f"  [{SEV_STYLE[sev]}]{escape(tag)}[/{SEV_STYLE[sev]}]  {escape(f.message)}"
-            )
-        else:
-            console.print(f"  {prefix}: {escape(tag)}  {escape(f.message)}")
+        # The severity is a word as well as a colour.
+        head = wrap(f"{prefix}: {tag}  {f.message}", self.cols, "  ", "    ")
+        for i, line in enumerate(head):
+            if i == 0 and self.color:
+                style = SEV_STYLE[sev]
+                console.print(f"  [bold {style}]{prefix}:[/bold {style}]"
+                              f"[{style}]{escape(line[len(prefix) + 3:])}[/{style}]")
+            else:
+                console.print(escape(line))
         rows: list[tuple[str, str]] = []
         if f.location is not None:
             where = f.location.display(home)
@@ -193,8 +229,16 @@ class TextReporter:
                 ("autofix", f"{f.fix.description} ({f.fix.applicability.value}: "
                  f"hardoctor fix{flag} --apply)")
             )
+        self._rows(console, rows)
+
+    def _rows(self, console: Console, rows: list[tuple[str, str]]) -> None:
         for label, text in rows:
-            console.print(f"    {label:<8}{escape(text)}")
+            if not label and text.startswith("$ "):  # a command: its own line, whole words
+                for line in command_lines(text[2:], self.cols, " " * 12):
+                    console.print(escape(line))
+                continue
+            step = re.match(r"\d+\. ", text) if not label else None
+            self._print(console, text, f"    {label:<8}", " " * (12 + (step.end() if step else 0)))
 
 
 def credential_line(cred: Credential, home: str) -> str:

@@ -192,6 +192,11 @@ class Diagnosis(Verdicts):
                 )
             if not has_secret:
                 return self.no_credentials(final, anonymous_grant=anon_empty)
+            if self.cred is not None and self.cred.token is not None and \
+                    self.cred.token.status == "expired":
+                # Some registries answer 403, not 401, to an expired credential
+                # (docs/vendors/aws-ecr.md): the expiry is the story, not a role.
+                return self.credential_refused(f"The registry {self.host}", final.status)
             return self.permission_denied(final)
         if final.outcome == "unauthorized":
             error = final.facts.get("challenge_error")

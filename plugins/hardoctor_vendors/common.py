@@ -218,12 +218,15 @@ def token_info(
     details: Mapping[str, Any] | None = None,
     problems: Sequence[tuple[str, str]] = (),
     skip: frozenset[str] = frozenset(),
+    short: bool = False,
 ) -> TokenInfo:
     """The :class:`TokenInfo` of a vendor token.  ``expires`` is what the
     token itself says; ``guess`` an estimate used only when it says
     nothing.  ``problems`` are (code, text) the vendor's format shows;
     ``skip`` drops generic problem codes the format allows (whitespace
-    inside a JSON key file)."""
+    inside a JSON key file).  ``short``: a token that lives hours, renewed
+    by logging in again -- never "expiring soon" (always within the warning
+    window), only valid or expired."""
     assert cred.secret is not None
     raw = cred.secret.reveal()
     clean = clean_token(raw)
@@ -241,9 +244,13 @@ def token_info(
         out["problem_codes"] = tuple(codes)
     if problems:
         out["vendor_problems"] = tuple(c for c, _ in problems)
+    if skip:
+        out["format_allows"] = tuple(sorted(skip))  # the core's TOK checks honour it
     parsed = jwt_claims(clean)
     kind = "jwt" if parsed else ("basic" if cred.scheme == "basic" else "opaque")
     status = status_for(expires, ctx.now(), ctx.options.expiry_warning_days)
+    if short and status == "expiring-soon":
+        status = "valid"
     return TokenInfo(
         kind=kind,
         fingerprint=fingerprint(clean),

@@ -194,7 +194,7 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
     if region:
         details["region"] = region
     return common.token_info(VENDOR, cred, ctx, "aws-ecr-token", issued=issued,
-                             expires=expires, guess=guess, details=details,
+                             expires=expires, guess=guess, details=details, short=True,
                              account=_account(cred.host))
 
 

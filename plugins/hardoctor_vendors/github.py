@@ -114,7 +114,8 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
             problems.append(("refresh-token", "is a refresh token, which only renews a "
                              "user-to-server token and authenticates nowhere"))
         guess = common.estimate(cred, lifetime, f"a {fmt}") if lifetime else None
-        return common.token_info(VENDOR, cred, ctx, fmt, guess=guess, problems=problems)
+        return common.token_info(VENDOR, cred, ctx, fmt, guess=guess, problems=problems,
+                                 short=lifetime is not None)
     return None
 
 

@@ -114,10 +114,11 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
                                  f"{fmt} has at least {minimum}"))
             guess = (common.estimate(cred, JOB_LIFETIME, "a CI job token (its job's timeout)")
                      if fmt == "gitlab-ci-job-token" else None)
-            return common.token_info(VENDOR, cred, ctx, fmt, guess=guess, problems=problems)
+            return common.token_info(VENDOR, cred, ctx, fmt, guess=guess, problems=problems,
+                                     short=guess is not None)
     if user == CI_USER and cred.host and VENDOR.owns(cred.host, ctx):
         return common.token_info(VENDOR, cred, ctx, "gitlab-ci-job-token", guess=common.estimate(
-            cred, JOB_LIFETIME, "a CI job token (its job's timeout)"))
+            cred, JOB_LIFETIME, "a CI job token (its job's timeout)"), short=True)
     if user.startswith("gitlab+deploy-token") and cred.host and VENDOR.owns(cred.host, ctx):
         return common.token_info(VENDOR, cred, ctx, "gitlab-deploy-token", token_id=user)
     return None

@@ -105,7 +105,10 @@ def _problems(cred: Credential) -> list[Problem]:
     for (plugin, via), codes in _OWNER_REPORTED.items():
         if cred.plugin == plugin and cred.via.startswith(via):
             problems = [p for p in problems if p.code not in codes]
-    return problems
+    # The decoder that recognised the format may say which problems the
+    # format has by nature (whitespace inside a pretty-printed JSON key file).
+    allowed = cred.token.details.get("format_allows", ()) if cred.token is not None else ()
+    return [p for p in problems if p.code not in allowed]
 
 
 def _username_message(cred: Credential, problems: list[Problem]) -> tuple[str, Severity | None]:

@@ -345,8 +345,10 @@ def _verdict(ctx: Context, report: Report, c: Client) -> Recheck:
         return Recheck(c, True, "not checked on its own: it carries the credential checked "
                        f"above for {c.plan.registry}")
     mine = [r for r in report.resolutions if r.target.raw == c.plan.check_target]
-    # The plan's own client when it is among them (one URL, several clients).
-    mine = [r for r in mine if r.client == c.plan.client] or mine
+    # One URL, several ecosystems (Docker's clients and kubelet): the plan's
+    # own client's ecosystem, every client of it (podman reads Docker's file).
+    own = {r.ecosystem for r in mine if r.client == c.plan.client}
+    mine = [r for r in mine if r.ecosystem in own] or mine
     if not mine:
         return Recheck(c, False, "could not check: no plugin resolved " + c.plan.check_target)
     ecos = {r.ecosystem for r in mine}

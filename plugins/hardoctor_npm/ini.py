@@ -17,6 +17,7 @@ loads the parsed object (:mod:`hardoctor_npm.envsubst`).
 
 from __future__ import annotations
 
+import bisect
 import json
 import re
 from dataclasses import dataclass, field
@@ -81,6 +82,10 @@ class Unsafe:
     comment: bool = False
 
 
+_UNSAFE_PIECE = re.compile(r"[^\\;#]+|\\(.)|\\\Z|[;#]", re.S)
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def unsafe(raw: str) -> Unsafe:
     """ini's ``unsafe``: trim, JSON-decode quoted text, strip inline comments."""
     lead = _lstrip_len(raw)
@@ -93,23 +98,21 @@ def unsafe(raw: str) -> Unsafe:
         value: Any = parsed if ok else inner
         return Unsafe(value, lead, lead + len(val), quoted=True)
     out: list[str] = []
-    esc = False
     cut = len(val)
     comment = False
-    for i, c in enumerate(val):
-        if esc:
-            out.append(c if c in "\\;#" else "\\" + c)
-            esc = False
-        elif c in ";#":
-            cut = i
-            comment = True
+    # Runs of plain text at C speed (a multi-megabyte token is one match).
+    for m in _UNSAFE_PIECE.finditer(val):
+        piece = m.group(0)
+        if piece in (";", "#"):
+            cut, comment = m.start(), True
             break
-        elif c == "\\":
-            esc = True
+        if piece[0] != "\\":
+            out.append(piece)
+        elif m.group(1) is None:  # a backslash that ends the text
+            out.append("\\")
         else:
-            out.append(c)
-    if esc:
-        out.append("\\")
+            c = m.group(1)
+            out.append(c if c in "\\;#" else "\\" + c)
     text = "".join(out)
     kept = val[:cut]
     end = lead + len(kept) - _rstrip_len(kept)
@@ -182,23 +185,10 @@ class LineIndex:
     """Offset -> 1-based line number (``\\n``, ``\\r\\n`` and lone ``\\r``)."""
 
     def __init__(self, text: str) -> None:
-        self.starts = [0]
-        i, n = 0, len(text)
-        while i < n:
-            c = text[i]
-            if c == "\n" or (c == "\r" and (i + 1 >= n or text[i + 1] != "\n")):
-                self.starts.append(i + 1)
-            i += 1
+        self.starts = [0, *(m.end() for m in _LINE_BREAK.finditer(text))]
 
     def line(self, offset: int) -> int:
-        lo, hi = 0, len(self.starts) - 1
-        while lo < hi:
-            mid = (lo + hi + 1) // 2
-            if self.starts[mid] <= offset:
-                lo = mid
-            else:
-                hi = mid - 1
-        return lo + 1
+        return bisect.bisect_right(self.starts, offset)
 
     def column(self, offset: int) -> int:
         return offset - self.starts[self.line(offset) - 1] + 1

@@ -96,7 +96,10 @@ def compose(text: str) -> tuple[YNode | None, tuple[str, int | None] | None]:
     import yaml
 
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        # libyaml when its marks index exactly these characters (ASCII text):
+        # the pure-Python scanner spends seconds on a multi-megabyte token.
+        fast = getattr(yaml, "CSafeLoader", None) if text.isascii() else None
+        node = yaml.compose(text, Loader=fast or yaml.SafeLoader)
     except yaml.YAMLError as exc:
         # A category and a line, never PyYAML's text (it quotes aliases and anchors).
         problem = yaml_problem(exc)

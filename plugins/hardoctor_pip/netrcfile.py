@@ -10,6 +10,7 @@ credentials at all, which is why the exact error and its line matter.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from hardoctor.parsing import shape
@@ -17,6 +18,9 @@ from hardoctor.parsing import shape
 from .ini import line_of
 
 WHITESPACE = "\n\t\r "
+#: Characters of a word that need no per-character handling.
+_PLAIN_RUN = re.compile(r"[^\n\t\r \\]+")
+_QUOTED_RUN = re.compile(r'[^"\\\r]+')
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,7 @@ class _Lexer:
                     if ch == "\\":
                         ch = self._read()
                     token += ch
+                    token += self._run(_QUOTED_RUN)
             if ch == "\\":
                 ch = self._read()
             token += ch
@@ -153,6 +158,16 @@ class _Lexer:
                 if ch == "\\":
                     ch = self._read()
                 token += ch
+                token += self._run(_PLAIN_RUN)
+
+    def _run(self, pattern: re.Pattern[str]) -> str:
+        """Consume a run of ordinary characters at once (a long password is
+        one regex match, not a Python loop per character)."""
+        m = pattern.match(self.text, self.pos)
+        if m is None:
+            return ""
+        self.prev, self.pos = m.end() - 1, m.end()
+        return m.group(0)
 
     def push(self, token: Token) -> None:
         self.pushback.append(token)

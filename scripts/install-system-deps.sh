@@ -9,6 +9,11 @@ PACKAGES=(
   skopeo           # real registry client (push/inspect)
   apache2-utils    # htpasswd -B (bcrypt) for the htpasswd registry
   docker.io        # dockerd + containerd + runc, and the docker CLI
+  # A desktop's credential store: with docker-credential-pass and pass on
+  # PATH `docker login` stores logins there by itself.  Installed so that
+  # the tests prove they control the store (tests/servers/dockerd.py).
+  golang-docker-credential-helpers
+  pass
 )
 
 installed() {

@@ -63,7 +63,8 @@ def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
 
 @hookimpl
 def hardoctor_client_names() -> Mapping[str, str]:
-    return {"docker": "Docker CLI", "podman": "podman/skopeo/buildah", "helm": "Helm"}
+    return {"docker": "Docker CLI", "podman": "podman/skopeo/buildah", "helm": "Helm",
+            "docker-py": "docker-py"}
 
 
 def _active_clients(ctx: Context) -> set[str]:
@@ -101,6 +102,9 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     role(dpath, "helm", "Docker CLI config")
     legacy = os.path.join(ctx.home, ".dockercfg")
     _committed_roles(ctx, roles, descriptions)
+    sdk_path = _docker_py_config(ctx)
+    if sdk_path is not None and sdk_path not in roles and sdk_path != legacy:
+        role(sdk_path, "docker-py", "Docker SDK for Python config (its fallback)")
 
     sources: list[Source] = []
     active = _active_clients(ctx)
@@ -145,6 +149,12 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     ctx.stash[ACTIVE] = frozenset(active)
     ctx.stash[RESOLUTIONS] = {}
     return sources
+
+
+def _docker_py_config(ctx: Context) -> str | None:
+    from .dockerpy import config_path  # no SDK import: only the SDK's file lookup
+
+    return config_path(ctx)
 
 
 def _committed_roles(ctx: Context, roles: dict[str, list[str]], descriptions: dict[str, str]) -> None:
@@ -284,6 +294,7 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
         out.append(resolve.resolve_podman(ctx, target, by_id))
     if "helm" in active:
         out.append(resolve.resolve_helm(ctx, target, by_id))
+    out += _docker_py(ctx, target, by_id, out[0])
     out = [resolve.with_tls(ctx, r) for r in out]
     ctx.stash.setdefault(RESOLUTIONS, {})[target.raw] = out
     return out
@@ -294,6 +305,23 @@ def hardoctor_setup_plan(request: SetupRequest, ctx: Context) -> SetupPlan | Non
     from . import setup
 
     return setup.plan(request, ctx)
+
+
+def _docker_py(ctx: Context, target: Target, by_id: dict[str, Credential],
+               cli: Resolution) -> list[Resolution]:
+    """The Docker SDK for Python, beside the Docker CLI wherever it sends
+    something else (:mod:`.dockerpy`); judged when the project depends on it."""
+    from dataclasses import replace
+
+    from . import dockerpy
+
+    sdk = dockerpy.resolve(ctx, target, by_id)
+    if not dockerpy.differs(cli, sdk):
+        return []
+    why = dockerpy.in_use(ctx)
+    return [replace(sdk, judged=why is not None, judged_because=why or (
+        "the project does not depend on the docker SDK (docker, docker-compose, "
+        "community.docker); --client docker-py judges it"))]
 
 
 @hookimpl
@@ -368,6 +396,7 @@ def _disagreement(resolution: Resolution, ctx: Context) -> list[Finding]:
     if resolution.client != "docker":
         return []
     all_res = ctx.stash.get(RESOLUTIONS, {}).get(resolution.target.raw, [])
+    all_res = [r for r in all_res if r.judged]  # a client not in use disagrees with no one
     seen: dict[str, str] = {}
     for r in all_res:
         cred = r.credential

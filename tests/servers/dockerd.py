@@ -173,6 +173,15 @@ class Dockerd:
         for name in _CLI_LEAKY:
             if name not in extra:
                 run_env.pop(name, None)
+        # `docker login` stores a new login in a credential store of its own
+        # choosing when `docker-credential-pass` (+ `pass`) or
+        # `-secretservice` is on PATH; then config.json holds only
+        # `credsStore` and the test depends on the machine.  The CLI runs by
+        # its absolute path, so PATH is only where it looks for helpers: an
+        # empty directory, unless the caller gives a PATH (its own helpers).
+        no_helpers = self._home / ".no-credential-helpers"
+        no_helpers.mkdir(exist_ok=True)
+        run_env["PATH"] = str(no_helpers)
         if env:
             run_env.update(env)
         return subprocess.run(

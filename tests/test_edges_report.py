@@ -145,3 +145,34 @@ def test_expired_token_for_docker_and_npm_one_story_no_green(
     assert npm_view(home, tmp_path).stdout.strip() == "1.2.0"
     after = run_cli(args(har), home=home)
     assert after.rc == 0 and "✗" not in after.out, after.out
+
+
+def test_generic_registry_gets_no_vendor_wording(home: Path) -> None:
+    """A Harness-shaped (expired) token stored for registries no vendor owns:
+    the token's story is told, but the advice is generic and uses the stored
+    user name -- never "your Harness login e-mail", ``-u EMAIL`` or "%40"."""
+    from tests.servers.util import free_port
+
+    dead = f"127.0.0.1:{free_port()}"
+    with HarnessApi() as api:
+        tok = api.new_token(ACCT, valid_days=30, age_days=45).value
+        cfg = home / ".docker" / "config.json"
+        cfg.parent.mkdir(parents=True)
+        auth = base64.b64encode(f"ci:{tok}".encode()).decode()
+        cfg.write_text(json.dumps({"auths": {dead: {"auth": auth}}}))
+        cfg.chmod(0o600)
+        pip = home / ".config" / "pip" / "pip.conf"
+        pip.parent.mkdir(parents=True)
+        pip.write_text(f"[global]\nindex-url = http://dev:{tok}@{dead}/simple\n")
+        pip.chmod(0o600)
+        res = run_cli(["check", "--timeout", "2", "--harness-api", api.url, "--format", "json"],
+                      home=home, environ={"HARDOCTOR_PIP_ETC_CONFIG": "",
+                                          "XDG_CONFIG_DIRS": str(home / "xdg")})
+    report = assert_valid_report(res.out)
+    assert tok not in res.out + res.err
+    expired = [f for f in report["findings"] if f["cause"] == "token-expired"]
+    assert expired, [(f["rule"], f["message"]) for f in report["findings"]]
+    text = json.dumps([f["remediation"] for f in report["findings"]])
+    for vendor_words in ("Harness login", "-u EMAIL", "%40", "e-mail"):
+        assert vendor_words not in text, vendor_words
+    assert f"login {dead} -u ci " in text

@@ -516,7 +516,7 @@ def test_committed_requirements_with_password(home, tmp_path):
     (f,) = findings(report, "PIP013")
     assert f["location"]["path"] == str(req) and f["location"]["line"] == 1
     assert f["cause"] == "insecure-storage"
-    assert any("${HAR_USER}" in s for s in f["remediation"]["steps"])
+    assert any("${INDEX_USER}" in s for s in f["remediation"]["steps"])
     local = findings(report, "PIP014")
     assert [g["location"]["path"] for g in local] == [str(untracked)]
     res = [r for r in report["resolutions"] if r["client"] == "pip -r requirements.txt"]

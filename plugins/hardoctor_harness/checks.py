@@ -14,7 +14,7 @@ from hardoctor.tokens.index import token_index, where
 
 from .expiry import decode_harness, harness_token
 from .expirycheck import harness_expiry
-from .options import harness_options
+from .options import harness_options, on_har_host
 from .pat import HarnessToken
 from .remediation import paste_instructions
 from .urls import (
@@ -60,7 +60,8 @@ def truncated(cred: Credential, token: HarnessToken, ctx: Context) -> list[Findi
     if token.complete:
         return []
     texts = "; ".join(dict.fromkeys(p.text for p in token.problems))
-    step, cmds = paste_instructions(cred, where(cred, ctx.home), home=ctx.home)
+    step, cmds = paste_instructions(cred, where(cred, ctx.home), home=ctx.home,
+                                    on_har=on_har_host(ctx)(cred))
     return [
         ctx.finding(
             "HAR104",

@@ -13,6 +13,7 @@ from hardoctor.tokencheck import in_days
 from hardoctor.tokens.index import also_stored, where
 
 from .expiry import API_SOURCE
+from .options import on_har_host
 from .pat import HarnessToken
 from .remediation import token_remediation
 from .urls import parse_har_url
@@ -146,6 +147,7 @@ def harness_expiry(
         registry=_registry_name(cred),
         email=email,
         home=ctx.home,
+        on_har=on_har_host(ctx),
     )
     return [
         ctx.finding(

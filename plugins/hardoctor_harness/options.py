@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import argparse
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from hardoctor.errors import UsageError
-from hardoctor.model import Secret
+from hardoctor.model import Credential, Secret
 from hardoctor.stash import StashKey
 
 if TYPE_CHECKING:
@@ -108,3 +109,11 @@ def build(ctx: Context) -> HarnessOptions:
 def harness_options(ctx: Context) -> HarnessOptions:
     """The run's :class:`HarnessOptions` (built once, on first use)."""
     return ctx.stash.compute(OPTIONS, lambda: build(ctx))
+
+
+def on_har_host(ctx: Context) -> Callable[[Credential], bool]:
+    """Is a credential stored for a HAR host?  (Harness wording only there.)"""
+    from .urls import is_har_host
+
+    hosts = harness_options(ctx).hosts
+    return lambda cred: is_har_host(cred.host, hosts)

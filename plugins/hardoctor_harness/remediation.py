@@ -13,7 +13,7 @@ first (``read -rs TOKEN`` does not echo and keeps it out of history).
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from hardoctor.model import Credential, Remediation
 
@@ -69,17 +69,21 @@ def docker_server(cred: Credential) -> str:
 
 
 def paste_instructions(
-    cred: Credential, where: str, email: str | None = None, home: str | None = None
+    cred: Credential, where: str, email: str | None = None, home: str | None = None,
+    on_har: bool = True,
 ) -> tuple[str, tuple[str, ...]]:
-    """(step, commands) to put a new token where ``cred`` lives."""
+    """(step, commands) to put a new token where ``cred`` lives.  Harness
+    wording (the login e-mail as ``-u``, '@' as %40) only when ``on_har``:
+    a HAR host stores it; elsewhere the stored user name, generic words."""
     eco = cred.ecosystem
-    user = login_name(cred, email)
+    user = login_name(cred, email) if on_har else (cred.username or "USER")
     server = docker_server(cred)
     if eco in ("docker", "podman", "helm-oci", "oci"):
         tool = "podman" if "podman" in cred.clients and "docker" not in cred.clients else "docker"
+        note = (" (the -u value is your Harness login e-mail; HAR checks only the token)"
+                if on_har else "")
         return (
-            f"Log in again so {where} gets the new token (the -u value is your Harness login "
-            "e-mail; HAR checks only the token).",
+            f"Log in again so {where} gets the new token{note}.",
             (f"printf '%s' \"$TOKEN\" | {tool} login {server} -u {user} --password-stdin",),
         )
     if eco == "npm":
@@ -95,9 +99,11 @@ def paste_instructions(
             (f'npm config set{flag} {key}:_authToken "$TOKEN"{note}',),
         )
     if eco in ("pip", "python"):
+        user_note = ("the username is your e-mail with '@' written as %40; " if on_har
+                     else "percent-encode reserved characters; ")
         return (
-            f"Replace the password part of the index URL in {where} (the username is your "
-            "e-mail with '@' written as %40; or keep the token in a keyring instead).",
+            f"Replace the password part of the index URL in {where} ({user_note}or keep the "
+            "token in a keyring instead).",
             (),
         )
     if eco in ("maven", "gradle"):
@@ -141,16 +147,18 @@ def token_remediation(
     registry: str | None = None,
     email: str | None = None,
     home: str | None = None,
+    on_har: Callable[[Credential], bool] = lambda c: True,
 ) -> Remediation:
     """Regenerate, then replace the token in ``cred`` and in every other
-    place (``others``: credential and its display) the same token sits."""
+    place (``others``: credential and its display) the same token sits;
+    ``on_har`` says which places are on a HAR host (Harness wording)."""
     steps = [regenerate_step(registry)]
     commands: list[str] = [READ_TOKEN]
-    step, cmds = paste_instructions(cred, where, email, home)
+    step, cmds = paste_instructions(cred, where, email, home, on_har(cred))
     steps.append(step)
     commands += cmds
     for other, other_where in others:
-        step, cmds = paste_instructions(other, other_where, email, home)
+        step, cmds = paste_instructions(other, other_where, email, home, on_har(other))
         steps.append(step + " It holds the same token.")
         commands += [c for c in cmds if c not in commands]
     steps.append(OLD_TOKENS_STEP)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from hardoctor.model import Credential, Finding, RegistryInfo, Remediation
 from hardoctor.tokens.index import token_index, where
 
-from .options import harness_options
+from .options import harness_options, on_har_host
 from .remediation import paste_instructions, permission_remediation, token_remediation
 from .urls import (
     PACKAGE_TYPES,
@@ -134,12 +134,14 @@ def _token_story(finding: Finding, credential: Credential, ctx: Context) -> Reme
         registry=_registry_name(finding, credential),
         email=email if isinstance(email, str) else None,
         home=ctx.home,
+        on_har=on_har_host(ctx),
     )
 
 
 def _paste(finding: Finding, credential: Credential, ctx: Context) -> Remediation:
     """Store the value again, the way Setup Client does for this client."""
-    step, cmds = paste_instructions(credential, where(credential, ctx.home), home=ctx.home)
+    step, cmds = paste_instructions(credential, where(credential, ctx.home), home=ctx.home,
+                                    on_har=on_har_host(ctx)(credential))
     summary = finding.remediation.summary if finding.remediation else "Store the token again."
     return Remediation(summary, (step,), tuple(cmds))
 

@@ -109,7 +109,7 @@ def _move_remediation(ref: IndexRef, url: urls.IndexUrl) -> Remediation:
             "-- pip, uv and Poetry all read it.",
             "Or a keyring: store the token, keep the username in the URL, and let pip ask it "
             "(in CI: keyring-provider = subprocess).",
-            "In a committed requirements file write ${HAR_USER}:${HAR_TOKEN}@ -- pip expands "
+            "In a committed requirements file write ${INDEX_USER}:${INDEX_TOKEN}@ -- pip expands "
             "${VAR} there.",
         ),
         commands=(

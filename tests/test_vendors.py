@@ -441,3 +441,40 @@ def test_unknown_vendor_answers_stay_generic(tmp_path: Path, registry: VendorReg
 def test_bad_host_option_is_a_usage_error(tmp_path: Path) -> None:
     r = run_cli(["check", "--offline", "--ecr-host", "http://"], home=tmp_path)
     assert r.rc == 2 and "--ecr-host" in r.err
+
+
+def test_story_expired_ecr_login_with_skopeo(tmp_path: Path) -> None:
+    """The user's story with a real client: skopeo is refused with ECR's
+    expired-token answer -> hardoctor names the expiry and the AWS command
+    -> the new token goes in with `fix --token-stdin` -> skopeo pulls."""
+    import shutil
+
+    from tests.servers.oci import skopeo_inspect
+    from tests.servers.util import server_missing
+
+    if shutil.which("skopeo") is None:
+        server_missing("skopeo is not installed (scripts/install-system-deps.sh)")
+    old, new = ecr_token(NOW - 3600), ecr_token(NOW + 11 * 3600)
+    with VendorRegistry() as reg:
+        reg.answer(old, ECR_EXPIRED)
+        reg.accepted.add(new)
+        path = write_docker(tmp_path, {reg.host: ("AWS", old)})
+        image = f"{reg.host}/acme/web:1"
+        rc, _, err = skopeo_inspect(image, env={"HOME": str(tmp_path)}, extra_args=["--raw"])
+        assert rc != 0 and "expired" in err.lower()
+
+        r = run_cli(["check", image, "--ecr-host", reg.host, "--format", "json"], home=tmp_path)
+        errors = [f for f in r.json()["findings"] if f["severity"] == "error"]
+        assert {f["cause"] for f in errors} == {"token-expired"}, r
+        assert any("aws ecr get-login-password" in c for f in errors
+                   for c in f["remediation"]["commands"])
+
+        r = run_cli(["fix", "--token-stdin", image, "--ecr-host", reg.host, "--apply"],
+                    home=tmp_path, stdin=new)
+        assert r.rc == 0, r
+        assert_no_secret(r, old, new)
+        auth = json.loads(path.read_text())["auths"][reg.host]["auth"]
+        assert base64.b64decode(auth).decode() == f"AWS:{new}"
+        rc, out, err = skopeo_inspect(image, env={"HOME": str(tmp_path)}, extra_args=["--raw"])
+        assert rc == 0, err
+        assert '"schemaVersion"' in out

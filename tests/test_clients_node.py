@@ -239,3 +239,61 @@ def test_yarn_unset_variable_and_ident(registry, tmp_path: Path) -> None:
                       f'    npmAuthIdent: "{USER}:{PASSWORD}"\n')
     assert yarn_install(proj, home).returncode == 0
     assert hd(home, proj, token)[0] == 0
+
+
+# -- Yarn and a private CA -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls_registry(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Verdaccio, str, Path]]:
+    from tests.servers.tlsca import private_ca
+
+    try:
+        verdaccio_entry()
+        clients.yarn()
+    except MissingBinaryError as exc:
+        server_missing(str(exc))
+    ca, cert, key = private_ca(tmp_path_factory.mktemp("ca"))
+    with Verdaccio(tls=(ca, cert, key)) as reg:
+        token = reg.add_user(USER, PASSWORD)
+        reg.publish("hdpkg", "1.0.0", token)
+        yield reg, token, ca
+
+
+def test_yarn_private_ca(tls_registry, tmp_path: Path) -> None:
+    """Yarn trusts NODE_EXTRA_CA_CERTS and its own httpsCaFilePath: with
+    either, hardoctor reaches the registry and judges the credential (a wrong
+    npmRegistries key stays the diagnosis, not a TLS error)."""
+    reg, token, ca = tls_registry
+    home = tmp_path
+    proj = project(home, "yarn@4.18.1")
+    body = f'npmRegistryServer: "{reg.url}"\nnodeLinker: node-modules\nnpmMinimalAgeGate: 0\n'
+    rc_file = proj / ".yarnrc.yml"
+    rc_file.write_text(body + f'npmRegistries:\n  "//{reg.host}":\n    npmAlwaysAuth: true\n'
+                              f'    npmAuthToken: "{token}"\n')
+    # No CA at all: a TLS error, for Yarn and for hardoctor.
+    assert yarn_install(proj, home).returncode != 0
+    rc, report, text = hd(home, proj, token)
+    assert rc == 1 and any(f["cause"] == "tls-error" for f in report["findings"]), text
+    # NODE_EXTRA_CA_CERTS: Yarn's Node trusts the CA.
+    ok = yarn_install(proj, home, NODE_EXTRA_CA_CERTS=str(ca))
+    assert ok.returncode == 0, ok.stdout
+    rc, report, text = hd(home, proj, token, NODE_EXTRA_CA_CERTS=str(ca))
+    assert rc == 0, text
+    # httpsCaFilePath (relative to the .yarnrc.yml), and a key Yarn never matches:
+    # the diagnosis is the key, not TLS.
+    (proj / "certs").mkdir()
+    (proj / "certs" / "ca.pem").write_bytes(ca.read_bytes())
+    rc_file.write_text(body + 'httpsCaFilePath: "certs/ca.pem"\n'
+                       f'npmRegistries:\n  "{reg.host}":\n    npmAlwaysAuth: true\n'
+                       f'    npmAuthToken: "{token}"\n')
+    assert yarn_install(proj, home).returncode != 0
+    rc, report, text = hd(home, proj, token)
+    assert rc == 1 and "NPM013" in rules(report), text
+    assert not any(f["cause"] == "tls-error" for f in report["findings"]), text
+    rc_file.write_text(body + 'httpsCaFilePath: "certs/ca.pem"\n'
+                       f'npmRegistries:\n  "//{reg.host}":\n    npmAlwaysAuth: true\n'
+                       f'    npmAuthToken: "{token}"\n')
+    assert yarn_install(proj, home).returncode == 0
+    rc, report, text = hd(home, proj, token)
+    assert rc == 0, text

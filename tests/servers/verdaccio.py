@@ -19,6 +19,7 @@ import io
 import json
 import os
 import shutil
+import ssl
 import tarfile
 import tempfile
 import urllib.error
@@ -76,8 +77,12 @@ def escaped(name: str) -> str:
 class Verdaccio:
     """``with Verdaccio() as reg:`` -- ``reg.url`` is ``http://127.0.0.1:PORT/``."""
 
-    def __init__(self, start_timeout: float = 30.0) -> None:
+    def __init__(self, start_timeout: float = 30.0,
+                 tls: tuple[Path, Path, Path] | None = None) -> None:
+        """``tls``: (CA, certificate, key) PEM files (:func:`tlsca.private_ca`):
+        serve https with a certificate from a private CA."""
         self.start_timeout = start_timeout
+        self.tls = tls
         self.port = 0
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.proc: ManagedProcess | None = None
@@ -88,7 +93,10 @@ class Verdaccio:
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}/"
+        return f"{'https' if self.tls else 'http'}://{self.host}/"
+
+    def _context(self) -> ssl.SSLContext | None:
+        return ssl.create_default_context(cafile=str(self.tls[0])) if self.tls else None
 
     def _config(self, root: Path) -> Path:
         (root / "storage").mkdir()
@@ -103,7 +111,9 @@ class Verdaccio:
             "  '@*/*':\n    access: $authenticated\n    publish: $authenticated\n"
             "  '**':\n    access: $authenticated\n    publish: $authenticated\n"
             "web:\n  enable: false\n"
-            "log: { type: stdout, format: pretty, level: warn }\n"
+            + (f"https:\n  key: {json.dumps(str(self.tls[2]))}\n"
+               f"  cert: {json.dumps(str(self.tls[1]))}\n" if self.tls else "")
+            + "log: { type: stdout, format: pretty, level: warn }\n"
         )
         return cfg
 
@@ -115,14 +125,16 @@ class Verdaccio:
         self.port = free_port()
         env = clean_env({"HOME": str(root), "NODE_ENV": "production"})
         self.proc = ManagedProcess(
-            [node, script, "--config", str(cfg), "--listen", f"{LOOPBACK}:{self.port}"],
+            [node, script, "--config", str(cfg), "--listen",
+             f"https://{LOOPBACK}:{self.port}" if self.tls else f"{LOOPBACK}:{self.port}"],
             root / "verdaccio.log", env=env, cwd=root, name="verdaccio",
         ).start()
         proc = self.proc
 
         def up() -> bool:
             try:
-                with urllib.request.urlopen(self.url + "-/ping", timeout=0.5) as r:
+                with urllib.request.urlopen(self.url + "-/ping", timeout=0.5,
+                                            context=self._context()) as r:
                     return r.status == 200
             except (OSError, urllib.error.URLError):
                 return False
@@ -156,7 +168,7 @@ class Verdaccio:
         for k, v in (headers or {}).items():
             req.add_header(k, v)
         try:
-            with urllib.request.urlopen(req, timeout=10) as r:
+            with urllib.request.urlopen(req, timeout=10, context=self._context()) as r:
                 raw = r.read()
                 status = r.status
         except urllib.error.HTTPError as err:

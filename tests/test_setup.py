@@ -349,3 +349,27 @@ def test_client_option_for_a_registry_no_vendor_owns(home: Home) -> None:
     assert res.returncode == 0, res.stdout + res.stderr
     assert home.npm_view().returncode == 0
     home.assert_no_leak(token)
+
+
+def test_project_scope_for_per_user_clients_prints_the_ci_step(home: Home) -> None:
+    token = home.har.token()
+    res = home.hd("setup", home.har.docker_url, home.har.py_url, "--token-stdin", "--user", USER,
+                  "--scope", "project", "--token-env", "HAR_TOKEN", "--apply", stdin=token)
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert home.files() == {}
+    assert "Nothing to change" in res.stdout
+    assert '"$HAR_TOKEN" | docker login' in res.stdout and "PIP_INDEX_URL=" in res.stdout
+    home.assert_no_leak(token)
+
+
+def test_a_token_in_argv_is_refused_unshown(home: Home) -> None:
+    token = home.har.token()
+    other = home.har.token()
+    res = home.hd("setup", other, "--token-stdin", "--user", USER, stdin=token)
+    assert res.returncode == 2 and "looks like a token" in res.stderr
+    with_userinfo = f"https://{USER}:{other}@{home.har.npm.host}/pkg/{ACCT}/npm-prod/npm/"
+    res2 = home.hd("setup", with_userinfo, "--token-stdin", stdin=token)
+    assert res2.returncode == 2 and "(not shown)" in res2.stderr
+    for out in (res.stdout, res.stderr, res2.stdout, res2.stderr):
+        assert other not in out
+    assert home.files() == {}

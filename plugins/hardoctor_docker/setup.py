@@ -79,6 +79,7 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
     }
     if request.scope == "project":
         var = request.env_var or "REGISTRY_TOKEN"
+        common["check_target"] = ""  # nothing of the project's to check
         return SetupPlan(
             description="nothing written: Docker keeps credentials per user, not per project",
             notes=(f"in CI, store the token as the secret {var} and log in first: "

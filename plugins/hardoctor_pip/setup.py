@@ -58,6 +58,7 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
     }
     if request.scope == "project":
         var = request.env_var or "PIP_TOKEN"
+        common["check_target"] = ""  # nothing of the project's to check
         return SetupPlan(
             description="nothing written: pip reads credentials per user; CI sets them",
             notes=(f"in CI, store the token as the secret {var}, then: export PIP_INDEX_URL={url}; "

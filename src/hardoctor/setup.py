@@ -190,9 +190,7 @@ def _plans(ctx: Context, manager: PluginManager, new: Secret) -> list[Client]:
         raise UsageError(f"argument --token-env: {env_var!r} is not a variable name")
     out: list[Client] = []
     for url in dict.fromkeys(u.strip() for u in opts.targets):
-        if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
-            raise UsageError(f"{_safe(url)}: give the URL without a user or token in it "
-                             "(the token comes on stdin, the name with --user)")
+        _refuse_secrets_in_argv(ctx, manager, url)
         info = ctx.registry_info(url, None)
         ptype = info.package_type if info is not None else None
         if client is None and ptype is None:
@@ -212,6 +210,31 @@ def _plans(ctx: Context, manager: PluginManager, new: Secret) -> list[Client]:
             raise UsageError(f"{_safe(url)}: no loaded plugin sets up {what}")
         out += [Client(request, p) for p in plans]
     return out
+
+
+def _refuse_secrets_in_argv(ctx: Context, manager: PluginManager, url: str) -> None:
+    """A URL with userinfo, or a token where a URL belongs: refused without
+    echoing it (argv is seen by ``ps`` and shell history already; the
+    output need not add a third copy)."""
+    if "@" in url.split("://", 1)[-1].split("/", 1)[0]:
+        redact.register(url)
+        raise UsageError("a URL argument holds a user name or password before '@' (not shown): "
+                         "give the URL without it; the token comes on stdin, the name with --user")
+    if "/" in url or "://" in url:
+        return
+    from hardoctor.model import Secret as Value
+    from hardoctor.model import TokenInfo
+
+    probe = Credential(id="argv", ecosystem="token", registry="", host="", source="argv",
+                       location=Location(key="argv"), secret=Value(url, register=False),
+                       scheme="bearer")
+    found = manager.call_first("hardoctor_decode_secret", credential=probe, ctx=ctx)
+    info = found[1] if found else None
+    if isinstance(info, TokenInfo) and info.kind not in ("opaque", "none", "basic") \
+            and not info.problems:
+        redact.register(url)
+        raise UsageError("an argument looks like a token (not shown): setup reads the token from "
+                         "stdin only; the arguments are the registry URLs")
 
 
 def _safe(url: str) -> str:

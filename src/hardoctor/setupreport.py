@@ -72,7 +72,7 @@ def _text(ctx: Context, o: Outcome) -> str:
     if o.failures:
         lines += ["Failed (nothing more was done):"] + [f"  - {f}" for f in o.failures]
     elif not o.pending:
-        lines.append("Nothing to change: every client is already set up with this token.")
+        lines.append("Nothing to change: everything setup writes is already in place.")
     elif ctx.options.apply:
         if o.written:
             lines.append(f"Wrote {len(o.written)} file{'s' * (len(o.written) != 1)}; originals "
@@ -117,11 +117,13 @@ def _howto(ctx: Context, o: Outcome) -> list[str]:
 
 def _expiry(ctx: Context, info: TokenInfo) -> list[str]:
     warn = ctx.options.expiry_warning_days
-    reminder = (f"`hardoctor check` warns {warn:g} days before it lapses, and so does the "
-                "fleet's expiry alert (`hardoctor serve`, docs/fleet.md)")
+    reminder = (f"`hardoctor check` warns {warn:g} days before it lapses, `hardoctor tokens` "
+                "lists it with its expiry, and the fleet's expiry alert (`hardoctor serve`, "
+                "docs/fleet.md) fires before then")
     if info.expires_at is None:
-        return [f"The token's expiry is not known ({info.expiry_source}); {reminder}, "
-                "once it can learn the date (see `hardoctor token inspect`)."]
+        return [f"The token's expiry is not known (the token carries none and no vendor API "
+                f"told it); {reminder} once the date can be learned (`hardoctor token inspect` "
+                "shows what is known). Note in your calendar when you made it."]
     now = ctx.now()
     days = (info.expires_at - now).total_seconds() / 86400
     when = _date(info.expires_at)

@@ -167,7 +167,8 @@ def _ecr_payload(value: str) -> dict[str, Any] | None:
         text = common.b64_text(value)
         if text is not None and text.startswith("AWS:"):
             data = common.b64_json(text[4:])
-    if data is not None and "payload" in data and "datakey" in data:
+    keys = set(data or ())
+    if data is not None and "payload" in keys and keys & {"datakey", "expiration"}:
         return data
     return None
 

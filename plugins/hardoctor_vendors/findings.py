@@ -42,7 +42,7 @@ def vendor_rules(v: Vendor) -> tuple[Rule, ...]:
     return (
         rule(f"{p}101", f"{slug}-token-expired", E, "token-expired",
              f"The {d} token has expired.",
-             what=f"Reads when {tw} stored for a {d} registry expires: from the token itself "
+             what=f"Reads when {tw} stored for a registry of {d} expires: from the token itself "
              "where it carries its expiry, else estimated from when it was written.",
              why=f"{d} refuses an expired token. {v.lifetime}",
              example=f"~/.docker/config.json holds {tw} that expired two hours ago.",
@@ -60,12 +60,12 @@ def vendor_rules(v: Vendor) -> tuple[Rule, ...]:
              example=f"{d} answers 401 to the stored credential.",
              fix=f"Create a new token and log in again: {v.login_example}", rank=1),
         rule(f"{p}104", f"{slug}-wrong-vendor-token", E, "token-malformed",
-             f"A token of another vendor is stored for a {d} registry.",
-             what=f"Recognises the token stored for a {d} host as another vendor's token "
+             f"A token of another vendor is stored for a registry of {d}.",
+             what=f"Recognises the token stored for a host of {d} as another vendor's token "
              "(a GitHub PAT for an ECR host, a Docker Hub PAT for ghcr.io, ...).",
              why=f"{d} accepts only its own credentials: every request gets 401.",
-             example=f"A Docker Hub personal access token stored for a {d} registry.",
-             fix=f"Store a {d} credential there: {v.login_example}", rank=1),
+             example=f"A token another vendor issued (its prefix says which), stored for a registry of {d}.",
+             fix=f"Store a credential of {d} there: {v.login_example}", rank=1),
         rule(f"{p}105", f"{slug}-token-malformed", E, "token-malformed",
              f"The {d} token does not have its documented shape (cut off, wrong length).",
              what=f"Checks {tw} against its documented prefix and length.",
@@ -80,11 +80,11 @@ def vendor_rules(v: Vendor) -> tuple[Rule, ...]:
              fix="Grant the permission (or scope) named in the finding to the principal.",
              rank=1),
         rule(f"{p}201", f"{slug}-url-layout", W, "wrong-url",
-             f"A {d} URL is not laid out the way {d} serves this package type.",
+             f"A URL of {d} is not laid out the way {d} serves this package type.",
              what=f"Parses {d} URLs (host, region/location, account/project, repository, "
              "package type) and reports the mistakes people make with them.",
              why=f"{d} answers 404 (or 401) for a URL it does not serve.",
-             example=f"A {d} URL of another package type, or missing a path segment.",
+             example=f"A URL of {d} for another package type, or missing a path segment.",
              fix="Use the URL the finding suggests (the one the vendor documents)."),
     )
 

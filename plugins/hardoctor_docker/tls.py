@@ -15,6 +15,7 @@ import json
 import os
 from collections.abc import Mapping
 
+from hardoctor.files import read_bounded
 from hardoctor.probe.tls import TLSOptions, is_loopback, split_host
 
 #: Where Docker looks for per-registry CA and client certificates.
@@ -51,10 +52,10 @@ def docker_certs(
 def docker_insecure_registries(environ: Mapping[str, str]) -> tuple[str, ...]:
     """``insecure-registries`` of the Docker daemon config (empty when unreadable)."""
     path = environ.get(ENV_DAEMON_JSON) or DOCKER_DAEMON_JSON
+    raw = read_bounded(path)
     try:
-        with open(path, encoding="utf-8") as f:
-            data = json.load(f)
-    except (OSError, ValueError):
+        data = json.loads(raw) if raw is not None else None
+    except (ValueError, RecursionError):
         return ()
     entries = data.get("insecure-registries") if isinstance(data, dict) else None
     if not isinstance(entries, list):

@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from hardoctor.files import read_bounded
 from hardoctor.model import Secret, fingerprint
 from hardoctor.stash import StashKey
 
@@ -139,10 +140,10 @@ def caller_key(ctx: Context) -> CallerKey | None:
     if env_key:
         return CallerKey(Secret(env_key), "HARNESS_API_KEY")
     path = os.path.join(ctx.home, ".harness", "auth.json")
+    raw = read_bounded(path)
     try:
-        with open(path, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+        data = json.loads(raw) if raw is not None else None
+    except (ValueError, RecursionError):
         return None
     token = data.get("token") if isinstance(data, dict) else None
     if isinstance(token, str) and token.strip():

@@ -21,7 +21,7 @@ from dataclasses import replace
 from typing import IO, cast
 
 from hardoctor.context import Context
-from hardoctor.files import CappedReader, InputTooLarge, open_regular
+from hardoctor.files import CappedReader, InputTooLarge, open_regular, read_bounded
 from hardoctor.model import Source
 
 from .objects import read_object
@@ -179,11 +179,10 @@ def _helm_hint(data: SourceData) -> None:
     """A chart template is not YAML until rendered: say so instead of
     reporting the syntax error it causes."""
     assert data.path is not None
-    try:
-        with open(data.path, encoding="utf-8", errors="replace") as fh:
-            head = fh.read(256 * 1024)
-    except OSError:
+    raw = read_bounded(data.path, 256 * 1024, head=True)
+    if raw is None:
         return
+    head = raw.decode("utf-8", "replace")
     if _HELM.search(head):
         for p in data.problems:
             if p.kind == "syntax":

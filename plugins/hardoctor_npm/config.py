@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from hardoctor.context import Context
-from hardoctor.files import read_file
+from hardoctor.files import read_bounded, read_file
 from hardoctor.model import Location, PluginData, Source
 
 from . import envsubst, ini
@@ -198,10 +198,10 @@ def _dir_has(path: str, name: str, kind: str) -> bool:
 
 
 def _workspace_patterns(pkg_json: str) -> list[str]:
+    raw = read_bounded(pkg_json)
     try:
-        with open(pkg_json, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+        data = json.loads(raw) if raw is not None else None
+    except (ValueError, RecursionError):
         return []
     ws = data.get("workspaces") if isinstance(data, dict) else None
     if isinstance(ws, dict):

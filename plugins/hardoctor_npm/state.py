@@ -10,6 +10,7 @@ import shutil
 from dataclasses import dataclass, field
 
 from hardoctor.context import Context
+from hardoctor.files import read_bounded
 from hardoctor.model import Resolution
 from hardoctor.stash import StashKey
 
@@ -76,10 +77,10 @@ def _read_project(start: str) -> Project:
 
 
 def _read_package_json(proj: Project, pkg: str) -> None:
+    raw = read_bounded(pkg)
     try:
-        with open(pkg, encoding="utf-8") as fh:
-            data = json.load(fh)
-    except (OSError, ValueError):
+        data = json.loads(raw) if raw is not None else None
+    except (ValueError, RecursionError):
         return
     if not isinstance(data, dict):
         return
@@ -104,11 +105,7 @@ def _lock_files(proj: Project, cur: str) -> None:
     lock = os.path.join(cur, "yarn.lock")
     if not os.path.isfile(lock):
         return
-    try:
-        with open(lock, encoding="utf-8", errors="replace") as fh:
-            head = fh.read(4096)
-    except OSError:
-        head = ""
+    head = (read_bounded(lock, 4096, head=True) or b"").decode("utf-8", "replace")
     if "__metadata:" in head:
         proj.yarn_berry_lock = True
     else:

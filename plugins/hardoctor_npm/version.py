@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from packaging.version import InvalidVersion, Version
 
 from hardoctor.context import Context
+from hardoctor.files import read_bounded
 from hardoctor.stash import StashKey
 
 TIMEOUT_S = 4.0
@@ -83,8 +84,8 @@ def _detect(ctx: Context) -> NpmTool:
         return NpmTool()
     if pkg_dir is not None:
         try:
-            with open(os.path.join(pkg_dir, "package.json"), encoding="utf-8") as fh:
-                data = json.load(fh)
+            raw = read_bounded(os.path.join(pkg_dir, "package.json"))
+            data = json.loads(raw) if raw is not None else None
             if isinstance(data, dict) and data.get("name") == "npm":
                 version = _parse(str(data.get("version", "")))
                 if version is not None:

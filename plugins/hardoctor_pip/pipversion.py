@@ -20,6 +20,7 @@ import re
 import shutil
 
 from hardoctor.context import Context
+from hardoctor.files import read_bounded
 from hardoctor.stash import StashKey
 
 #: pip's version, found once per run (None: unknown).
@@ -38,11 +39,7 @@ def _version_in(prefix: str) -> tuple[int, ...] | None:
 
 
 def _shebang(path: str) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            first = fh.readline(512)
-    except OSError:
-        return None
+    first = (read_bounded(path, 512, head=True) or b"").split(b"\n", 1)[0]
     if not first.startswith(b"#!"):
         return None
     parts = first[2:].decode("utf-8", "replace").strip().split()
@@ -77,11 +74,8 @@ def _pyenv_prefix(ctx: Context, shim: str) -> str | None:
 
 
 def _first_line(path: str) -> str:
-    try:
-        with open(path, encoding="utf-8") as fh:
-            return fh.readline(200).strip()
-    except (OSError, UnicodeDecodeError):
-        return ""
+    raw = read_bounded(path, 200, head=True) or b""
+    return raw.split(b"\n", 1)[0].decode("utf-8", "replace").strip()
 
 
 def pip_version(ctx: Context) -> tuple[int, ...] | None:

@@ -145,3 +145,25 @@ def open_regular(path: str) -> tuple[BinaryIO, os.stat_result]:
 
 class NotRegularFile(OSError):
     """:func:`open_regular` found a directory, FIFO, device or socket."""
+
+
+def read_bounded(path: str, max_bytes: int = MAX_BYTES, *, head: bool = False) -> bytes | None:
+    """The bytes of a small side file (package.json, a lock file's head, a
+    daemon config), read by the same policy as :func:`read_file`: only a
+    regular file, opened ``O_NONBLOCK`` (a FIFO never blocks), never more
+    than ``max_bytes``.  ``None`` when missing, unreadable or (unless
+    ``head``, which keeps the first ``max_bytes``) larger than the cap."""
+    try:
+        fh, st = open_regular(path)
+    except OSError:
+        return None
+    with fh:
+        if st.st_size > max_bytes and not head:
+            return None
+        try:
+            raw = fh.read(min(max_bytes, st.st_size) + 1)
+        except OSError:
+            return None
+    if len(raw) > max_bytes:
+        return raw[:max_bytes] if head else None
+    return raw

@@ -10,6 +10,7 @@ import re
 from typing import Any
 
 from hardoctor.context import Context
+from hardoctor.files import read_bounded
 from hardoctor.fixes import digest
 from hardoctor.model import (
     Applicability,
@@ -74,11 +75,10 @@ def git_ignored(path: str, root: str) -> bool:
         d = os.path.dirname(d)
     ignored = False
     for gi in reversed(candidates):
-        try:
-            with open(gi, encoding="utf-8", errors="replace") as fh:
-                lines = fh.read().splitlines()
-        except OSError:
+        raw = read_bounded(gi)
+        if raw is None:
             continue
+        lines = raw.decode("utf-8", "replace").splitlines()
         for line in lines:
             pat = line.strip()
             if not pat or pat.startswith("#"):

@@ -214,6 +214,10 @@ def test_empty_home_to_three_working_clients(home: Home) -> None:
     undo = home.hd("fix", "--undo")
     assert undo.returncode == 0, undo.stdout + undo.stderr
     assert home.files() == {}
+    # The directories setup made go too: only the backup store stays (and
+    # what the clients themselves left while they ran).
+    left = {p.name for p in home.home.iterdir()}
+    assert left <= {".local", ".rustup", ".cache", ".npm"}, left
     home.assert_no_leak(token)
 
 

@@ -193,6 +193,12 @@ def _restore(backup_dir: str, entry: Mapping[str, Any]) -> str | None:
             os.unlink(target)
         except OSError as exc:
             return f"cannot remove it: {exc.strerror or exc}"
+        # The directories the fix made for it, innermost first, while empty.
+        for made in reversed([str(d) for d in entry.get("created_dirs") or ()]):
+            try:
+                os.rmdir(made)
+            except OSError:
+                break
         return None
     mode = int(entry["mode"])
     try:

@@ -425,9 +425,24 @@ def _manifest(
         })
     for f in creating:
         entries.append({"path": f.path, "target": f.target, "created": True,
-                        "new_mode": f.new_mode, "sha256_new": digest(f.new_text)})
+                        "new_mode": f.new_mode, "sha256_new": digest(f.new_text),
+                        "created_dirs": _missing_dirs(f.target)})
     manifest = {"version": 1, "created": now.isoformat(), "files": entries}
     return json.dumps(manifest, indent=2).encode() + b"\n", copies
+
+
+def _missing_dirs(path: str) -> list[str]:
+    """The parent directories creating ``path`` will make (outermost
+    first): ``undo`` removes them again when they are left empty."""
+    missing: list[str] = []
+    parent = os.path.dirname(path)
+    while parent and not os.path.lexists(parent):
+        missing.insert(0, parent)
+        up = os.path.dirname(parent)
+        if up == parent:
+            break
+        parent = up
+    return missing
 
 
 def _replace(f: FilePlan, data: bytes, st: os.stat_result) -> str | None:

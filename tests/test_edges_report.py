@@ -68,9 +68,9 @@ def har() -> Iterator[Har]:
     npm = HarNpm()
     npm.add_registry(ACCT, "npm-prod")
     npm.add_package(ACCT, "npm-prod", "@acme/widget", "1.2.0")
-    with oci, npm, HarnessApi() as api:
-        with Front([("/v2/", oci.url), ("/pkg/", f"http://{npm.host}")]) as front:
-            yield Har(oci, npm, api, front)
+    with oci, npm, HarnessApi() as api, Front(
+            [("/v2/", oci.url), ("/pkg/", f"http://{npm.host}")]) as front:
+        yield Har(oci, npm, api, front)
 
 
 def store(home: Path, har: Har, token: str) -> None:

@@ -171,7 +171,7 @@ def hardoctor_probe(resolution: Resolution, ctx: Context) -> Sequence[ProbePlan]
         return None
     from .probe import plan
 
-    return plan(resolution)
+    return plan(resolution, ctx)
 
 
 @hookimpl

@@ -8,6 +8,7 @@ engine replaces them with the vendor's own (``hardoctor_remediation``)."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import replace
 
 from hardoctor.context import Context
 from hardoctor.model import (
@@ -319,8 +320,31 @@ def diagnose(res: Resolution, results: Sequence[ProbeResult], ctx: Context) -> l
     w = ctx.stash.get(WORLD, None)
     ref = payload_of(res.payload, EndpointRef)
     ep = w.endpoint(ref) if w is not None and ref is not None else None
+    skipped = next((r for r in results if r.facts.get("step") == "not-reached"), None)
+    if skipped is not None:
+        return [ctx.finding(
+            "MVN108", f"Maven never asks {res.registry} for {res.target.raw}: it gets the "
+            f"artifact from {skipped.facts.get('served_by')} first.",
+            ecosystem=ECO, registry=res.registry, evidence=[skipped.detail])]
+    later = next((r for r in results if r.facts.get("step") == "served-later"), None)
+    results = [r for r in results if r.facts.get("step") != "served-later"]
+    out: list[Finding] = []
     if isinstance(ep, Endpoint) and w is not None:
-        return MavenDiagnose(w, res, ep, results, ctx).run()
-    if isinstance(ep, GradleEndpoint) and w is not None:
-        return GradleDiagnose(w, res, ep, results, ctx).run()
-    return []
+        out = MavenDiagnose(w, res, ep, results, ctx).run()
+    elif isinstance(ep, GradleEndpoint) and w is not None:
+        out = GradleDiagnose(w, res, ep, results, ctx).run()
+    if later is None:
+        return out
+    return [_passed_on(f, later) for f in out if f.cause != "not-found"]
+
+
+def _passed_on(f: Finding, later: ProbeResult) -> Finding:
+    """Maven passes a failed request on to its next repository, and that one
+    serves the artifact: the build succeeds, the problem stays a warning (a
+    404 here is no problem at all)."""
+    if f.severity is not Severity.ERROR:
+        return f
+    return replace(f, severity=Severity.WARNING, why=(
+        f.why + f" For this artifact Maven then asks {later.facts.get('served_by')}, which "
+        "serves it, so the build succeeds; artifacts only this repository has fail.").strip(),
+        evidence=(*f.evidence, later.detail))

@@ -254,4 +254,13 @@ RULES = (
          why="Not a credential problem; Maven fails or retries.",
          example="502 Bad Gateway",
          fix="Retry later; tell the registry's operator."),
+    rule("MVN108", "repository-not-reached", INFO, None,
+         "Maven gets the artifact from an earlier repository and never asks this one.",
+         what="For `maven:G:A:V`, asks the repositories in maven-resolver's order (settings "
+             "profiles, the POMs, the built-in central) and stops at the first that serves "
+             "the artifact, as Maven does; a later repository is not contacted.",
+         why="Nothing to fix: what this repository would answer does not matter for this "
+             "artifact (a firewalled Maven Central is not a failure).",
+         example="hardoctor check maven:com.acme:lib:1.0 (served by the POM's repository)",
+         fix="Nothing; check the repository with a target it serves."),
 )

@@ -480,6 +480,10 @@ class Finding:
     remediation: Remediation | None = None
     fix: Fix | None = None
     plugin: str | None = None
+    #: Other credentials this one story is about (the same token stored in
+    #: several places, told once): the report counts it against every
+    #: client that sends one of them.
+    credentials: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-from collections import defaultdict
 from typing import TYPE_CHECKING
 
 from rich.console import Console
@@ -33,16 +32,6 @@ def client_names(ctx: Context) -> dict[str, str]:
         for _, mapping in ctx.plugins.call("hardoctor_client_names"):
             names.update({str(k): str(v) for k, v in dict(mapping).items()})
     return names
-
-
-def _verdict(findings: list[Finding], resolutions: list[Resolution] | None = None) -> str:
-    if any(f.severity is Severity.ERROR for f in findings):
-        return "fail"
-    if any(f.severity is Severity.WARNING for f in findings):
-        return "warn"
-    if resolutions and not any(r.judged for r in resolutions):
-        return "unjudged"  # never a ✓ for what nothing checked
-    return "ok"
 
 
 def judged_line(resolutions: list[Resolution], names: dict[str, str]) -> str:
@@ -119,21 +108,11 @@ class TextReporter:
             )
         self._print(console, head, style="bold")
 
-        groups: dict[str, list[Finding]] = defaultdict(list)
-        for f in report.findings:
-            groups[f.registry or GENERAL].append(f)
-        res_by_host: dict[str, list[Resolution]] = defaultdict(list)
-        for r in report.resolutions:
-            res_by_host[r.registry or r.target.host].append(r)
-        order = list(dict.fromkeys([*res_by_host, *groups]))
-        rank = {"fail": 0, "warn": 1, "ok": 2, "unjudged": 3}
-        order.sort(key=lambda k: (
-            k == GENERAL, rank[_verdict(groups[k], res_by_host.get(k, []))], k))
+        from hardoctor.report.verdicts import ordered
 
-        for key in order:
-            findings = groups.get(key, [])
-            resolutions = res_by_host.get(key, [])
-            verdict = _verdict(findings, resolutions)
+        for grp in ordered(report):
+            key, findings, resolutions = grp.key, grp.findings, grp.resolutions
+            verdict = grp.verdict
             clients = " · ".join(
                 dict.fromkeys(names.get(r.client, r.client) for r in resolutions)
             )
@@ -143,8 +122,10 @@ class TextReporter:
             self._print(console, line, rest="    ", style=STYLE[verdict])
             if verbose < 0:  # -q: the verdict lines and the summary
                 continue
+            failing = grp.failing_clients()
             for r in resolutions:
-                self._print(console, _resolution_line(r, home, names), "  ", "    ")
+                mark = "✗ " if r.client in failing and len(resolutions) > 1 else ""
+                self._print(console, mark + _resolution_line(r, home, names), "  ", "    ")
                 if verbose > 0:
                     self._chain(console, r, home)
             judged = judged_line(resolutions, names)
@@ -152,6 +133,12 @@ class TextReporter:
                 self._print(console, judged, "  ", "    ")
             for f in findings:
                 self._finding(console, f, creds, home)
+            for f, there in grp.elsewhere:
+                prefix = {Severity.ERROR: "error", Severity.WARNING: "warning",
+                          Severity.INFO: "info"}[f.severity]
+                self._print(console, f"{prefix}: {f.rule} {f.name}"
+                            + (f" ({f.cause})" if f.cause else "")
+                            + f"  the same story, told under {there}", "  ", "    ")
 
         counts = report.counts()
         console.print()

@@ -38,6 +38,7 @@ from urllib.parse import urlsplit
 from hardoctor.files import read_bounded
 from hardoctor.model import Secret, fingerprint
 from hardoctor.stash import StashKey
+from hardoctor.tokens.stdin import MAX_TOKEN_CHARS
 
 from .apihttp import parse_answer
 from .apimodel import CallerKey, LookupRequest, Outcome, TokenAnswer
@@ -120,7 +121,13 @@ def read_api_key_stdin(env: Environment) -> Secret:
     """``--harness-api-key-stdin``: one key on stdin.  Raises ValueError with
     a one-line, secret-free reason."""
     stream = env.stdin
-    text = stream.read() if stream is not None else ""
+    try:  # never more than a key can be: refused at once, not read to the end
+        text = stream.read(MAX_TOKEN_CHARS + 1) if stream is not None else ""
+    except UnicodeDecodeError:
+        raise ValueError("--harness-api-key-stdin: stdin is not UTF-8 text") from None
+    if len(text) > MAX_TOKEN_CHARS:
+        raise ValueError(f"--harness-api-key-stdin: stdin holds more than "
+                         f"{MAX_TOKEN_CHARS // 1024} KiB; a key is far shorter")
     text = text.strip()
     if not text:
         raise ValueError("--harness-api-key-stdin: no key on stdin")

@@ -297,3 +297,28 @@ def test_yarn_private_ca(tls_registry, tmp_path: Path) -> None:
     assert yarn_install(proj, home).returncode == 0
     rc, report, text = hd(home, proj, token)
     assert rc == 0, text
+
+
+def test_yarn_project_and_home_files_merge(registry, tmp_path: Path) -> None:
+    """Yarn 4 merges an npmRegistries entry across the project's and the home
+    .yarnrc.yml (the project wins per setting): a stale project token hides a
+    good home one."""
+    reg, token = registry
+    home = tmp_path
+    proj = project(home, "yarn@4.18.1")
+    (home / ".yarnrc.yml").write_text(
+        f'npmRegistries:\n  "//{reg.host}":\n    npmAuthToken: "{token}"\n')
+    rc_file = yarnrc(proj, reg, f'npmRegistries:\n  "//{reg.host}":\n    npmAlwaysAuth: true\n'
+                                '    npmAuthToken: "hd-stale-yarn-token"\n')
+    assert yarn_install(proj, home).returncode != 0
+    rc, report, text = hd(home, proj, token)
+    assert rc == 1, text
+    f = rules(report)["NPM101"]
+    assert f["location"]["path"] == str(rc_file) and f["location"]["line"] == 8
+    # Drop the project's token: alwaysAuth from the project, the token from home.
+    yarnrc(proj, reg, f'npmRegistries:\n  "//{reg.host}":\n    npmAlwaysAuth: true\n')
+    assert yarn_install(proj, home).returncode == 0
+    rc, report, text = hd(home, proj, token)
+    assert rc == 0, text
+    yarn = next(r for r in report["resolutions"] if r["client"] == "yarn")
+    assert str(home / ".yarnrc.yml") in (yarn["credential"] or "")

@@ -246,6 +246,7 @@ def test_rotation_refuses_a_token_of_another_vendor(tmp_path: Path) -> None:
     good = "ghp_" + rnd(36)
     r = run_cli(["fix", "--token-stdin", "ghcr.io", "--offline"], home=tmp_path, stdin=good)
     assert "refused" not in r.out, r
+    assert "(github-pat-classic" in r.out  # the vendor's format names the new token
     assert_no_secret(r, good, old)
 
 

@@ -107,6 +107,7 @@ def rotate_command(ctx: Context, manager: PluginManager) -> int:
         data: dict[str, Any] = {
             "schema": "hardoctor/rotate/v1",
             "token": {"fingerprint": new.fingerprint, "kind": info.kind,
+                      "format": info.details.get("format"),
                       "account_id": info.account_id, "status": info.status},
             "registries": sorted(hosts),
             "places": [_place_dict(ctx, p) for p in places],
@@ -281,7 +282,7 @@ def _text(
     recheck: list[Finding] | None,
 ) -> str:
     lines = [
-        f"New token #{new.fingerprint} ({info.kind}"
+        f"New token #{new.fingerprint} ({info.details.get('format') or info.kind}"
         + (f", account {info.account_id}" if info.account_id else "")
         + (f", expires {info.expires_at:%Y-%m-%d}" if info.expires_at else "")
         + f") passed its checks for {', '.join(sorted(hosts))}.",

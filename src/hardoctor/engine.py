@@ -65,6 +65,13 @@ def run(ctx: Context, manager: PluginManager) -> Report:
             manager.call_flat("hardoctor_diagnose", resolution=res, results=probes[i], ctx=ctx)
         )
 
+    if not ctx.options.offline:
+        from hardoctor.unchecked import could_not_check
+
+        findings += could_not_check(ctx, resolutions, probes, findings)
+        from hardoctor.probe.cleartext import cleartext_findings
+
+        findings += cleartext_findings(ctx, resolutions, probes)
     findings = _narrow(ctx, findings)
     findings = _silence(ctx, findings)
     if ctx.options.command == "fix":

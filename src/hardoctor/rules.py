@@ -214,6 +214,29 @@ Fix
   `HARDOCTOR_DISABLE_PLUGINS`).  No automatic fix.
 """,
     ),
+    Rule(
+        code="CHK002",
+        name="probe-could-not-run",
+        severity=Severity.ERROR,
+        summary="Online, a probe could not run, and nothing else explains it: not checked.",
+        explain="""\
+What it does
+  Reports a registry whose probe ended without an answer that any rule
+  explains (the probe raised, or refused to send a credential), so whether
+  the client would succeed is unknown.
+
+Why it matters
+  A check that could not run is not a pass: a CI gate must not turn green
+  because the network part never happened.
+
+Example
+  A probe plan that raised an exception inside a plugin.
+
+Fix
+  Run again with `--debug` for the reason; transport problems (DNS, TLS,
+  proxy) have their own NET rules.  No automatic fix.
+""",
+    ),
 )
 
 FIX_SAFE = Applicability.SAFE

@@ -216,6 +216,33 @@ Fix
   No automatic fix.
 """,
     ),
+    Rule(
+        code="NET009",
+        name="credential-sent-in-clear",
+        severity=Severity.WARNING,
+        cause="insecure-storage",
+        summary="A credential goes to a plain-http endpoint (token realm, redirect, URL).",
+        explain="""\
+What it does
+  Reports every origin the client's credential was sent to over plain
+  http while probing exactly as the client would: the registry URL, a
+  token service (realm) or a redirect target.  A non-loopback host is a
+  warning; a loopback host reached after an https -> http downgrade is
+  noted as info.
+
+Why it matters
+  Anyone on the network path (Wi-Fi, proxy, CI runner neighbours) can read
+  and replay the credential.
+
+Example
+  A registry challenging with realm="http://auth.example.com/token".
+
+Fix
+  Use https for the registry, its token service and every URL in the
+  client's configuration; rotate a token that travelled in clear.
+""",
+        plugin="builtin",
+    ),
 )
 
 

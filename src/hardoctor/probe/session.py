@@ -48,6 +48,7 @@ from hardoctor.probe.tls import (
     ResolvedTLS,
     TLSOptions,
     build_ssl_context,
+    is_loopback,
     resolve_tls,
 )
 
@@ -150,6 +151,9 @@ class ProbeResponse:
     auth_sent: bool = False
     #: Origins a credential was withheld from (redirects, foreign hosts).
     auth_withheld: tuple[str, ...] = ()
+    #: Origins a credential went to over plain http (non-loopback hosts, and
+    #: loopback hosts reached by an https -> http downgrade).
+    auth_in_clear: tuple[str, ...] = ()
     #: https failed and the request was retried over plain http (insecure registry).
     fallback_http: bool = False
     #: Server ``Date`` minus this machine's clock, seconds.
@@ -215,6 +219,8 @@ def to_result(
         merged["auth_sent"] = True
     if exchange.auth_withheld:
         merged["auth_withheld"] = list(exchange.auth_withheld)
+    if exchange.auth_in_clear:
+        merged["auth_in_clear"] = list(exchange.auth_in_clear)
     if exchange.fallback_http:
         merged["fallback_http"] = True
     if exchange.date_skew_s is not None:
@@ -436,6 +442,8 @@ class ProbeSession:
     ) -> Exchange:
         redirects: list[str] = []
         withheld: list[str] = []
+        clear: list[str] = []
+        began_https = urlsplit(url).scheme.lower() == "https"
         started = time.perf_counter()
         secret_form = bool(form) and any(isinstance(v, Secret) for v in (form or {}).values())
         while True:
@@ -444,6 +452,8 @@ class ProbeSession:
             send_auth = auth is not None and trusted
             if auth is not None and not trusted:
                 withheld.append(origin_text(here))
+            if (send_auth or (secret_form and trusted)) and _in_clear(url, began_https):
+                clear.append(origin_text(here))
             if secret_form and not trusted:
                 # A refresh token must not go to a foreign origin even in a body.
                 return TransportFailure(
@@ -465,6 +475,7 @@ class ProbeSession:
                     redirects=tuple(redirects),
                     auth_sent=send_auth,
                     auth_withheld=tuple(dict.fromkeys(withheld)),
+                    auth_in_clear=tuple(dict.fromkeys(clear)),
                     elapsed_ms=(time.perf_counter() - started) * 1000.0,
                 )
             nxt = urljoin(url, location)
@@ -477,6 +488,7 @@ class ProbeSession:
                     redirects=tuple(redirects),
                     auth_sent=send_auth,
                     auth_withheld=tuple(dict.fromkeys(withheld)),
+                    auth_in_clear=tuple(dict.fromkeys(clear)),
                     elapsed_ms=(time.perf_counter() - started) * 1000.0,
                 )
             if answer.status == 303 or (answer.status in (301, 302) and method == "POST"):
@@ -577,6 +589,15 @@ class ProbeSession:
                 await response.aclose()
             resp_headers = tuple((k.lower(), v) for k, v in response.headers.multi_items())
             return response.status_code, resp_headers, body
+
+
+def _in_clear(url: str, began_https: bool) -> bool:
+    """A credential sent to ``url`` travels in clear: plain http to a host
+    that is not loopback, or a loopback host after an https start."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http":
+        return False
+    return began_https or not is_loopback(parts.netloc.rpartition("@")[2])
 
 
 def _blame_proxy(failure: TransportFailure, proxy: str | None) -> TransportFailure:

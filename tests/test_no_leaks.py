@@ -455,7 +455,7 @@ def _engine_run(home: LeakHome, argv: list[str]) -> list[Any]:
     """What the engine produces for ``argv``, run exactly as cli.py runs it:
     the report (for ``fix``: the first pass's report, whose findings carry
     the fixes and edits, then the fixed state's report and the plan) and
-    the run's cache."""
+    the run's typed state."""
     from hardoctor import engine
     from hardoctor.cli import _manager, build_parser, options_from_args
     from hardoctor.commands import plan_fixes
@@ -473,12 +473,17 @@ def _engine_run(home: LeakHome, argv: list[str]) -> list[Any]:
         ns = build_parser(formats, manager).parse_args(argv)
         options = options_from_args(ns, env)
         ctx = Context(options, env, manager.rules, manager)
-        out = [engine.run(ctx, manager), ctx.cache]
+        out = [engine.run(ctx, manager), _state(ctx)]
         if options.command == "fix":
             ctx = Context(options, env, manager.rules, manager)
             report, plan, _ = plan_fixes(ctx, manager)
-            out += [report, plan, ctx.cache]
+            out += [report, plan, _state(ctx)]
         return out
+
+
+def _state(ctx: Any) -> dict[str, Any]:
+    """The run's typed state (every plugin's StashKey values)."""
+    return {key.name or repr(key): value for key, value in ctx.stash.items()}
 
 
 def _shown(obj: Any, seen: set[int] | None = None) -> Iterator[Any]:

@@ -70,6 +70,11 @@ class Stash:
     def __contains__(self, key: object) -> bool:
         return key in self._data
 
+    def items(self) -> list[tuple[StashKey[object], object]]:
+        """Every (key, value), for tests that inspect a run's whole state
+        (e.g. that no stored object shows a secret in its repr)."""
+        return list(self._data.items())
+
     def __len__(self) -> int:
         return len(self._data)
 

@@ -95,6 +95,7 @@ class Diagnosis(Verdicts):
                 else "the registry",
                 ecosystems=("docker",),
                 ecosystem=self.res.ecosystem,
+                before=self.results[:self.results.index(transport)],
             )
             return [f] if f else []
         out += self.realm_notice()

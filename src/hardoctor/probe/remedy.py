@@ -8,6 +8,7 @@ wrong); the names stay importable from there.  The clients' own steps (how
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterable, Mapping
 
 from hardoctor.model import Remediation
@@ -59,15 +60,21 @@ def ca_commands(host: str, client_commands: Iterable[str] = ()) -> tuple[str, ..
 
 
 def transport_remediation(
-    outcome: str, kind: str, host: str, advice: Iterable[Remediation] = ()
+    outcome: str, kind: str, host: str, advice: Iterable[Remediation] = (),
+    url: str | None = None,
 ) -> Remediation:
     """A remediation for a transport failure talking to ``host``, with the
-    clients' own steps and commands (``advice``, from their plugins)."""
+    clients' own steps and commands (``advice``, from their plugins).  With
+    ``url`` (the exact URL probed, scheme included) the ``curl`` command
+    repeats that request instead of guessing ``https://HOST/``."""
     advice = tuple(advice)
     base = _transport_remediation(outcome, kind, host, advice)
+    own = base.commands
+    if url and url.startswith(("http://", "https://")):
+        own = tuple(c.replace(f"https://{host}/", shlex.quote(url)) if c.startswith("curl ")
+                    else c for c in own)
     steps = [*base.steps, *(s for a in advice for s in a.steps if s not in base.steps)]
-    commands = [*base.commands,
-                *(c for a in advice for c in a.commands if c not in base.commands)]
+    commands = [*own, *(c for a in advice for c in a.commands if c not in own)]
     return Remediation(base.summary, tuple(dict.fromkeys(steps)),
                        tuple(dict.fromkeys(commands)), base.docs)
 

@@ -8,7 +8,7 @@ its transport findings with :func:`transport_finding`.  The core registers
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from hardoctor.model import Finding, Location, ProbeResult, Remediation, Rule, Severity
@@ -285,11 +285,16 @@ def transport_finding(
     ecosystem: str | None = None,
     credential: str | None = None,
     location: Location | None = None,
+    before: Sequence[ProbeResult] = (),
 ) -> Finding | None:
     """A NET finding for a probe result with a transport outcome, or None.
 
     The message names the host and the failure, never the client, so the
     same failure seen by several clients deduplicates into one finding.
+    ``before``: the results of the same walk before this one -- when one of
+    them was answered, the message says which step answered and which one
+    failed (never "cannot reach" a registry that answered); the evidence
+    and the ``curl`` command repeat the exact URL probed.
     """
     cause = transport_cause(result.outcome)
     if cause is None and result.status != 407:
@@ -304,12 +309,20 @@ def transport_finding(
         detail = "the proxy answered 407 Proxy Authentication Required"
     proxy = result.facts.get("proxy")
     via = f" through the proxy {proxy}" if proxy and str(proxy) not in detail else ""
-    message = f"Cannot reach {what} at {host}{via}: {detail}."
-    remediation = transport_remediation(outcome, kind, host, _advice(ctx, outcome, kind, host,
-                                                                     ecosystems, ecosystem))
+    probed = _url_host(result.url) or host
+    answered = next((b for b in reversed(before) if b.status is not None), None)
+    message = f"Cannot reach {what} at {probed}{via}: {detail}."
+    if answered is not None:
+        message = (f"{answered.facts.get('method', 'GET')} {answered.url} answered "
+                   f"{answered.status}, then {what} at {probed}{via} failed: {detail}.")
+    remediation = transport_remediation(outcome, kind, probed, _advice(
+        ctx, outcome, kind, probed, ecosystems, ecosystem), url=result.url)
     if outcome == "proxy-error" and proxy:
         remediation = _proxy_remediation(str(proxy), kind, remediation)
     evidence = [f"{result.facts.get('method', 'GET')} {result.url} -> {outcome}"]
+    if answered is not None:
+        evidence.insert(0, f"{answered.facts.get('method', 'GET')} {answered.url} -> "
+                           f"{answered.status}")
     if result.facts.get("fallback_http"):
         evidence.append("https failed and plain http was tried too (insecure registry)")
     return ctx.finding(
@@ -320,7 +333,9 @@ def transport_finding(
         credential=credential,
         location=location,
         registry=host,
-        why="The client cannot talk to the registry, so no credential is even checked.",
+        why="The client cannot talk to the registry, so no credential is even checked."
+        if answered is None else "The registry answered, but the client cannot finish the "
+        "exchange at the step that failed, so the pull fails there.",
         evidence=evidence,
         remediation=remediation,
     )
@@ -342,3 +357,18 @@ def _proxy_remediation(proxy: str, kind: str, base: Remediation) -> Remediation:
     return Remediation(f"The proxy failed ({proxy}); the registry itself was never reached.",
                        (first, *base.steps), base.commands,
                        base.docs)
+
+
+def _url_host(url: str) -> str:
+    """``host[:port]`` of a probed URL ("" when it is not one)."""
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url)
+        name, port = parts.hostname, parts.port
+    except ValueError:
+        return ""
+    if not name:
+        return ""
+    name = f"[{name}]" if ":" in name else name
+    return name if port is None else f"{name}:{port}"

@@ -176,3 +176,49 @@ def test_generic_registry_gets_no_vendor_wording(home: Path) -> None:
     for vendor_words in ("Harness login", "-u EMAIL", "%40", "e-mail"):
         assert vendor_words not in text, vendor_words
     assert f"login {dead} -u ci " in text
+
+
+def test_npm_tls_untrusted_is_never_green(home: Path, tmp_path: Path,
+                                          tmp_path_factory: pytest.TempPathFactory) -> None:
+    """npm against verdaccio serving https with a private CA npm is not told
+    about: npm fails, and the npm registry's group must not be ✓ (the TLS
+    finding is keyed by host, the npm resolution by URL: they are one
+    registry).  With ``cafile`` npm succeeds and hardoctor agrees."""
+    from tests.servers.tlsca import private_ca
+    from tests.servers.verdaccio import Verdaccio, verdaccio_entry
+
+    try:
+        verdaccio_entry()
+        require_binary("npm")
+    except MissingBinaryError as exc:
+        server_missing(str(exc))
+    ca, cert, key = private_ca(tmp_path_factory.mktemp("ca"))
+    with Verdaccio(tls=(ca, cert, key)) as reg:
+        token = reg.add_user("dev", "hd-edge-Pass-01")
+        reg.publish("hd-tls", "1.0.0", token)
+        npmrc = home / ".npmrc"
+        npmrc.write_text(f"registry={reg.url}\n//{reg.host}/:_authToken={token}\n")
+        npmrc.chmod(0o600)
+        env = {"NODE_EXTRA_CA_CERTS": None, "SSL_CERT_FILE": None}
+
+        def view() -> subprocess.CompletedProcess[str]:
+            (tmp_path / "global-npmrc").write_text("")
+            run_env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(home),
+                       "LANG": "C.UTF-8", "npm_config_cache": str(tmp_path / "npm-cache"),
+                       "npm_config_globalconfig": str(tmp_path / "global-npmrc"),
+                       "npm_config_fetch_retries": "0", "npm_config_update_notifier": "false"}
+            return subprocess.run(["npm", "view", "hd-tls", "version"], cwd=home, env=run_env,
+                                  capture_output=True, text=True, timeout=120, check=False)
+
+        assert view().returncode != 0
+        text = run_cli(["check", "--timeout", "10", "npm:hd-tls"], home=home, environ=env)
+        assert text.rc == 1, text
+        verdicts = [ln for ln in text.out.splitlines() if ln[:2] in ("✓ ", "✗ ", "! ", "- ")]
+        assert verdicts and not [v for v in verdicts if v.startswith("✓")], text.out
+        assert [v for v in verdicts if v.startswith("✗") and "npm" in v], text.out
+        assert token not in text.out + text.err
+
+        npmrc.write_text(npmrc.read_text() + f"cafile={ca}\n")
+        assert view().stdout.strip() == "1.0.0"
+        after = run_cli(["check", "--timeout", "10", "npm:hd-tls"], home=home, environ=env)
+        assert after.rc == 0 and "✗" not in after.out, after.out

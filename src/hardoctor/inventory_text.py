@@ -42,12 +42,13 @@ def render_table(ctx: Context, rows: list[dict[str, Any]]) -> str:
                       force_terminal=color, no_color=not color, highlight=False, emoji=False,
                       soft_wrap=True)
     copies = sum(len(r["copies"]) for r in rows)
-    console.print(escape(f"{len(rows)} token{'s' * (len(rows) != 1)} in {copies} "
-                         f"place{'s' * (copies != 1)} (offline: what the files say)"),
-                  style="bold" if color else None)
+    for line in wrap(f"{len(rows)} token{'s' * (len(rows) != 1)} in {copies} "
+                     f"place{'s' * (copies != 1)} (offline: what the files say)", width):
+        console.print(escape(line), style="bold" if color else None)
     if not rows:
         return buf.getvalue()
-    console.print(escape(HEAD), style="bold" if color else None)
+    for line in wrap(HEAD, width):
+        console.print(escape(line), style="bold" if color else None)
     for r in rows:
         console.print()
         date = (r["expires_at"] or "")[:10] or "-"
@@ -67,7 +68,8 @@ def render_table(ctx: Context, rows: list[dict[str, Any]]) -> str:
             else:
                 console.print(escape(line))
         if r["expires_at"]:
-            console.print(escape(f"  expiry from {r['expiry_source']}"), style="dim" if color else None)
+            for line in wrap(f"expiry from {r['expiry_source']}", width, "  "):
+                console.print(escape(line), style="dim" if color else None)
         for c in r["copies"]:
             where = c["location"]["display"]
             clients = ", ".join(c["clients"])

@@ -55,6 +55,12 @@ def judged_line(resolutions: list[Resolution], names: dict[str, str]) -> str:
     return "; ".join(out)
 
 
+def _esc(line: str) -> str:
+    """``escape`` for one printed line; a final ``\\`` (a command's
+    continuation) stays single, where ``escape`` would double it."""
+    return escape(line[:-1]) + "\\" if line.endswith("\\") else escape(line)
+
+
 class TextReporter:
     def __init__(self, color: bool = False, width: int | None = None) -> None:
         self.color = color
@@ -66,7 +72,7 @@ class TextReporter:
                style: str | None = None) -> None:
         """Prose, wrapped to the width at spaces (never inside a word)."""
         for line in wrap(text, self.cols, indent, rest):
-            console.print(escape(line), style=style if self.color else None)
+            console.print(_esc(line), style=style if self.color else None)
 
     def render(self, report: Report, ctx: Context) -> str:
         from hardoctor.output import terminal_width
@@ -222,7 +228,7 @@ class TextReporter:
         for label, text in rows:
             if not label and text.startswith("$ "):  # a command: its own line, whole words
                 for line in command_lines(text[2:], self.cols, " " * 12):
-                    console.print(escape(line))
+                    console.print(_esc(line))
                 continue
             step = re.match(r"\d+\. ", text) if not label else None
             self._print(console, text, f"    {label:<8}", " " * (12 + (step.end() if step else 0)))

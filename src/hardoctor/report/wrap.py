@@ -81,8 +81,9 @@ def command_lines(cmd: str, width: int, indent: str = "", prompt: str = "$ ") ->
     cont = indent + " " * (len(prompt) + 2)
     line = indent + prompt
     start = line
-    for word in words:
-        if line != start and len(line) + 1 + len(word) + 2 > width:
+    for n, word in enumerate(words):
+        room = width - (0 if n == len(words) - 1 else 2)  # the last word needs no " \\"
+        if line != start and len(line) + 1 + len(word) > room:
             lines.append(line + " \\")
             line = start = cont
         line = line + word if line == start else f"{line} {word}"

@@ -96,6 +96,6 @@ JSON
       npm install --no-audit --no-fund --omit=dev --loglevel=error >/dev/null
   )
 fi
-[ -x "$NPMDIR/node_modules/.bin/pnpm" ] || { echo "install-clients: pnpm missing" >&2; exit 1; }
+[ -f "$NPMDIR/node_modules/pnpm/bin/pnpm.mjs" ] || { echo "install-clients: pnpm missing" >&2; exit 1; }
 [ -f "$NPMDIR/node_modules/@yarnpkg/cli-dist/bin/yarn.js" ] || { echo "install-clients: yarn missing" >&2; exit 1; }
 echo "install-clients: uv $UV_V, poetry $POETRY_V, twine $TWINE_V, pnpm $PNPM_V, yarn $YARN_V, $(podman --version), $(buildah --version | cut -d' ' -f1-3)"

@@ -322,3 +322,30 @@ def test_yarn_project_and_home_files_merge(registry, tmp_path: Path) -> None:
     assert rc == 0, text
     yarn = next(r for r in report["resolutions"] if r["client"] == "yarn")
     assert str(home / ".yarnrc.yml") in (yarn["credential"] or "")
+
+
+def test_pnpm_workspace_reads_the_root_npmrc_only(registry, tmp_path: Path) -> None:
+    """In a pnpm workspace pnpm 12 reads the root's .npmrc and ignores a
+    member's own: the token in pkgs/a/.npmrc is never sent (NPM020)."""
+    reg, token = registry
+    home = tmp_path
+    root = home / "ws"
+    member = root / "pkgs" / "a"
+    member.mkdir(parents=True)
+    (root / "package.json").write_text(json.dumps({"name": "ws", "private": True}))
+    (root / "pnpm-workspace.yaml").write_text("packages:\n  - pkgs/*\nminimumReleaseAge: 0\n")
+    (member / "package.json").write_text(json.dumps(
+        {"name": "a", "version": "1.0.0", "dependencies": {"hdpkg": "1.0.0"}}))
+    (root / ".npmrc").write_text(f"registry={reg.url}\n")
+    (member / ".npmrc").write_text(f"//{reg.host}/:_authToken={token}\n")
+    assert install([*clients.pnpm(), "install"], member, home).returncode != 0
+    rc, report, text = hd(home, member, token)
+    assert rc == 1, text
+    assert rules(report)["NPM020"]["location"]["path"] == str(member / ".npmrc")
+    assert judged(report) == {"pnpm"}
+    (member / ".npmrc").unlink()
+    (root / ".npmrc").write_text(f"registry={reg.url}\n//{reg.host}/:_authToken={token}\n")
+    ok = install([*clients.pnpm(), "install"], member, home)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    rc, report, text = hd(home, member, token)
+    assert rc == 0, text

@@ -332,7 +332,12 @@ def test_pnpm_reads_unscoped_token_and_default_syntax(home: Path, tmp_path: Path
     pnpm = next(r for r in report["resolutions"] if r["client"] == "pnpm")
     npm_ = next(r for r in report["resolutions"] if r["client"] == "npm")
     assert pnpm["credential"] is not None and npm_["credential"] is None
-    assert "NPM015" in rules(report)
+    # The project says pnpm: npm is shown, not judged, and its refusal of the
+    # unscoped key is a warning; naming both clients brings the comparison back.
+    assert pnpm["judged"] and not npm_["judged"]
+    assert "NPM015" not in rules(report) and rules(report)["NPM001"]["severity"] == "warning"
+    both = check(home, "--project", str(proj), "--client", "npm", "--client", "pnpm")
+    assert "NPM015" in rules(both)
     home_with(home, f"registry={REG}\n//npm.example.test/:_authToken=${{HD_UNSET:-{TOK}}}\n")
     f = rules(check(home, "--project", str(proj)))["NPM006"]
     assert "pnpm expands it" in f["message"]

@@ -19,6 +19,7 @@ if _TC:
 
 import os
 import re
+import shlex
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 
@@ -43,7 +44,7 @@ from hardoctor.model import (
 from hardoctor.targets import parse_image_reference, split_host_url
 from hardoctor.tokencheck import reported_by_owner
 
-from . import committed, config, creds, lint, resolve
+from . import committed, config, creds, inuse, lint, resolve
 from .hub import HUB
 from .rules import RULES
 from .state import ACTIVE, RESOLUTIONS, SOURCES
@@ -295,7 +296,7 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
     if "helm" in active:
         out.append(resolve.resolve_helm(ctx, target, by_id))
     out += _docker_py(ctx, target, by_id, out[0])
-    out = [resolve.with_tls(ctx, r) for r in out]
+    out = inuse.judge(ctx, [resolve.with_tls(ctx, r) for r in out], active)
     ctx.stash.setdefault(RESOLUTIONS, {})[target.raw] = out
     return out
 
@@ -341,6 +342,7 @@ def hardoctor_diagnose(resolution: Resolution, results: Sequence[ProbeResult], c
     if not results and resolution.credential is None:
         out += _offline_no_credentials(resolution, ctx)
     out += _disagreement(resolution, ctx)
+    out += _missing_authfile(resolution, results, ctx)
     for step in resolution.chain:
         if step.description == "DOCKER_AUTH_CONFIG" and step.outcome == "used" and any(
             s.outcome == "lost" and s.reason == "DOCKER_AUTH_CONFIG wins" for s in resolution.chain
@@ -392,10 +394,38 @@ def _offline_no_credentials(resolution: Resolution, ctx: Context) -> list[Findin
     )]
 
 
+def _missing_authfile(resolution: Resolution, results: Sequence[ProbeResult],
+                      ctx: Context) -> list[Finding]:
+    """podman told to read a file that is not there (DKR031)."""
+    explicit = ctx.getenv("REGISTRY_AUTH_FILE")
+    if resolution.client != "podman" or resolution.credential is not None or not explicit:
+        return []
+    path = ctx.env.expand_home(explicit)
+    if os.path.exists(path):
+        return []
+    host = resolution.target.host
+    refused = [r for r in results if r.status in (401, 403)]
+    return [ctx.finding(
+        "DKR031",
+        f"REGISTRY_AUTH_FILE={ctx.display_path(path)} does not exist: podman, skopeo and buildah "
+        f"read no other auth file and have no credential for {host}"
+        + (f" ({refused[0].status} without one)." if refused else "."),
+        ecosystem=ECO, registry=host, location=Location(None, key="$REGISTRY_AUTH_FILE"),
+        why="With REGISTRY_AUTH_FILE set, containers/image reads only that file (no fallback "
+            "to ${XDG_RUNTIME_DIR}/containers/auth.json or ~/.docker/config.json); podman 4 "
+            "stops with `stat FILE: no such file or directory`.",
+        evidence=tuple(r.detail for r in refused[:1] if r.detail),
+        remediation=Remediation(
+            "Point REGISTRY_AUTH_FILE at the file that holds the login, or log in into it.",
+            commands=(f"podman login --authfile {shlex.quote(path)} {host}",)),
+    )]
+
+
 def _disagreement(resolution: Resolution, ctx: Context) -> list[Finding]:
     if resolution.client != "docker":
         return []
-    all_res = ctx.stash.get(RESOLUTIONS, {}).get(resolution.target.raw, [])
+    all_res = [r for r in ctx.stash.get(RESOLUTIONS, {}).get(resolution.target.raw, [])
+               if r.judged]
     all_res = [r for r in all_res if r.judged]  # a client not in use disagrees with no one
     seen: dict[str, str] = {}
     for r in all_res:

@@ -248,7 +248,11 @@ def resolve_podman(ctx: Context, target: Target, creds: dict[str, Credential]) -
         display = ctx.display_path(path)
         source = sources.get(path)
         if source is None:
-            steps.append(ChainStep(f"auth file {display}", "missing", "file does not exist"))
+            explicit = ctx.getenv("REGISTRY_AUTH_FILE")
+            why = ("$REGISTRY_AUTH_FILE names it and it does not exist: podman, skopeo and "
+                   "buildah read no other file" if explicit and
+                   ctx.env.expand_home(explicit) == path else "file does not exist")
+            steps.append(ChainStep(f"auth file {display}", "missing", why))
             continue
         payload = source.payload
         doc = payload.config if isinstance(payload, FilePayload) else None

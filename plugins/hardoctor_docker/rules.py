@@ -236,4 +236,13 @@ RULES: tuple[Rule, ...] = (
          example='"credHelpers": { "pkg.harness.io": "pass" }, "auths": { "pkg.harness.io": { "auth": "..." } }',
          fix="Remove the `credHelpers` entry so Docker uses the plaintext entry, or log in again so the helper has the new token.",
          fixable=UNSAFE),
+    rule("DKR031",
+         "registry-auth-file-missing",
+         E,
+         "no-credentials",
+         "`REGISTRY_AUTH_FILE` (or `--authfile`) names a file that does not exist.",
+         what="Checks the auth file podman, skopeo and buildah are told to use.",
+         why="containers/image reads only the named file (no fallback to ~/.docker/config.json or the XDG files): podman 4 stops with `stat FILE: no such file or directory`, other versions pull anonymously and get 401.",
+         example="REGISTRY_AUTH_FILE=$HOME/.config/containers/auth.json while `podman login` wrote ${XDG_RUNTIME_DIR}/containers/auth.json",
+         fix="Point REGISTRY_AUTH_FILE at the file `podman login` wrote, or run `podman login --authfile \"$REGISTRY_AUTH_FILE\" HOST`."),
 )

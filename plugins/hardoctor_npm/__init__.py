@@ -38,7 +38,7 @@ from hardoctor.model import (
     Target,
 )
 
-from . import committed, config, creds, diagnose, lint, resolve, state
+from . import committed, config, creds, diagnose, inuse, lint, resolve, state
 from .nerf import parse_url
 from .rules import RULES
 
@@ -235,7 +235,11 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential],
             cfg = st.pnpm if client == "pnpm" and st.pnpm is not None else st.npm
             res, _ = resolve.resolve_npm(ctx, st, target, cfg, client, by_id)
         out.append(res)
-    st.order[target.raw] = [r.client for r in out]
+    out = inuse.judge(st, target, out)
+    # Every client's resolution (judged or not: NPM036 tells Yarn what npm
+    # would send); the disagreement (NPM015) is about judged clients only.
+    st.resolutions.setdefault(target.raw, {}).update({r.client: r for r in out})
+    st.order[target.raw] = [r.client for r in out if r.judged]
     return out
 
 

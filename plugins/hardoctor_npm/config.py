@@ -227,7 +227,32 @@ def local_prefix(cwd: str) -> tuple[str, Workspace | None]:
             if fnmatch.fnmatch(found, full) or found == full:
                 npmrc = os.path.join(found, ".npmrc")
                 return p, Workspace(p, found, npmrc if os.path.isfile(npmrc) else None)
+    if found is not None:
+        root = pnpm_workspace_root(found)
+        if root is not None and root != found:
+            npmrc = os.path.join(found, ".npmrc")
+            return root, Workspace(root, found, npmrc if os.path.isfile(npmrc) else None)
     return found or cwd, None
+
+
+def pnpm_workspace_root(start: str) -> str | None:
+    """The nearest ancestor of ``start`` (itself included) with a
+    ``pnpm-workspace.yaml`` whose ``packages`` globs take ``start`` in (any,
+    when it lists none).  pnpm 12 reads that root's .npmrc and ignores a
+    member's own (verified: tests/test_clients_node.py); npm is not judged in
+    such a workspace, so the layers follow pnpm there."""
+    for p in _walk_up(start):
+        path = os.path.join(p, "pnpm-workspace.yaml")
+        if not os.path.isfile(path):
+            continue
+        raw = (read_bounded(path, 1 << 16, head=True) or b"").decode("utf-8", "replace")
+        globs = re.findall(r"^\s*-\s*['\"]?([^'\"#\s]+)", raw.split("packages:", 1)[-1], re.M) \
+            if "packages:" in raw else []
+        if not globs or p == start or any(
+                fnmatch.fnmatch(start, os.path.normpath(os.path.join(p, g.rstrip("/"))))
+                for g in globs if not g.startswith("!")):
+            return p
+    return None
 
 
 def _walk_up(start: str) -> Iterator[str]:
@@ -306,7 +331,8 @@ def load_files(ctx: Context, tool: NpmTool) -> NpmFiles:
     ws_layers: list[Layer] = []
     if workspace and workspace.member_npmrc:
         wl = read_layer(ctx, "workspace", workspace.member_npmrc)
-        wl.ignored = f"npm ignores a workspace's own .npmrc; it reads {project_path}"
+        wl.ignored = (f"npm and pnpm ignore a workspace member's own .npmrc; they read "
+                      f"{project_path}")
         ws_layers.append(wl)
     return NpmFiles(layers + ws_layers, prefix_dir, workspace, userconfig, str(globalconfig),
                     global_mode)
@@ -328,8 +354,13 @@ class Config:
         self.flavor = flavor
         self.env = env
         self.home = home
+        #: pnpm 12: auth settings of the project's .npmrc written with
+        #: ``${VAR}`` -- pnpm ignores them ("environment variables are not
+        #: expanded in repository-controlled registry credentials").
+        self.ignored_auth: list[Item] = []
         self.by_layer: list[tuple[Layer, list[Item]]] = [
-            (la, la.items(flavor, env, home)) for la in files.layers if la.where != "workspace"
+            (la, self._keep(la, la.items(flavor, env, home)))
+            for la in files.layers if la.where != "workspace"
         ]
         self._index: dict[str, list[Item]] = {}
         for layer, items in self.by_layer:
@@ -337,6 +368,18 @@ class Config:
                 self._index.setdefault(item.key, []).append(
                     item if item.path or layer.where == "env" else item
                 )
+
+    def _keep(self, layer: Layer, items: list[Item]) -> list[Item]:
+        if self.flavor != "pnpm" or layer.where != "project":
+            return items
+        out = []
+        for item in items:
+            fld = item.key.rsplit(":", 1)[-1]
+            if fld in AUTH_FIELDS and item.value_refs:
+                self.ignored_auth.append(item)
+            else:
+                out.append(item)
+        return out
 
     def chain(self, key: str) -> list[Item]:
         """Every assignment of ``key``, highest priority first."""

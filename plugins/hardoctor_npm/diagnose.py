@@ -9,6 +9,7 @@ from typing import Any
 from hardoctor.context import Context
 from hardoctor.model import Credential, Finding, ProbeResult, Remediation, Resolution, Severity
 
+from . import yarnkeys
 from .nerf import nerf_dart, parse_url
 from .resolve import Details, details
 from .state import State
@@ -150,10 +151,17 @@ def _online(res: Resolution, det: Details, results: Sequence[ProbeResult], st: S
 
 def _anonymous_401(res: Resolution, det: Details, main: ProbeResult, evidence: tuple[str, ...],
                    st: State, ctx: Context) -> list[Finding]:
+    if det.pnpm_ignored is not None:
+        return [_pnpm_ignored(res, det, evidence, ctx)]
     if det.registry in st.explained or any(n.kind != "whoami" for n in det.near):
         return []  # the lint finding at the key's line says why
     if res.client == "yarn" and det.withheld:
         return []  # _yarn_vs_npm reports NPM032
+    if res.client == "yarn" and st.yarn is not None:
+        missed = yarnkeys.near_miss(st.yarn, det.registry)
+        if missed is not None:
+            return [yarnkeys.finding(ctx, res, det.registry, missed, evidence,
+                                     _common(res, det))]
     if det.orphans:
         return [_orphan_finding(res, det, ctx, None, evidence)]
     client = CLIENT.get(res.client, res.client)
@@ -169,6 +177,29 @@ def _anonymous_401(res: Resolution, det: Details, main: ProbeResult, evidence: t
                                 commands=("read -rs TOKEN", _set_cmd(det, res.client))),
         **_common(res, det, location=det.registry_item.location if det.registry_item
                   else None))]
+
+
+def _pnpm_ignored(res: Resolution, det: Details, evidence: tuple[str, ...],
+                  ctx: Context) -> Finding:
+    item = det.pnpm_ignored
+    assert item is not None
+    where = item.location.display(ctx.home)
+    user_npmrc = "~/.npmrc"
+    return ctx.finding(
+        "NPM024",
+        f"pnpm ignores `{item.key}` at {where}: pnpm 12 does not expand environment variables "
+        f"in registry credentials of the project's .npmrc, so it sends nothing to {det.registry} "
+        "(401).",
+        why="pnpm 12 warns `Ignored project-level auth setting ... environment variables are not "
+            "expanded in repository-controlled registry credentials` and the install fails with "
+            "ERR_PNPM_FETCH_401; npm still expands the same line.",
+        evidence=evidence,
+        remediation=Remediation(
+            f"Move the credential line to {user_npmrc} (pnpm expands ${{VAR}} there), or "
+            "write it with `pnpm config set` where pnpm runs.",
+            commands=(f"echo '{item.key}=${{{(item.value_refs[0].name if item.value_refs else 'NPM_TOKEN')}}}' "
+                      f">> {user_npmrc}",)),
+        **_common(res, det, location=item.location))
 
 
 def _refused(res: Resolution, det: Details, main: ProbeResult, evidence: tuple[str, ...],
@@ -314,7 +345,7 @@ def _yarn_vs_npm(res: Resolution, det: Details, st: State, ctx: Context,
 
 def disagreement(ctx: Context, st: State, raw: str) -> list[Finding]:
     """NPM015: the clients in use send different credentials to one registry."""
-    everyone = st.resolutions.get(raw, {})
+    everyone = {c: r for c, r in st.resolutions.get(raw, {}).items() if r.judged}
     npm_reg = next((r.registry for c, r in everyone.items() if c == "npm"), None)
     # Only clients that talk to the same registry can disagree about it.
     by_client = {c: r for c, r in everyone.items()

@@ -13,6 +13,7 @@ only when probing: ``--offline`` never loads httpx).
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -51,9 +52,40 @@ class Spec:
                 self.extra_ca)
 
 
+def _yarn_setting(st: State, name: str) -> tuple[str, str | None] | None:
+    """(value, folder of the file) of a top-level Yarn setting: ``YARN_*``
+    first, then the closest .yarnrc.yml."""
+    env_name = "YARN_" + "".join("_" + c if c.isupper() else c.upper() for c in name)
+    if st.npm.env.get(env_name):
+        return st.npm.env[env_name], None
+    for f in st.yarn_files:
+        found = f.root.get(name) if f.root is not None else None
+        if found is not None and found[1].kind == "scalar" and isinstance(found[1].value, str):
+            return found[1].value, os.path.dirname(os.path.abspath(f.path))
+    return None
+
+
+def _yarn_tls(st: State) -> tuple[str | None, bool, str | None]:
+    """Yarn Berry: ``httpsCaFilePath`` (relative to its .yarnrc.yml; 2.x/3.x
+    ``caFilePath``) replaces Node's CAs; without it Node's own CAs plus
+    ``NODE_EXTRA_CA_CERTS`` apply.  ``enableStrictSsl: false`` turns
+    verification off."""
+    cafile = None
+    for name in ("httpsCaFilePath", "caFilePath"):
+        found = _yarn_setting(st, name)
+        if found is not None and found[0].strip():
+            path = os.path.expanduser(found[0].strip())
+            cafile = os.path.join(found[1], path) if found[1] and not os.path.isabs(path) else path
+            break
+    strict = _yarn_setting(st, "enableStrictSsl")
+    verify = strict is None or strict[0].strip().lower() not in ("false", "0")
+    extra = st.npm.env.get("NODE_EXTRA_CA_CERTS") or None
+    return cafile, verify, extra
+
+
 def _tls_settings(st: State, client: str) -> tuple[str | None, bool, str | None]:
     if client == "yarn":
-        return None, True, None
+        return _yarn_tls(st)
     cfg = st.npm
     cafile = cfg.get("cafile")
     strict = cfg.get("strict-ssl")

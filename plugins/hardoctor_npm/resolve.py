@@ -69,6 +69,8 @@ class Details(PluginData):
     lost: list[tuple[Item, str]] = field(default_factory=list)
     #: npm's exact nerf dart of the registry (what whoami/publish look up).
     exact_prefix: str | None = None
+    #: pnpm: the project-level ``${VAR}`` auth key pnpm 12 ignores.
+    pnpm_ignored: Item | None = None
     #: Auth keys that match no registry npm uses (keyed for another host).
     orphans: list[tuple[str, str, Item]] = field(default_factory=list)
 
@@ -123,10 +125,7 @@ def near_misses(cfg: Config, registry: str, request: str, pnpm: bool = False) ->
         if name != reg.hostname or (port or None) not in (reg.port, default_port if reg.port is None else None):
             continue
         if prefix in tried:
-            if pnpm and not prefix.endswith("/"):
-                out.append(NearMiss(prefix, fld, item,
-                                    "pnpm only matches keys that end in '/'", "trailing-slash"))
-            elif exact and prefix != exact:
+            if exact and prefix != exact:
                 out.append(NearMiss(prefix, fld, item,
                                     f"it matches package requests, but `npm whoami` and "
                                     f"`npm publish` look up exactly {exact}", "whoami"))
@@ -244,10 +243,22 @@ def resolve_npm(ctx: Context, st: State, target: Target, cfg: Config, client: st
     else:
         steps.append(ChainStep("auth", "missing",
                                f"no key with auth on the path of {request}"))
+        steps += _pnpm_ignored(cfg, det, set(tried) | set(walk(registry)))
     steps += _unused_keys(st, cfg, det, client, credential is None)
     res = Resolution(target=target, ecosystem="npm", client=client, credential=credential,
                      chain=tuple(steps), registry=registry, protocol="npm", payload=det)
     return res, det
+
+
+def _pnpm_ignored(cfg: Config, det: Details, tried: set[str]) -> list[ChainStep]:
+    """pnpm 12 drops ``${VAR}`` auth settings of the project's .npmrc."""
+    for item in cfg.ignored_auth:
+        if item.key.rsplit(":", 1)[0] in tried:
+            det.pnpm_ignored = item
+            return [ChainStep(item.key, "skipped",
+                              "pnpm 12 ignores registry credentials written with ${VAR} in the "
+                              "project's .npmrc", location=item.location)]
+    return []
 
 
 def _unused_keys(st: State, cfg: Config, det: Details, client: str,

@@ -214,6 +214,18 @@ RULES = (
          fix="Add the trailing slash.",
          fixable=SAFE, safety=SAFETY[SAFE]),
     # -- Yarn Berry ----------------------------------------------------------------
+    rule("NPM024", "pnpm-ignores-project-env-auth", E, "credential-not-matched",
+         "pnpm 12 ignores `${VAR}` registry credentials in the project's .npmrc.",
+         what="For pnpm, drops auth settings (`:_authToken`, `:_auth`, `:_password`, ...) of the "
+          "project's .npmrc whose value holds `${VAR}`, as pnpm 12 does, and reports the key "
+          "when the registry then answers 401.",
+         why="pnpm 12 treats the repository's .npmrc as untrusted for credentials: `Ignored "
+          "project-level auth setting ... environment variables are not expanded in "
+          "repository-controlled registry credentials`; the install fails with "
+          "ERR_PNPM_FETCH_401 while `npm install` works.",
+         example="./.npmrc: //registry.example.com/:_authToken=${NPM_TOKEN}",
+         fix="Put the line in ~/.npmrc (or the CI job's user config), where pnpm expands "
+          "`${VAR}`."),
     rule("NPM030", "yarnrc-invalid", E, "config-invalid",
          "A .yarnrc.yml is not valid YAML.",
          what="Parses every .yarnrc.yml Yarn reads.",

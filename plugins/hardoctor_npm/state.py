@@ -73,6 +73,8 @@ def _read_project(start: str) -> Project:
         if parent == cur:
             break
         cur = parent
+    if not proj.pnpm_lock and config.pnpm_workspace_root(proj.dir) is not None:
+        proj.pnpm_lock = True  # a member of a pnpm workspace
     return proj
 
 

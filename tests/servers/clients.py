@@ -39,7 +39,7 @@ def twine() -> list[str]:
 
 
 def pnpm() -> list[str]:
-    path = os.path.join(CLIENTS_NPM, "node_modules", "pnpm", "bin", "pnpm.cjs")
+    path = os.path.join(CLIENTS_NPM, "node_modules", "pnpm", "bin", "pnpm.mjs")
     node = shutil.which("node")
     if node is None or not os.path.isfile(path):
         raise MissingBinaryError(f"pnpm not found at {path}; {HINT}")

@@ -16,7 +16,7 @@ from hardoctor.model import (
     Severity,
 )
 
-from .. import creds, ini
+from .. import creds, ini, inuse
 from ..config import SECRET_FIELDS, UNSCOPED_AUTH
 from ..nerf import nerf_dart, split_key
 from .base import AUTHISH, NPM_DOCS, Base, fp, git_ignored, in_git_worktree, short
@@ -29,7 +29,7 @@ class NpmrcChecks(Base):
         if not keys:
             return
         self.add("NPM020",
-                 f"{self.name} is a workspace's own .npmrc; npm ignores it and reads "
+                 f"{self.name} is a workspace's own .npmrc; npm and pnpm ignore it and read "
                  f"{self.ctx.display_path(self.st.files.project_dir + '/.npmrc')} instead.",
                  location=self.loc(keys[0]),
                  why="The credentials and registries in it are never used by npm.",
@@ -119,6 +119,11 @@ class NpmrcChecks(Base):
 
             if modern is False:
                 sev = Severity.WARNING
+            used = inuse.project_clients(self.st)
+            if used and "npm" not in used:  # pnpm 12 pins it to the registry and warns
+                sev = Severity.WARNING
+                message += (f" The project uses {', '.join(used)}, not npm: pnpm 12 still sends "
+                            "it to the default registry and warns that it is deprecated.")
             self.add("NPM001", message, severity=sev, location=self.loc(entry),
                      registry=registry,
                      why="npm 9+ checks every config file for auth keys that are not scoped to "

@@ -76,9 +76,10 @@ class YarnLinter:
                                  f"{self.name}:{ek.line}: npmRegistries key `{ek.value}` ends "
                                  "in `/`.",
                                  location=Location(yf.path, ek.line, ek.column, ek.value),
-                                 why="Yarn looks registries up without the trailing slash; "
-                                     "Yarn versions that do not normalise keys never use "
-                                     "this entry.",
+                                 severity=Severity.INFO,
+                                 why="Yarn 4 removes the trailing slash before it looks the "
+                                     "registry up (verified with 4.18.1), so the entry works; "
+                                     "the key without it is the documented spelling.",
                                  remediation=Remediation("Write the key without the trailing "
                                                          "slash."))
                     if ev.kind == "map":

@@ -134,6 +134,9 @@ def test_expired_token_for_docker_and_npm_one_story_no_green(
     told = {expired[0]["credential"], *[c for c in creds if c != expired[0]["credential"]
                                         and creds[c]["host"] == har.host]}
     assert {creds[c]["ecosystem"] for c in told} == {"docker", "npm"}
+    metrics = run_cli(args(har, "--format", "openmetrics"), home=home).out
+    up = [ln for ln in metrics.splitlines() if ln.startswith("hardoctor_registry_up{")]
+    assert up and all(ln.endswith(" 0") or ln.endswith(" 0.0") for ln in up), up
 
     # The fix it leads with: one new token, every place, then both clients work.
     fresh = har.api.new_token(ACCT).value

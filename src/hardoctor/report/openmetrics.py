@@ -139,13 +139,11 @@ def _checked_hosts(report: Report) -> set[str]:
 
 
 def _fails(res: Resolution, findings: Sequence[Finding]) -> bool:
-    keys = {res.registry or res.target.host, res.target.host}
-    return any(
-        f.severity is Severity.ERROR
-        and f.registry in keys
-        and f.ecosystem in (None, res.ecosystem)
-        for f in findings
-    )
+    """An error finding is about this client and registry (the text
+    report's rule, :func:`hardoctor.report.verdicts.about`)."""
+    from hardoctor.report.verdicts import about
+
+    return any(f.severity is Severity.ERROR and about(f, res) for f in findings)
 
 
 def registry_up_family(report: Report) -> Family:

@@ -377,3 +377,28 @@ def test_a_token_in_argv_is_refused_unshown(home: Home) -> None:
     for out in (res.stdout, res.stderr, res2.stdout, res2.stderr):
         assert other not in out
     assert home.files() == {}
+
+
+def test_without_a_vendor_the_url_shape_decides(home: Home) -> None:
+    """No vendor plugin owns the hosts: a scheme-less HOST/PATH is Docker's
+    (checked at the host, as `docker login` checks), a .../simple URL pip's;
+    an npm URL needs --client."""
+    token = home.har.token()
+    env = home.env()
+    env.pop("HARDOCTOR_HARNESS_HOSTS")
+    exe = shutil.which("hardoctor") or "hardoctor"
+
+    def run(*argv: str) -> subprocess.CompletedProcess[str]:
+        res = subprocess.run([exe, "setup", *argv, "--token-stdin", "--user", USER],
+                             input=token, env=env, cwd=home.home, capture_output=True,
+                             text=True, timeout=120, check=False)
+        home.outputs += [res.stdout, res.stderr]
+        return res
+
+    res = run(home.har.docker_url, home.har.py_url, "--apply")
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert f"✓ docker   {home.har.oci.host}\n" in res.stdout
+    assert home.skopeo()[0] == 0 and home.pip().returncode == 0
+    npm = run(home.har.npm_url)
+    assert npm.returncode == 2 and "--client" in npm.stderr
+    home.assert_no_leak(token)

@@ -45,6 +45,10 @@ PACKAGE_TYPES = frozenset({"docker", "oci", "helm-oci"})
 def wants(request: SetupRequest) -> bool:
     if request.client is not None:
         return request.client in CLIENTS
+    if request.package_type is None:
+        # No vendor owns it: a registry written without a scheme
+        # (HOST[/PATH]) is an image registry; package indexes are URLs.
+        return "://" not in request.url
     return request.package_type in PACKAGE_TYPES
 
 
@@ -70,7 +74,7 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
                          "the token as the password (the registry's set-up page names the user)")
     key = config.canonical_key(host)
     repo = f"{host}/{path}" if path else host
-    target = repo if path else host
+    target = repo if path and _registry_root(ctx, repo, path) else host
     common: dict[str, Any] = {
         "client": "docker", "registry": repo, "check_target": target,
         "username": request.user, "scheme": "basic",
@@ -116,6 +120,16 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
             "buildah and Helm read it too")
     fix = Fix(f"store the token for {key}", Applicability.SAFE, tuple(edits)) if edits else None
     return SetupPlan(description=desc, fix=fix, **common)
+
+
+def _registry_root(ctx: Context, repo: str, path: str) -> bool:
+    """Is ``HOST/PATH`` exactly a registry its vendor knows (the set-up
+    page's ``HOST/ACCOUNT/REGISTRY``)?  Then `check` takes it as written;
+    anything else is checked at the host, as `docker login` checks."""
+    info = ctx.registry_info(repo, "docker")
+    if info is None or info.problems or not info.account or not info.registry:
+        return False
+    return path.lower() == f"{info.account}/{info.registry}".lower()
 
 
 def _read_json(ctx: Context, path: str) -> tuple[str | None, dict[str, Any]]:

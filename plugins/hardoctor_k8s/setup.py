@@ -61,7 +61,8 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
         return None
     if request.client is not None and request.client not in ("kubelet", "docker"):
         return None
-    if request.client is None and request.package_type not in _OCI:
+    if request.client is None and request.package_type not in _OCI and not (
+            request.package_type is None and "://" not in request.url):
         return None
     if not request.user:
         raise UsageError("--user NAME is required for a pull secret (the registry's login name)")

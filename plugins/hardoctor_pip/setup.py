@@ -32,6 +32,9 @@ CLIENTS = frozenset({"pip", "uv"})
 def wants(request: SetupRequest) -> bool:
     if request.client is not None:
         return request.client in CLIENTS
+    if request.package_type is None:
+        # No vendor owns it: the simple repository API's conventional path.
+        return request.url.strip().rstrip("/").endswith("/simple")
     return request.package_type == "python"
 
 

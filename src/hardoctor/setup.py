@@ -193,10 +193,6 @@ def _plans(ctx: Context, manager: PluginManager, new: Secret) -> list[Client]:
         _refuse_secrets_in_argv(ctx, manager, url)
         info = ctx.registry_info(url, None)
         ptype = info.package_type if info is not None else None
-        if client is None and ptype is None:
-            raise UsageError(f"{_safe(url)}: no loaded plugin knows what this registry serves; "
-                             f"say which client reads it with --client "
-                             f"({', '.join(_known_clients(manager))})")
         request = SetupRequest(url, client, ptype, user, new,
                                "project" if scope == "project" else "user", env_var)
         before = len(manager.failures)
@@ -205,6 +201,10 @@ def _plans(ctx: Context, manager: PluginManager, new: Secret) -> list[Client]:
         if len(manager.failures) > before:
             failure = manager.failures[-1]
             raise RuntimeError(redact.scrub(f"plugin {failure.plugin} failed to plan {url}"))
+        if not plans and client is None and ptype is None:
+            raise UsageError(f"{_safe(url)}: no loaded plugin knows what this registry serves; "
+                             f"say which client reads it with --client "
+                             f"({', '.join(_known_clients(manager))})")
         if not plans:
             what = f"client {client!r}" if client else f"a {ptype} registry"
             raise UsageError(f"{_safe(url)}: no loaded plugin sets up {what}")

@@ -28,6 +28,7 @@ from hardoctor.context import Context
 from hardoctor.model import (
     Credential,
     Finding,
+    Fix,
     Location,
     ProbeResult,
     Remediation,
@@ -332,6 +333,17 @@ def hardoctor_rotate(credential: Credential, new_secret: Secret, ctx: Context) -
     from .rotate import rotate
 
     return rotate(credential, new_secret, ctx)
+
+
+@hookimpl
+def hardoctor_fix(finding: Finding, ctx: Context) -> Fix | None:
+    """A credential stored under another name of the same registry: a copy
+    under the key the client looks up (:mod:`.nearfix`)."""
+    if finding.ecosystem != ECO or finding.cause != "credential-not-matched":
+        return None
+    from .nearfix import add_key_fix
+
+    return add_key_fix(finding, ctx)
 
 
 @hookimpl

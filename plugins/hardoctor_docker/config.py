@@ -305,6 +305,8 @@ def containers_primary(ctx: Context) -> tuple[str, bool]:
         return ctx.env.expand_home(explicit), True
     if ctx.getenv("DOCKER_CONFIG"):
         return os.path.join(docker_config_dir(ctx)[0], "config.json"), True
+    if ctx.env.windows or ctx.env.macos:  # getPathToAuthWithOS: no runtime dir there
+        return os.path.join(ctx.home, ".config", "containers", "auth.json"), False
     runtime = ctx.getenv("XDG_RUNTIME_DIR") or f"/run/containers/{ctx.env.uid}"
     if ctx.getenv("XDG_RUNTIME_DIR"):
         return os.path.join(runtime, "containers", "auth.json"), False
@@ -319,7 +321,7 @@ def containers_chain(ctx: Context) -> list[str]:
         chain.append(os.path.join(xdg, "containers", "auth.json"))
         chain.append(os.path.join(docker_config_dir(ctx)[0], "config.json"))
         chain.append(os.path.join(ctx.home, ".dockercfg"))
-    return chain
+    return list(dict.fromkeys(chain))  # macOS/Windows: primary == the XDG fallback
 
 
 def helm_registry_config(ctx: Context) -> str:
@@ -328,8 +330,14 @@ def helm_registry_config(ctx: Context) -> str:
         return ctx.env.expand_home(explicit)
     base = ctx.getenv("HELM_CONFIG_HOME")
     if not base:
-        xdg = ctx.getenv("XDG_CONFIG_HOME") or os.path.join(ctx.home, ".config")
-        base = os.path.join(xdg, "helm")
+        # helmpath's lazypath: $XDG_CONFIG_HOME, else the platform's config home
+        # (lazypath_darwin.go: ~/Library/Preferences; lazypath_windows.go: %APPDATA%).
+        xdg = ctx.getenv("XDG_CONFIG_HOME")
+        if not xdg and ctx.env.macos:
+            xdg = os.path.join(ctx.home, "Library", "Preferences")
+        elif not xdg and ctx.env.windows:
+            xdg = ctx.env.appdata()
+        base = os.path.join(xdg or os.path.join(ctx.home, ".config"), "helm")
     return os.path.join(base, "registry", "config.json")
 
 

@@ -25,6 +25,12 @@ from .helpers import binary_name, find_helper
 ECO = "docker"
 SECRET_FIELDS = ("auth", "password", "identitytoken", "registrytoken")
 
+def _desktop_failed(helper: str, platform: str) -> tuple[str, ...]:
+    from .desktop import failed
+
+    return failed(helper, platform)
+
+
 class LintBase:
     """One source being linted; findings collect in ``out``."""
 
@@ -133,18 +139,19 @@ class LintBase:
         return payload.clients if isinstance(payload, FilePayload) else ("docker",)
 
     def _missing(self, helper: str, where: Location, scope: str, registry: str | None = None) -> None:
+        from . import desktop
+
         binary = binary_name(helper)
-        self.add(
-            "DKR006",
-            f"{binary} (configured for {scope}) is not on PATH.",
-            location=where,
-            registry=registry,
-            why=f'Docker fails with `exec: "{binary}": executable file not found in $PATH` and '
-            "sends no credentials.",
-            remediation=Remediation(
-                f"Install {binary}, or remove the entry and log in again to store credentials in the file.",
-            ),
+        why = (f'Docker fails with `exec: "{binary}": executable file not found in $PATH` and '
+               "sends no credentials.")
+        remediation = Remediation(
+            f"Install {binary}, or remove the entry and log in again to store credentials in the file.",
         )
+        special = desktop.missing(helper, self.ctx.env.platform, self.name)
+        if special is not None:
+            why, remediation = f"{why} {special[0]}", special[1]
+        self.add("DKR006", f"{binary} (configured for {scope}) is not on PATH.",
+                 location=where, registry=registry, why=why, remediation=remediation)
 
     def _failed(self, helper: str, detail: str, where: Location, registry: str | None = None) -> None:
         binary = binary_name(helper)
@@ -156,6 +163,7 @@ class LintBase:
             why="Docker gets no credentials from a failing helper and never falls back to auths.",
             remediation=Remediation(
                 "Run the helper by hand to see its own error.",
+                steps=_desktop_failed(helper, self.ctx.env.platform),
                 commands=(f"echo {registry or 'HOST'} | {binary} get",),
             ),
         )

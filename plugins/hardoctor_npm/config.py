@@ -273,6 +273,11 @@ def global_prefix(ctx: Context) -> str:
         return env_prefix
     import shutil
 
+    if ctx.env.windows:
+        # @npmcli/config: the directory of node.exe; the Node.js installer's
+        # builtin npmrc (node_modules/npm/npmrc) then sets prefix=${APPDATA}\npm,
+        # so the global npmrc is %APPDATA%\npm\etc\npmrc.
+        return os.path.join(ctx.env.appdata(), "npm")
     path = ctx.getenv("PATH")
     node = shutil.which("node", path=path)
     if node:

@@ -40,7 +40,7 @@ from .model import (
     Setting,
 )
 from .poetryconf import poetry_env_name
-from .sources import ETC_ENV, env, file_source, index_ref, xdg_config_dirs, xdg_config_home
+from .sources import env, file_source, index_ref
 from .uvconf import uv_env_name
 
 #: pip.conf options the plugin follows.
@@ -54,21 +54,10 @@ DEVNULL = os.devnull
 
 
 def pip_file_paths(ctx: Context) -> list[tuple[str, str]]:
-    """(variant, path) in pip's load order."""
-    out = [("global", os.path.join(d, "pip", "pip.conf")) for d in xdg_config_dirs(ctx)]
-    etc = ctx.getenv(ETC_ENV)
-    etc = "/etc/pip.conf" if etc is None else etc
-    if etc:
-        out.append(("global", etc))
-    out.append(("user", os.path.join(ctx.home, ".pip", "pip.conf")))
-    out.append(("user", os.path.join(xdg_config_home(ctx), "pip", "pip.conf")))
-    venv = ctx.getenv("VIRTUAL_ENV")
-    if venv:
-        out.append(("site", os.path.join(ctx.env.expand_home(venv), "pip.conf")))
-    env_file = ctx.getenv("PIP_CONFIG_FILE")
-    if env_file is not None and env_file != DEVNULL:
-        out.append(("env", ctx.env.expand_home(env_file)))
-    return out
+    """(variant, path) in pip's load order, on the run's platform."""
+    from .locations import pip_file_paths as on_platform
+
+    return on_platform(ctx)
 
 
 _DESCRIPTIONS = {

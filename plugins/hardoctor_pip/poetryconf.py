@@ -12,14 +12,16 @@ from hardoctor.model import Location, Source
 
 from . import ini, tomlconf
 from .model import ECO, EnvSource, Model, PoetryAuth, PoetryView
-from .sources import env, toml_ref, toml_source, walk_up, xdg_config_home
+from .sources import env, toml_ref, toml_source, walk_up
 
 
 def poetry_config_dir(ctx: Context) -> str:
     explicit = ctx.getenv("POETRY_CONFIG_DIR")
     if explicit:
         return ctx.env.expand_home(explicit)
-    return os.path.join(xdg_config_home(ctx), "pypoetry")
+    from .locations import poetry_config_dir as platform_dir
+
+    return platform_dir(ctx)
 
 
 def _nearest(ctx: Context, name: str) -> str | None:

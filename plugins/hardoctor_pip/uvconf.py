@@ -21,7 +21,6 @@ from .sources import (
     toml_source,
     walk_up,
     xdg_config_dirs,
-    xdg_config_home,
 )
 
 
@@ -52,7 +51,9 @@ def _uv_files(ctx: Context) -> list[tuple[str, str]]:
     proj = uv_project_config(ctx)
     if proj is not None:
         out.append(proj)
-    out.append((os.path.join(xdg_config_home(ctx), "uv", "uv.toml"), "uv"))
+    from .locations import uv_user_dir
+
+    out.append((os.path.join(uv_user_dir(ctx), "uv.toml"), "uv"))
     # System level: the first of $XDG_CONFIG_DIRS/uv/uv.toml, /etc/uv/uv.toml
     # (the latter not while tests replace /etc with HARDOCTOR_PIP_ETC_CONFIG).
     system = [os.path.join(d, "uv", "uv.toml") for d in xdg_config_dirs(ctx)]

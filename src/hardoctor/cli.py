@@ -461,7 +461,8 @@ def _write(ctx: Context, text: str, scrubbed: bool = False) -> None:
         try:
             # The report holds no secret, but keep it private like the configs it describes.
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
+            if hasattr(os, "fchmod"):  # not on Windows before Python 3.13
+                os.fchmod(fd, 0o600)  # an existing file keeps its mode otherwise
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as exc:

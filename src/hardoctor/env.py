@@ -29,6 +29,18 @@ class Environment:
     home: str = field(default_factory=lambda: os.path.expanduser("~"))
     clock: Callable[[], datetime] = _now
     uid: int = field(default_factory=lambda: os.getuid() if hasattr(os, "getuid") else 0)
+    #: ``sys.platform`` of the machine the clients run on (``linux``,
+    #: ``darwin``, ``win32``): where each client looks for its files.
+    #: Injected by tests to check the macOS and Windows rules on Linux.
+    platform: str = field(default_factory=lambda: sys.platform)
+
+    @property
+    def windows(self) -> bool:
+        return self.platform == "win32"
+
+    @property
+    def macos(self) -> bool:
+        return self.platform == "darwin"
 
     @property
     def stdout_isatty(self) -> bool:
@@ -48,6 +60,18 @@ class Environment:
         return self.environ.get(name, default)
 
     def expand_home(self, path: str) -> str:
-        if path == "~" or path.startswith("~/"):
+        if path == "~" or path.startswith("~/") or (self.windows and path.startswith("~\\")):
             return self.home + path[1:]
         return path
+
+    def appdata(self) -> str:
+        """Windows' roaming application data folder (``%APPDATA%``, else
+        ``~\\AppData\\Roaming``): where pip, npm, uv, Poetry and Helm keep
+        their per-user configuration there."""
+        value = self.environ.get("APPDATA", "")
+        return value if value.strip() else os.path.join(self.home, "AppData", "Roaming")
+
+    def programdata(self) -> str:
+        """Windows' machine-wide application data (``%PROGRAMDATA%``)."""
+        value = self.environ.get("PROGRAMDATA") or self.environ.get("ALLUSERSPROFILE") or ""
+        return value if value.strip() else "C:\\ProgramData"

@@ -129,3 +129,34 @@ def test_artifact_nowhere_fails_in_both(env: Env, tmp_path: Path) -> None:
     assert rc == 1, report["findings"]
     causes = {f["cause"] for f in report["findings"] if f["severity"] == "error"}
     assert causes & {"not-found", "connection-error", "dns-error"}, causes
+
+
+@pytest.mark.parametrize(("server_id", "near_miss"), [("HD", True), ("Hd", True),
+                                                      (" hd ", False), ("hd\n", False)])
+def test_server_id_case_is_a_near_miss_whitespace_is_not(
+        tmp_path: Path, server_id: str, near_miss: bool) -> None:
+    """Maven matches <server> ids exactly after trimming them (its settings
+    reader trims every value): another letter case is a near miss with a
+    safe rename; surrounding whitespace is no problem at all."""
+    home = tmp_path / "home"
+    (home / ".m2").mkdir(parents=True)
+    (home / ".m2" / "settings.xml").write_text(
+        f"<settings><servers><server><id>{server_id}</id><username>dev</username>"
+        "<password>hd-edge-pw-1</password></server></servers></settings>\n")
+    (home / ".m2" / "settings.xml").chmod(0o600)
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pom.xml").write_text(
+        "<project><modelVersion>4.0.0</modelVersion><groupId>g</groupId><artifactId>a"
+        "</artifactId><version>1</version><repositories><repository><id>hd</id>"
+        "<url>https://repo.example.org/maven</url></repository></repositories></project>\n")
+    res = run_cli(["check", "--offline", "--format", "json", "--project", str(project)],
+                  home=home)
+    report = assert_valid_report(res.out)
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    if near_miss:
+        assert res.rc == 1 and [f["cause"] for f in errors] == ["credential-not-matched"]
+        assert errors[0]["location"]["path"].endswith("settings.xml")
+        assert errors[0]["fix"]["available"] and errors[0]["fix"]["applicability"] == "safe"
+    else:
+        assert res.rc == 0 and errors == [], errors

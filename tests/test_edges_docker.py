@@ -104,3 +104,29 @@ def test_aliases_are_literal_forms(a: str, b: str, kinds: set[str]) -> None:
 ])
 def test_not_aliases(a: str, b: str) -> None:
     assert same_registry_aliases(a, b) is None
+
+
+@pytest.mark.parametrize("stored", [["", ""], None])
+def test_helper_with_nothing_is_not_an_empty_token(home: Path, tmp_path: Path,
+                                                   stored: list[str] | None) -> None:
+    """A credential helper that answers with nothing (an empty Username and
+    Secret, or "credentials not found"): the Docker CLI sends no credential.
+    That is not a malformed "empty token" (TOK001) and fails nothing offline."""
+    import os
+
+    from tests.servers.credhelper import file_credential_helper
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    store = tmp_path / "store.json"
+    host = "registry.example.org:5000"
+    store.write_text(json.dumps({host: stored} if stored else {}))
+    file_credential_helper(bindir, store)
+    cfg = home / ".docker" / "config.json"
+    cfg.parent.mkdir(parents=True)
+    cfg.write_text(json.dumps({"credHelpers": {host: "hdfile"}}))
+    res = run_cli(["check", "--offline", "--format", "json", f"{host}/team/app:1"], home=home,
+                  environ={"PATH": f"{bindir}:{os.environ.get('PATH', os.defpath)}"})
+    report = assert_valid_report(res.out)
+    assert not [f for f in report["findings"] if f["rule"].startswith("TOK")], report["findings"]
+    assert res.rc == 0, [(f["rule"], f["message"]) for f in report["findings"]]

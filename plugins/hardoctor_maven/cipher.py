@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from hardoctor.model import Secret
+from hardoctor.parsing import xml_problem
 from hardoctor.tokens import PeelError
 
 _B64_STRICT = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
@@ -204,7 +205,7 @@ def parse_settings_security(xml_text: str) -> MavenSecurity:
     try:
         root = fromstring(xml_text)
     except ET.ParseError as exc:
-        raise PeelError("bad-xml", f"is not well-formed XML ({exc})") from None
+        raise PeelError("bad-xml", f"is not well-formed XML ({xml_problem(exc)})") from None
     except DefusedXmlException:
         # Entities and DTDs are refused: a settings-security.xml never needs them.
         raise PeelError("bad-xml", "uses a DTD or entities, which are refused") from None

@@ -220,7 +220,7 @@ def parse_settings(text: str, path: str, role: str) -> SettingsFile:
     doc = parse(text)
     root = doc.root
     if root.tag != "settings":
-        raise XmlError(f"has root element <{root.tag}>, not <settings>", root.line, root.column)
+        raise XmlError("has another root element, not <settings>", root.line, root.column)
     sf = SettingsFile(path, role, doc)
     sf.servers_elem = root.child("servers")
     sf.servers = [_server(e, path) for e in root.path("servers", "server")]
@@ -234,7 +234,7 @@ def parse_pom(text: str, path: str) -> Pom:
     doc = parse(text)
     root = doc.root
     if root.tag != "project":
-        raise XmlError(f"has root element <{root.tag}>, not <project>", root.line, root.column)
+        raise XmlError("has another root element, not <project>", root.line, root.column)
     pom = Pom(path, doc, root.value("groupId"), root.value("artifactId"))
     pom.repositories = _repos_of(root, path)
     dm = root.child("distributionManagement")

@@ -16,10 +16,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from typing import Any
-from xml.etree.ElementTree import ParseError
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import DefusedXMLParser
+from hardoctor.parsing import xml_problem
 
 #: The rest of a start tag from its ``<``: name, attributes (quoted values
 #: may hold ``>``), optional ``/``, ``>``.
@@ -176,6 +174,12 @@ def parse(text: str) -> XmlDoc:
     read either (syntax errors, an empty file) and for refused DTD tricks."""
     if not text.strip():
         raise XmlError("the file is empty", 1, 1)
+    # The XML machinery only when there is a file to parse (start-up).
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import DefusedXMLParser
+
     data = text.encode("utf-8", "surrogatepass")
     target = _Target(text, data)
     parser = DefusedXMLParser(target=target, forbid_dtd=False, forbid_entities=True,
@@ -192,10 +196,10 @@ def parse(text: str) -> XmlDoc:
             p.CurrentLineNumber, p.CurrentColumnNumber + 1, hostile=True,
         ) from None
     except ParseError as exc:
-        line, col = getattr(exc, "position", (None, None))
-        msg = str(exc).split(":", 1)[0] if ":" in str(exc) else str(exc)
-        raise XmlError(f"is not well-formed XML ({msg})", line,
-                       None if col is None else col + 1) from None
+        # A category, never expat's text (it quotes undefined entity names).
+        problem = xml_problem(exc)
+        raise XmlError(f"is not well-formed XML ({problem.category})", problem.line,
+                       problem.column) from None
     except XmlError:
         raise
     except (ValueError, RecursionError, MemoryError) as exc:

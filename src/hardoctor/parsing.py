@@ -154,7 +154,7 @@ _XML = (
     (_p(r"mismatched tag"), "a closing tag that does not match"),
     (_p(r"unclosed token|no element found"), "the text ends inside an element"),
     (_p(r"junk after document element"), "text after the root element"),
-    (_p(r"not well-formed|invalid token"), "not well-formed (an invalid character or token)"),
+    (_p(r"not well-formed|invalid token"), "an invalid character or token"),
     (_p(r"duplicate attribute"), "an attribute given twice"),
     (_p(r"unbound prefix"), "a namespace prefix that is not declared"),
     (_p(r"entit|DTD|external"), "an entity or DTD declaration (not allowed)"),

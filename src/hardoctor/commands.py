@@ -34,12 +34,27 @@ def rules_command(ctx: Context) -> tuple[str, int]:
         return json.dumps(data, indent=2) + "\n", 0
     width = max((len(r.name) for r in rules), default=10)
     plug = max((len(r.plugin) for r in rules), default=6)
-    lines = [f"{'CODE':<7} {'NAME':<{width}} {'SEVERITY':<8} {'FIX':<6} {'PLUGIN':<{plug}} SUMMARY"]
+    from hardoctor.output import terminal_width
+    from hardoctor.report.wrap import wrap
+
+    cols = terminal_width(ctx.env)
+    narrow = 7 + width + 8 + 6 + plug + 5 > cols  # the columns alone do not fit
+    lines = [f"{'CODE':<7} {'NAME':<{width}} {'SEVERITY':<8} {'FIX':<6} {'PLUGIN':<{plug}} SUMMARY"
+             if not narrow else "CODE    NAME / SEVERITY · FIX · PLUGIN / SUMMARY"]
     for r in rules:
         fix = r.fix.value if r.fix else "-"
-        lines.append(
-            f"{r.code:<7} {r.name:<{width}} {r.severity.value:<8} {fix:<6} {r.plugin:<{plug}} {r.summary}"
-        )
+        if narrow:
+            lines += [f"{r.code:<7} {r.name}",
+                      *wrap(f"{r.severity.value} · fix {fix} · {r.plugin}", cols, " " * 8),
+                      *wrap(r.summary, cols, " " * 8)]
+            continue
+        cells = f"{r.code:<7} {r.name:<{width}} {r.severity.value:<8} {fix:<6} {r.plugin:<{plug}} "
+        # The summary wraps under its column, or goes under the code when
+        # the columns leave it too little room.
+        if cols - len(cells) >= 30:
+            lines += wrap(r.summary, cols, cells, " " * len(cells))
+        else:
+            lines += [cells.rstrip(), *wrap(r.summary, cols, " " * 8)]
     return "\n".join(lines) + "\n", 0
 
 
@@ -62,17 +77,40 @@ def explain_command(ctx: Context, code: str) -> tuple[str, int]:
         Applicability.UNSAFE: "unsafe automatic fix (`hardoctor fix --unsafe --apply`)",
     }[rule.fix]
     head = f"{rule.code} {rule.name}"
+    from hardoctor.output import terminal_width
+    from hardoctor.report.wrap import wrap
+
+    cols = terminal_width(ctx.env)
     lines = [
         head,
         "=" * len(head),
         "",
-        rule.summary,
+        *wrap(rule.summary, cols),
         "",
-        f"severity: {rule.severity.value}   cause: {rule.cause or '-'}   fix: {fix}   plugin: {rule.plugin}",
+        *wrap(f"severity: {rule.severity.value}   cause: {rule.cause or '-'}   fix: {fix}   "
+              f"plugin: {rule.plugin}", cols),
         "",
-        rule.explain.rstrip(),
+        *_wrap_page(rule.explain.rstrip(), cols),
     ]
     return "\n".join(lines) + "\n", 0
+
+
+def _wrap_page(page: str, cols: int) -> list[str]:
+    """A rule page fitted to the width: prose wraps under its own indent;
+    the Example section is kept as written (it is a file's text)."""
+    from hardoctor.report.wrap import wrap
+
+    out: list[str] = []
+    example = False
+    for line in page.splitlines():
+        if line and not line.startswith(" "):
+            example = line.strip() == "Example"
+        if example or len(line) <= cols:
+            out.append(line)
+            continue
+        indent = line[: len(line) - len(line.lstrip())]
+        out += wrap(line.strip(), cols, indent)
+    return out
 
 
 def plugins_command(ctx: Context) -> tuple[str, int]:
@@ -96,13 +134,18 @@ def plugins_command(ctx: Context) -> tuple[str, int]:
             "problems": [{"plugin": n, "message": m} for n, m in problems],
         }
         return json.dumps(data, indent=2) + "\n", 0
+    from hardoctor.output import terminal_width
+    from hardoctor.report.wrap import wrap
+
+    cols = terminal_width(ctx.env)
     lines = []
     for i in infos:
         origin = "built-in" if i.builtin else f"from {i.distribution or i.module}"
-        lines.append(f"{i.name} {i.version} ({origin})")
-        lines.append(f"    hooks: {', '.join(h.removeprefix('hardoctor_') for h in i.hooks) or '-'}")
+        lines += wrap(f"{i.name} {i.version} ({origin})", cols, "", "    ")
+        lines += wrap(", ".join(h.removeprefix("hardoctor_") for h in i.hooks) or "-", cols,
+                      "    hooks: ", " " * 11)
         if i.rules:
-            lines.append(f"    rules: {', '.join(sorted(i.rules))}")
+            lines += wrap(", ".join(sorted(i.rules)), cols, "    rules: ", " " * 11)
     for name, message in problems:
         lines.append(f"! {name}: {message}")
     return "\n".join(lines) + "\n", 0
@@ -245,6 +288,11 @@ def fix_command(ctx: Context, manager: PluginManager) -> int:
                 f"{len(remaining)} problem{'s remain' if len(remaining) != 1 else ' remains'} after these fixes: "
                 "see `hardoctor check`."
             )
+        from hardoctor.output import terminal_width
+        from hardoctor.report.wrap import wrap
+
+        cols, start = terminal_width(ctx.env), 2 if diff else 0  # the diff is the files' text
+        lines[start:] = [w for line in lines[start:] for w in (wrap(line, cols, "", "  ") or [""])]
         _write(ctx, "\n".join(lines) + "\n")
     if refused:
         return 2

@@ -103,8 +103,8 @@ def setup_command(ctx: Context, manager: PluginManager, token_stdin: bool) -> in
     except TokenInputError as exc:
         raise UsageError(str(exc).replace("token inspect", "setup URL --token-stdin")) from None
     manager.call("hardoctor_configure", ctx=ctx)
+    clients = _plans(ctx, manager, new)  # usage errors before any network
     info = inspect_token(ctx, new)
-    clients = _plans(ctx, manager, new)
     clients = _resolve(ctx, manager, clients)
     outcome = Outcome(new, info, clients)
     plan = fixes.plan([c.plan.fix for c in clients if c.plan.fix])
@@ -152,19 +152,21 @@ def _finish(ctx: Context, outcome: Any, render: Callable[[Context, Any], str]) -
     return 1 if outcome.pending else 0
 
 
-def read_existing(ctx: Context, path: str, cap: int = 4 << 20) -> str | None:
+def read_existing(ctx: Context, path: str) -> str | None:
     """For a client plugin's plan: the text of a config file it will edit
-    (edits index this text), ``None`` when the file does not exist yet.  A
-    file that cannot be read is the person's to fix: a one-line
-    :class:`UsageError` naming it (never its content)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(cap).decode("utf-8")
-    except FileNotFoundError:
+    (exactly as edits index it), ``None`` when the file does not exist yet.
+    A file that cannot be read (not UTF-8, too big, a FIFO, a directory) is
+    the person's to fix: a one-line :class:`UsageError` naming it, never
+    its content."""
+    from hardoctor.files import read_file
+
+    data = read_file(None, path)
+    if data is None:
         return None
-    except (OSError, UnicodeDecodeError) as exc:
-        why = getattr(exc, "strerror", None) or "not UTF-8 text"
-        raise UsageError(f"{ctx.display_path(path)}: cannot read it ({why})") from None
+    if data.error is not None or data.text is None:
+        raise UsageError(f"{ctx.display_path(path)}: cannot read it ({data.error}); setup "
+                         "leaves it alone")
+    return data.text
 
 
 # -- the plans --------------------------------------------------------------------

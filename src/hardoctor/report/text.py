@@ -112,7 +112,8 @@ class TextReporter:
                 f"{len(probed)} registr{'ies' if len(probed) != 1 else 'y'} probed in "
                 f"{report.duration_ms / 1000:.2f} s"
             )
-        self._print(console, head, style="bold")
+        if verbose >= 0:  # -q: the verdict lines and the summary only
+            self._print(console, head, style="bold")
 
         from hardoctor.report.verdicts import ordered
 

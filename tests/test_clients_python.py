@@ -235,3 +235,30 @@ def test_poetry_wrong_password_in_auth_toml(pypi: PypiServer, tmp_path: Path) ->
                    check=True, capture_output=True, timeout=60)
     assert run_client([*poetry, "lock"], proj, home).returncode == 0
     assert hd(home, proj)[0] == 0
+
+
+def test_poetry_explicit_source_is_checked(pypi: PypiServer, tmp_path: Path) -> None:
+    """`poetry source add --priority=explicit`: used only by the dependency
+    that names it -- still checked, and its missing credentials named."""
+    home = tmp_path
+    proj = home / "app"
+    proj.mkdir()
+    (proj / "pyproject.toml").write_text(
+        '[project]\nname = "app"\nversion = "0.1"\nrequires-python = ">=3.9"\n'
+        'dynamic = ["dependencies"]\n\n[tool.poetry]\npackage-mode = false\n\n'
+        '[tool.poetry.dependencies]\nhdtestpkg = { version = "*", source = "private" }\n')
+    env = client_env(home)
+    added = subprocess.run([*clients.poetry(), "source", "add", "--priority=explicit", "private",
+                            f"{pypi.index}/"], cwd=proj, env=env, capture_output=True, text=True,
+                           timeout=60, check=False)
+    assert added.returncode == 0, added.stdout + added.stderr
+    assert run_client([*clients.poetry(), "lock"], proj, home).returncode != 0
+    rc, report, text = hd(home, proj)
+    assert rc == 1, text
+    assert "POETRY_HTTP_BASIC_PRIVATE_PASSWORD" in rules(report)["PIP055"]["message"]
+    fixed = {"POETRY_HTTP_BASIC_PRIVATE_USERNAME": USER,
+             "POETRY_HTTP_BASIC_PRIVATE_PASSWORD": PASSWORD}
+    ok = run_client([*clients.poetry(), "lock"], proj, home, **fixed)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert hd(home, proj, **fixed)[0] == 0
+

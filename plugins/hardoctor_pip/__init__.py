@@ -178,7 +178,7 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
         return [res] if res is not None else []
     out = inuse.judge(ctx, model, target, resolve.resolve(ctx, target, model, found))
     locs = state.locations(ctx)
-    per_client = resolve.client_indexes(model)
+    per_client = resolve.client_indexes(model, explicit=True)
     for res in out:
         for ref in per_client.get(res.client, []):
             key = (res.client, res.target.url or "")

@@ -74,29 +74,35 @@ def requirement_indexes(model: Model) -> dict[str, list[IndexRef]]:
     return out
 
 
-def uv_indexes(model: Model) -> list[IndexRef]:
+def uv_indexes(model: Model, explicit: bool = False) -> list[IndexRef]:
+    """uv's indexes in its order; ``explicit`` adds the ``explicit = true``
+    ones (used only by the packages ``[tool.uv.sources]`` pins to them)."""
     if not model.uv.active:
         return []
     default = model.uv.default or default_ref("uv")
-    return [*[r for r in model.uv.indexes if not r.explicit], default]
+    return [*[r for r in model.uv.indexes if explicit or not r.explicit], default]
 
 
-def poetry_indexes(model: Model) -> list[IndexRef]:
+def poetry_indexes(model: Model, explicit: bool = False) -> list[IndexRef]:
+    """Poetry's sources; ``explicit`` adds ``priority = "explicit"`` ones
+    (used only by the dependencies that name them)."""
     if not model.poetry.active:
         return []
-    out = [r for r in model.poetry.sources if not r.explicit]
+    out = [r for r in model.poetry.sources if explicit or not r.explicit]
     if model.poetry.pypi_is_primary():
         out.insert(0, default_ref("poetry"))
     return out
 
 
-def client_indexes(model: Model) -> dict[str, list[IndexRef]]:
+def client_indexes(model: Model, explicit: bool = False) -> dict[str, list[IndexRef]]:
+    """Every client's indexes; ``explicit``: with the indexes only pinned
+    packages use (checked as registries, never asked for another package)."""
     out: dict[str, list[IndexRef]] = {"pip": pip_indexes(model)}
     out.update(requirement_indexes(model))
     if model.uv.active:
-        out["uv"] = uv_indexes(model)
+        out["uv"] = uv_indexes(model, explicit)
     if model.poetry.active:
-        out["poetry"] = poetry_indexes(model)
+        out["poetry"] = poetry_indexes(model, explicit)
     return out
 
 
@@ -354,7 +360,7 @@ def _resolution(target: Target, client: str, cred: Credential | None, steps: lis
 
 
 def resolve(ctx: Context, target: Target, model: Model, creds: Creds) -> list[Resolution]:
-    per_client = client_indexes(model)
+    per_client = client_indexes(model, explicit=target.kind != "package")
     out: list[Resolution] = []
     if target.kind == "package":
         for client, refs in per_client.items():
@@ -396,7 +402,7 @@ def _matches(target: Target, ref: IndexRef) -> bool:
 def targets(model: Model) -> list[Target]:
     out: list[Target] = []
     seen: set[str] = set()
-    for refs in client_indexes(model).values():
+    for refs in client_indexes(model, explicit=True).values():
         for ref in refs:
             if ref.url is None or ref.source == "pip:default":
                 continue

@@ -112,8 +112,7 @@ class TextReporter:
                 f"{len(probed)} registr{'ies' if len(probed) != 1 else 'y'} probed in "
                 f"{report.duration_ms / 1000:.2f} s"
             )
-        if verbose >= 0:  # -q: the verdict lines and the summary only
-            self._print(console, head, style="bold")
+        self._print(console, head, style="bold")
 
         from hardoctor.report.verdicts import ordered
 

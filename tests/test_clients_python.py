@@ -262,33 +262,3 @@ def test_poetry_explicit_source_is_checked(pypi: PypiServer, tmp_path: Path) -> 
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert hd(home, proj, **fixed)[0] == 0
 
-
-
-def test_uv_credentials_in_the_index_url(pypi: PypiServer, tmp_path: Path) -> None:
-    """`[[tool.uv.index]] url = "http://user:pass@host/simple"` with a stale
-    password: the pyproject.toml line is named, the right one works."""
-    home = tmp_path
-    bad = f"http://{USER}:hd-stale-pass-4@{pypi.host}/simple"
-    proj = uv_project(home, bad)
-    assert run_client([*clients.uv(), "lock"], proj, home).returncode != 0
-    rc, report, text = hd(home, proj)
-    assert rc == 1, text
-    refused = [f for f in report["findings"] if f["rule"] in ("PIP102", "PIP103")]
-    assert refused and refused[0]["location"]["path"] == str(proj / "pyproject.toml"), text
-    proj = uv_project(home, f"http://{USER}:{PASSWORD}@{pypi.host}/simple")
-    assert run_client([*clients.uv(), "lock"], proj, home).returncode == 0
-    rc, report, text = hd(home, proj)
-    assert rc == 0, text
-
-
-def test_poetry_variables_with_a_name_that_does_not_match(pypi: PypiServer,
-                                                          tmp_path: Path) -> None:
-    home = tmp_path
-    proj = poetry_project(home, pypi.index)
-    typo = {"POETRY_HTTP_BASIC_PRIVAT_USERNAME": USER,
-            "POETRY_HTTP_BASIC_PRIVAT_PASSWORD": PASSWORD}
-    assert run_client([*clients.poetry(), "lock"], proj, home, **typo).returncode != 0
-    rc, report, text = hd(home, proj, **typo)
-    assert rc == 1, text
-    f = rules(report)["PIP055"]
-    assert any("POETRY_HTTP_BASIC_PRIVAT_PASSWORD is set" in e for e in f["evidence"]), text

@@ -25,6 +25,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
+from hardoctor.lazy import submodules
 from hardoctor.model import (
     Credential,
     Finding,
@@ -45,10 +46,15 @@ from hardoctor.model import (
 from hardoctor.targets import parse_image_reference, split_host_url
 from hardoctor.tokencheck import reported_by_owner
 
-from . import committed, config, creds, inuse, lint, resolve
 from .hub import HUB
 from .rules import RULES
 from .state import ACTIVE, RESOLUTIONS, SOURCES
+
+if _TC:
+    from . import committed, config, creds, inuse, lint, resolve
+else:  # imported when a hook first needs them (docs/ARCHITECTURE.md, start-up)
+    committed, config, creds, inuse, lint, resolve = submodules(
+        __name__, "committed", "config", "creds", "inuse", "lint", "resolve")
 
 ECO = "docker"
 # DKR004 reports (and fixes) a password ending in whitespace in `auths`: the

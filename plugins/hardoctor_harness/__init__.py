@@ -52,10 +52,11 @@ def hardoctor_configure(ctx: Context) -> None:
     from hardoctor.errors import UsageError
 
     from .options import STDIN_KEY, harness_options
-    from .tokenapi import read_api_key_stdin
 
     harness_options(ctx)
     if ctx.options.flag("harness_api_key_stdin"):
+        from .tokenapi import read_api_key_stdin  # the API client only when asked
+
         ctx.claim_stdin("--harness-api-key-stdin")
         try:
             ctx.stash[STDIN_KEY] = read_api_key_stdin(ctx.env)
@@ -75,6 +76,8 @@ def hardoctor_register_rules(register: Callable[[Rule], None]) -> None:
 def hardoctor_prefetch(credentials: Sequence[Credential], ctx: Context) -> None:
     """Every token API lookup of the run at once (one deadline,
     concurrently), before anything is decoded."""
+    if not credentials:
+        return  # nothing to look up: not even the API client is imported
     from .expiry import prefetch
 
     prefetch(list(credentials), ctx)

@@ -240,7 +240,13 @@ def hardoctor_diagnose(
         return None
     from .probe import diagnose
 
-    return diagnose(resolution, results, state(ctx), ctx)
+    st = state(ctx)
+    # The engine decodes again after prefetch (docs/ARCHITECTURE.md): the
+    # resolution carries the final credentials; the state keeps them too.
+    for cred in (resolution.credential, *resolution.fallbacks):
+        if cred is not None:
+            st.credentials[cred.id] = cred
+    return diagnose(resolution, results, st, ctx)
 
 
 @hookimpl(trylast=True)

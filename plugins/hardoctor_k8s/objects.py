@@ -9,12 +9,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from hardoctor import redact
 from hardoctor.model import Location
 
 from .dockercfg import KEY_CFG, KEY_JSON
-from .yamlstream import Node, Obj
+
+if TYPE_CHECKING:  # the YAML machinery is imported only when manifests are read
+    from .yamlstream import Node, Obj
 
 #: Workload kinds and the path from the object to its pod spec.
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {

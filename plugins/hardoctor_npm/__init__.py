@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
+from hardoctor.lazy import submodules
 from hardoctor.model import (
     Credential,
     Ecosystem,
@@ -38,12 +39,16 @@ from hardoctor.model import (
     Target,
 )
 
-from . import committed, config, creds, diagnose, inuse, lint, resolve, state
 from .nerf import parse_url
 from .rules import RULES
 
 if TYPE_CHECKING:
     from hardoctor.probe import ProbePlan
+
+    from . import committed, config, creds, diagnose, inuse, lint, resolve, state
+else:  # imported when a hook first needs them (docs/ARCHITECTURE.md, start-up)
+    committed, config, creds, diagnose, inuse, lint, resolve, state = submodules(
+        __name__, "committed", "config", "creds", "diagnose", "inuse", "lint", "resolve", "state")
 
 ECO = "npm"
 _PREFIX = re.compile(r"^(npm|yarn|pnpm):(.+)$", re.IGNORECASE)

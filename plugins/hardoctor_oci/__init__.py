@@ -21,7 +21,10 @@ from hardoctor import hookimpl
 from hardoctor.model import Finding, ProbeResult, Resolution, Rule
 
 from .rules import OCI_RULES
-from .spec import PROTOCOL
+
+#: ``Resolution.protocol`` of the resolutions this plugin probes (also
+#: ``spec.PROTOCOL``; here so that loading the plugin imports no probe code).
+PROTOCOL = "oci"
 
 if TYPE_CHECKING:
     from hardoctor.context import Context

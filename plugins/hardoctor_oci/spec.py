@@ -20,13 +20,13 @@ from hardoctor.model import Credential, ProbeResult, Resolution, Secret
 from hardoctor.probe import ProbePlan
 from hardoctor.probe.tls import TLSOptions, is_loopback
 
+from . import PROTOCOL
 from .hub import HUB
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
     from hardoctor.probe.session import ProbeSession
 
-PROTOCOL = "oci"
 
 #: Docker Hub's API lives on another host than its image references.
 HUB_API = "registry-1.docker.io"

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
+from hardoctor.lazy import submodules
 from hardoctor.model import (
     Credential,
     Ecosystem,
@@ -45,23 +46,30 @@ from hardoctor.model import (
     Target,
 )
 
-from . import (
-    committed,
-    config,
-    creds,
-    diagnose,
-    inuse,
-    keyringcli,
-    lint,
-    resolve,
-    state,
-    twine,
-    twineconf,
-    urls,
-    vendor,
-)
 from .model import ECO
 from .rules import RULES
+
+if TYPE_CHECKING:
+    from . import (
+        committed,
+        config,
+        creds,
+        diagnose,
+        inuse,
+        keyringcli,
+        lint,
+        resolve,
+        state,
+        twine,
+        twineconf,
+        urls,
+        vendor,
+    )
+else:  # imported when a hook first needs them (docs/ARCHITECTURE.md, start-up)
+    (committed, config, creds, diagnose, inuse, keyringcli, lint, resolve, state, twine,
+     twineconf, urls, vendor) = submodules(
+        __name__, "committed", "config", "creds", "diagnose", "inuse", "keyringcli", "lint",
+        "resolve", "state", "twine", "twineconf", "urls", "vendor")
 
 if TYPE_CHECKING:
     from hardoctor.probe import ProbePlan

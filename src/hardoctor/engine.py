@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
-from hardoctor import redact
+from hardoctor import prefetch, redact
 from hardoctor.context import Context
 from hardoctor.errors import UsageError  # noqa: E402,F401  (re-exported)
 from hardoctor.model import (
@@ -36,14 +36,12 @@ def run(ctx: Context, manager: PluginManager) -> Report:
     manager.call("hardoctor_configure", ctx=ctx)
 
     sources = _discover(ctx, manager)
-    credentials = _credentials(ctx, manager, sources)
-    manager.call("hardoctor_prefetch", credentials=credentials, ctx=ctx)
-    credentials = [_decode(ctx, manager, c) for c in credentials]
+    stored = _credentials(ctx, manager, sources)
+    pending = prefetch.start(ctx, manager, stored)  # online: beside the probes
+    credentials = [_decode(ctx, manager, c) for c in stored]
     findings: list[Finding] = []
     for source in sources:
         findings += _items(manager.call_flat("hardoctor_lint", source=source, ctx=ctx))
-    for cred in credentials:
-        findings += _items(manager.call_flat("hardoctor_check_credential", credential=cred, ctx=ctx))
 
     targets = _targets(ctx, manager, credentials)
     resolutions: list[Resolution] = []
@@ -55,8 +53,15 @@ def run(ctx: Context, manager: PluginManager) -> Report:
     resolutions = [_judge(ctx, res) for res in resolutions]
 
     probes: dict[int, list[ProbeResult]] = {i: [] for i in range(len(resolutions))}
+    answered: set[int] = set()
     if not ctx.options.offline:
         probes, answered = _probe(ctx, manager, resolutions)
+    if pending.wait():  # decoded again with what prefetch learned
+        credentials = [_decode(ctx, manager, c) for c in stored]
+        resolutions = prefetch.rebind(resolutions, credentials)
+    for cred in credentials:
+        findings += _items(manager.call_flat("hardoctor_check_credential", credential=cred, ctx=ctx))
+    if not ctx.options.offline:
         findings += _not_probed(ctx, resolutions, answered)
     for i, res in enumerate(resolutions):
         if not res.judged:  # a client the person does not use: shown, never an error

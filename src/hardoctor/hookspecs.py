@@ -125,12 +125,19 @@ def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] 
 
 @hookspec
 def hardoctor_prefetch(credentials: Sequence[Credential], ctx: Context) -> None:
-    """Called once with every credential of the run, before any is decoded.
+    """Called once with every credential of the run.
 
     The place to start slow lookups for all of them at once (the Harness
     token API, say) so that ``hardoctor_decode_secret``, called per
     credential, finds the answers cached.  Network lookups here must honour
     ``ctx.options.offline`` and the run's deadline.  Returns nothing.
+
+    Online, the engine calls it on a worker thread and goes on at once: the
+    credentials are decoded a first time (the answers may not be there yet),
+    resolved and probed concurrently with the lookups, then decoded again
+    once prefetch has returned (``docs/ARCHITECTURE.md``).  Store answers in
+    thread-safe ways (a dict assignment is); never block waiting for the
+    main thread.
     """
 
 

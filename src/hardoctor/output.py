@@ -9,13 +9,14 @@ written: every write goes through :func:`stop_progress` first.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import shutil
 import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import asyncio
+
     from hardoctor.context import Context
     from hardoctor.env import Environment
 
@@ -119,6 +120,8 @@ async def watch_probes(tasks: Sequence[asyncio.Future[Any]], urls: Sequence[str]
                        deadline_s: float) -> None:
     """Keep the progress line current while the probes run (cancelled by
     the caller when they are done)."""
+    import asyncio  # not at the top: start-up imports this module
+
     if _active is None:
         return
     started = time.monotonic()

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from importlib.metadata import EntryPoint
+from types import ModuleType
 from typing import Any
 
 import pluggy
@@ -57,9 +58,20 @@ class HookFailure:
     traceback: str
 
 
+class _Pluggy(pluggy.PluginManager):
+    """pluggy's manager, except that a plugin's submodules are never taken
+    for hook implementations: they may be lazy (:mod:`hardoctor.lazy`), and
+    pluggy's inspection of every attribute would import them all."""
+
+    def parse_hookimpl_opts(self, plugin: Any, name: str) -> pluggy.HookimplOpts | None:
+        if isinstance(getattr(plugin, name, None), ModuleType):  # no import: type() only
+            return None
+        return super().parse_hookimpl_opts(plugin, name)
+
+
 class PluginManager:
     def __init__(self, disabled: Iterable[str] = (), autoload: bool = True) -> None:
-        self.pm = pluggy.PluginManager("hardoctor")
+        self.pm = _Pluggy("hardoctor")
         self.pm.add_hookspecs(hookspecs)
         self.disabled = {d.strip() for d in disabled if d.strip()}
         self.autoload = autoload
@@ -126,7 +138,7 @@ class PluginManager:
             ep.name,
             ep.value,
             builtin=builtin,
-            distribution=dist.metadata["Name"] if dist else None,
+            distribution=_dist_name(ep),
             version=dist.version if dist and not builtin else None,
         )
 
@@ -338,9 +350,28 @@ class PluginManager:
         return out
 
 
+_DIST_NAMES: dict[object, str | None] = {}
+
+
 def _dist_name(ep: EntryPoint) -> str | None:
+    """The ``Name`` of the entry point's distribution, read once per
+    distribution from its metadata's header lines (``dist.metadata`` would
+    re-read and parse the whole file with the email package on every
+    access: a measurable share of start-up)."""
     dist = ep.dist
-    return str(dist.metadata["Name"]) if dist is not None else None
+    if dist is None:
+        return None
+    if dist not in _DIST_NAMES:
+        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
+        name = None
+        for line in text.splitlines():
+            if not line.strip():
+                break  # the headers end at the first blank line
+            if line.lower().startswith("name:"):
+                name = line[5:].strip()
+                break
+        _DIST_NAMES[dist] = name if name is not None else str(dist.metadata["Name"])
+    return _DIST_NAMES[dist]
 
 
 def _describe(exc: BaseException) -> str:

@@ -15,15 +15,15 @@ from __future__ import annotations
 import argparse
 import base64
 import threading
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import TYPE_CHECKING
 
 from hardoctor import redact
 from hardoctor.report.openmetrics import TEXT_CONTENT_TYPE, render_report
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # urllib.request (http.client, ssl, email) only when pushing
+    import urllib.request
+
     from hardoctor.context import Context
     from hardoctor.model import Report
 
@@ -81,6 +81,8 @@ def push_url(base: str, job: str) -> str:
 
 
 def _request(base: str, job: str, body: bytes) -> urllib.request.Request:
+    import urllib.request
+
     headers = {"Content-Type": TEXT_CONTENT_TYPE}
     parts = urllib.parse.urlsplit(base)
     if parts.username is not None:
@@ -93,6 +95,9 @@ def _request(base: str, job: str, body: bytes) -> urllib.request.Request:
 
 
 def _send(request: urllib.request.Request, deadline: float, outcome: list[str]) -> None:
+    import urllib.error
+    import urllib.request
+
     try:
         with urllib.request.urlopen(request, timeout=deadline) as resp:  # noqa: S310 (http(s) only)
             resp.read(_MAX_BODY)

@@ -28,7 +28,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 
 from hardoctor import redact
@@ -127,40 +126,6 @@ class State:
         return 200, "ok\n"
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    state: State
-
-
-class _Handler(BaseHTTPRequestHandler):
-    server: _Server
-    server_version = "hardoctor"
-    protocol_version = "HTTP/1.1"
-
-    def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-        self._answer(head=False)
-
-    def do_HEAD(self) -> None:  # noqa: N802
-        self._answer(head=True)
-
-    def _answer(self, head: bool) -> None:
-        route = _ROUTES.get(self.path.split("?", 1)[0], _not_found)
-        code, kind, body = route(self.server.state, self.headers.get("Accept", ""))
-        self._send(code, kind, body, head)
-
-    def _send(self, code: int, kind: str, body: bytes, head: bool) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", kind)
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
-        self.end_headers()
-        if not head:
-            self.wfile.write(body)
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-        """No access log: stderr carries one JSON line per run."""
-
-
 Page = tuple[int, str, bytes]
 _TEXT = "text/plain; charset=utf-8"
 _NOT_YET = b"no check has finished yet\n"
@@ -189,22 +154,14 @@ def _index(state: State, accept: str) -> Page:
     return 200, _TEXT, b"hardoctor: /metrics /report.json /healthz /readyz\n"
 
 
-def _not_found(state: State, accept: str) -> Page:
+def not_found(state: State, accept: str) -> Page:
     return 404, _TEXT, b"not found\n"
 
 
-_ROUTES: dict[str, Callable[[State, str], Page]] = {
+ROUTES: dict[str, Callable[[State, str], Page]] = {
     "/metrics": _metrics, "/healthz": _healthz, "/readyz": _readyz,
     "/report.json": _report, "/": _index,
 }
-
-
-def _server_class(host: str) -> type[_Server]:
-    if ":" not in host:
-        return _Server
-    import socket
-
-    return type("_Server6", (_Server,), {"address_family": socket.AF_INET6})
 
 
 def serve_command(ctx: Context, manager: PluginManager) -> int:
@@ -214,7 +171,9 @@ def serve_command(ctx: Context, manager: PluginManager) -> int:
     interval = _seconds(extra.get("interval")) or parse_duration(DEFAULT_INTERVAL)
     state = State(deadline=run_deadline(interval, _seconds(extra.get("run_timeout"))))
     try:
-        server = _server_class(host)((host, port), _Handler)
+        from hardoctor.servehttp import Handler, server_class  # http.server only here
+
+        server = server_class(host)((host, port), Handler)
     except OSError as exc:
         ctx.env.stderr.write(f"hardoctor: error: cannot listen on {host}:{port}: "
                              f"{exc.strerror or exc}\n")

@@ -26,6 +26,24 @@ if TYPE_CHECKING:
 #: Extra time after the deadline for plans to hand in their own results.
 _GRACE_S = 0.25
 
+#: At most this many requests of one run are in flight to one registry host
+#: (``host:port``) at a time: enough for the walks of a dozen images to run
+#: side by side -- challenge, token and manifest each one round trip for all
+#: of them -- and still polite to the registry.  Further requests wait for a
+#: free slot, within the run's deadline.
+PER_HOST_LIMIT = 16
+
+
+def http2_available() -> bool:
+    """Whether httpx can speak HTTP/2 (the ``h2`` package, ``httpx[http2]``):
+    then one connection carries every stream to a registry that offers it
+    (ALPN on https); HTTP/1.1 otherwise."""
+    try:
+        import h2  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
 
 @dataclass(frozen=True)
 class ProbePlan:

@@ -12,7 +12,6 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from hardoctor.model import Finding, Location, ProbeResult, Remediation, Rule, Severity
-from hardoctor.probe.classify import transport_cause, transport_remediation
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
@@ -296,6 +295,10 @@ def transport_finding(
     failed (never "cannot reach" a registry that answered); the evidence
     and the ``curl`` command repeat the exact URL probed.
     """
+    # Here, not at the top: the rules are registered at start-up, the
+    # transport machinery (ssl, httpx's errors) is needed only after a probe.
+    from hardoctor.probe.classify import transport_cause, transport_remediation
+
     cause = transport_cause(result.outcome)
     if cause is None and result.status != 407:
         return None

@@ -32,8 +32,8 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from hardoctor import redact
-from hardoctor.model import ProbeResult, Secret
+from hardoctor.model import Secret
+from hardoctor.probe import PER_HOST_LIMIT, http2_available
 from hardoctor.probe.classify import (
     Challenge,
     HttpClass,
@@ -43,7 +43,9 @@ from hardoctor.probe.classify import (
     date_skew,
     parse_www_authenticate,
 )
+from hardoctor.probe.pacing import scheme_known, send_paced
 from hardoctor.probe.proxy import describe_proxy, proxy_problem, proxy_setting
+from hardoctor.probe.results import to_result as to_result  # re-exported
 from hardoctor.probe.tls import (
     ResolvedTLS,
     TLSOptions,
@@ -185,65 +187,6 @@ class ProbeResponse:
 Exchange = ProbeResponse | TransportFailure
 
 
-def to_result(
-    exchange: Exchange,
-    *,
-    credential: str | None,
-    detail: str = "",
-    facts: Mapping[str, Any] | None = None,
-    outcome: str | None = None,
-) -> ProbeResult:
-    """A :class:`ProbeResult` for one exchange.  Everything in it is
-    secret-free by construction: URLs, codes, the server's (scrubbed) message
-    and the facts the caller chose."""
-    merged: dict[str, Any] = {}
-    if isinstance(exchange, TransportFailure):
-        merged["transport"] = exchange.kind
-        merged["transport_detail"] = exchange.detail
-        if exchange.proxy:
-            merged["proxy"] = exchange.proxy
-        merged.update(facts or {})
-        return ProbeResult(
-            url=exchange.url,
-            outcome=outcome or exchange.outcome,
-            credential=credential,
-            elapsed_ms=exchange.elapsed_ms,
-            detail=redact.scrub(f"{detail}: {exchange.detail}" if detail else exchange.detail),
-            facts=merged,
-        )
-    cls = exchange.classify()
-    merged["method"] = exchange.method
-    if exchange.redirects:
-        merged["redirects"] = list(exchange.redirects)
-    if exchange.auth_sent:
-        merged["auth_sent"] = True
-    if exchange.auth_withheld:
-        merged["auth_withheld"] = list(exchange.auth_withheld)
-    if exchange.auth_in_clear:
-        merged["auth_in_clear"] = list(exchange.auth_in_clear)
-    if exchange.fallback_http:
-        merged["fallback_http"] = True
-    if exchange.date_skew_s is not None:
-        merged["date_skew_s"] = round(exchange.date_skew_s, 1)
-    if exchange.proxy:
-        merged["proxy"] = exchange.proxy
-    if cls.message and exchange.status >= 300:  # a 2xx body is data, never an error text
-        merged["server_message"] = cls.message
-    if cls.policy:
-        merged["policy"] = True
-    merged.update(facts or {})
-    return ProbeResult(
-        url=exchange.url,
-        outcome=outcome or cls.outcome,
-        credential=credential,
-        status=exchange.status,
-        error_code=cls.error_code,
-        elapsed_ms=exchange.elapsed_ms,
-        detail=redact.scrub(detail),
-        facts=merged,
-    )
-
-
 # -- the session ----------------------------------------------------------------------
 
 
@@ -255,13 +198,13 @@ class ProbeSession:
         ctx: Context,
         *,
         deadline: float,
-        per_host_limit: int = 4,
+        per_host_limit: int | None = None,
         body_limit: int = 64 * 1024,
     ) -> None:
         self.ctx = ctx
         self.environ: Mapping[str, str] = ctx.env.environ
         self.deadline = deadline
-        self.per_host_limit = per_host_limit
+        self.per_host_limit = per_host_limit or PER_HOST_LIMIT
         self.body_limit = body_limit
         self._deadline_at = time.monotonic() + deadline
         self._clients: dict[tuple[ResolvedTLS, str | None], httpx.AsyncClient] = {}
@@ -269,6 +212,8 @@ class ProbeSession:
         self._host_limits: dict[str, asyncio.Semaphore] = {}
         #: Origins (https) that answered only over http: skip https next time.
         self._http_only: set[Origin] = set()
+        #: Origins whose https is being tried now; set once the verdict is in.
+        self._deciding: dict[Origin, asyncio.Event] = {}
         self.requests_sent = 0
 
     async def __aenter__(self) -> ProbeSession:
@@ -330,6 +275,7 @@ class ProbeSession:
                 trust_env=False,  # the injected environment decides, not os.environ
                 follow_redirects=False,  # done by hand: credentials must not follow
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+                http2=http2_available(),  # one connection, many streams
                 headers={"User-Agent": "hardoctor-probe"},
             )
         except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks:// without socksio
@@ -387,6 +333,8 @@ class ProbeSession:
         scheme = urlsplit(url).scheme.lower()
         target = url
         fell_back = False
+        if fallback_http and scheme == "https":
+            await scheme_known(self._deciding, origin(url))
         if fallback_http and scheme == "https" and origin(url) in self._http_only:
             target, fell_back = _with_scheme(url, "http"), True
         if fell_back or fallback_http:
@@ -397,16 +345,19 @@ class ProbeSession:
             # both at once and keep the answer Docker would act on: the https
             # one unless https fails.  Saves a round trip per loopback
             # registry without changing the verdict.
-            secure, plain = await asyncio.gather(
-                self._follow(method, target, allowed, None, headers, None, follow_redirects,
-                             max_redirects, tls),
-                self._follow(method, _with_scheme(url, "http"), allowed, None, headers, None,
-                             follow_redirects, max_redirects, tls),
-            )
-            if isinstance(secure, TransportFailure) and secure.outcome in (
-                "tls-error", "connection-error"
-            ):
+            decided = self._deciding.setdefault(origin(url), asyncio.Event())
+            plain_task = asyncio.ensure_future(self._follow(
+                method, _with_scheme(url, "http"), allowed, None, headers, None,
+                follow_redirects, max_redirects, tls))
+            secure = await self._follow(method, target, allowed, None, headers, None,
+                                        follow_redirects, max_redirects, tls)
+            refused = isinstance(secure, TransportFailure) and secure.outcome in (
+                "tls-error", "connection-error")
+            if refused:
                 self._http_only.add(origin(url))
+            decided.set()
+            plain = await plain_task
+            if refused:
                 return _replace(plain, fallback_http=True) if isinstance(plain, ProbeResponse) else plain
             return secure
         result = await self._follow(
@@ -572,11 +523,10 @@ class ProbeSession:
         remaining: float,
     ) -> tuple[int, tuple[tuple[str, str], ...], bytes]:
         async with self._limit(url):
-            request = client.build_request(
-                method, url, headers=headers, data=data, timeout=httpx.Timeout(remaining)
-            )
             self.requests_sent += 1
-            response = await client.send(request, stream=True)
+            response = await send_paced(client, method, url, headers, data, remaining,
+                                        self.remaining, proxied=proxy_setting(url, self.environ)
+                                        is not None)
             try:
                 body = b""
                 if method != "HEAD":

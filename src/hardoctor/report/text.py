@@ -7,20 +7,58 @@ import io
 import re
 from typing import TYPE_CHECKING
 
-from rich.console import Console
-from rich.markup import escape
-
 from hardoctor import __version__
 from hardoctor.model import ChainStep, Credential, Finding, Report, Resolution, Severity
 from hardoctor.report.wrap import command_lines, wrap
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from hardoctor.context import Context
 
 MARK = {"fail": "✗", "warn": "!", "ok": "✓", "unjudged": "-"}
 STYLE = {"fail": "bold red", "warn": "bold yellow", "ok": "bold green", "unjudged": "dim"}
 SEV_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "cyan"}
 GENERAL = "configuration"
+
+#: rich's markup tags (``rich.markup``): ``[style]``, escaped as ``\\[style]``.
+_TAGS = re.compile(r"((\\*)\[([a-z#/@][^[]*?)])")
+#: The control characters rich drops from printed text.
+_CONTROL = dict.fromkeys((7, 8, 11, 12, 13))
+
+
+def escape(markup: str) -> str:
+    """``rich.markup.escape``, without importing rich (plain output never does)."""
+    markup = _TAGS.sub(lambda m: f"{m.group(2)}{m.group(2)}\\{m.group(1)[len(m.group(2)):]}",
+                       markup)
+    if markup.endswith("\\") and not markup.endswith("\\\\"):
+        return markup + "\\"
+    return markup
+
+
+class _PlainConsole:
+    """What a colourless rich ``Console`` prints, for output that is not a
+    terminal: the text of the markup (escapes resolved, tags dropped),
+    rich's control characters removed, tabs expanded -- without importing
+    rich (start-up)."""
+
+    def __init__(self, file: io.StringIO) -> None:
+        self.file = file
+
+    def print(self, markup: str = "", style: str | None = None) -> None:
+        out: list[str] = []
+        pos = 0
+        for m in _TAGS.finditer(markup):
+            full, escapes, _ = m.groups()
+            start, end = m.span()
+            out.append(markup[pos:start])
+            backslashes, escaped = divmod(len(escapes), 2)
+            out.append("\\" * backslashes)
+            if escaped:
+                out.append(full[len(escapes):])
+            pos = end
+        out.append(markup[pos:])
+        self.file.write("".join(out).translate(_CONTROL).expandtabs(8) + "\n")
 
 
 
@@ -68,7 +106,7 @@ class TextReporter:
         self.width = width
         self.cols = width or 80
 
-    def _print(self, console: Console, text: str, indent: str = "", rest: str | None = None,
+    def _print(self, console: Console | _PlainConsole, text: str, indent: str = "", rest: str | None = None,
                style: str | None = None) -> None:
         """Prose, wrapped to the width at spaces (never inside a word)."""
         for line in wrap(text, self.cols, indent, rest):
@@ -80,12 +118,13 @@ class TextReporter:
         self.cols = self.width or terminal_width(ctx.env)
         verbose = ctx.options.verbose
         buf = io.StringIO()
-        console = Console(
+        if self.color:
+            from rich.console import Console
+        console: Console | _PlainConsole = _PlainConsole(buf) if not self.color else Console(
             file=buf,
             width=max(self.cols, 200),  # lines come wrapped: rich must not re-wrap them
-            color_system="standard" if self.color else None,
-            force_terminal=self.color,
-            no_color=not self.color,
+            color_system="standard",
+            force_terminal=True,
             highlight=False,
             emoji=False,
             soft_wrap=True,
@@ -167,7 +206,7 @@ class TextReporter:
         self._print(console, " · ".join(parts))
         return buf.getvalue()
 
-    def _chain(self, console: Console, r: Resolution, home: str) -> None:
+    def _chain(self, console: Console | _PlainConsole, r: Resolution, home: str) -> None:
         """``-v``: every candidate the client considered, in its order."""
         steps = r.chain or (ChainStep("no candidate", "missing"),)
         for i, step in enumerate(steps):
@@ -181,7 +220,7 @@ class TextReporter:
                         "    " + ("   " if last else "│  ") + " " * 8)
 
     def _finding(
-        self, console: Console, f: Finding, creds: dict[str, Credential], home: str
+        self, console: Console | _PlainConsole, f: Finding, creds: dict[str, Credential], home: str
     ) -> None:
         sev = f.severity
         tag = f"{f.rule} {f.name}" + (f" ({f.cause})" if f.cause else "")
@@ -224,7 +263,7 @@ class TextReporter:
             )
         self._rows(console, rows)
 
-    def _rows(self, console: Console, rows: list[tuple[str, str]]) -> None:
+    def _rows(self, console: Console | _PlainConsole, rows: list[tuple[str, str]]) -> None:
         for label, text in rows:
             if not label and text.startswith("$ "):  # a command: its own line, whole words
                 for line in command_lines(text[2:], self.cols, " " * 12):

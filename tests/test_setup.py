@@ -89,6 +89,7 @@ def har() -> Iterator[Har]:
         npm = stack.enter_context(HarNpm())
         npm.add_registry(ACCT, "npm-prod")
         npm.add_package(ACCT, "npm-prod", "left-pad", "1.3.0")
+        npm.add_package(ACCT, "npm-prod", "@acme/lib", "2.0.0")
         py = stack.enter_context(HarPython())
         py.add_registry(ACCT, "py-prod")
         py.add_project(ACCT, "py-prod", "hdtestpkg")
@@ -401,4 +402,21 @@ def test_without_a_vendor_the_url_shape_decides(home: Home) -> None:
     assert home.skopeo()[0] == 0 and home.pip().returncode == 0
     npm = run(home.har.npm_url)
     assert npm.returncode == 2 and "--client" in npm.stderr
+    home.assert_no_leak(token)
+
+
+def test_npm_scope_routes_only_the_scope(home: Home) -> None:
+    token = home.har.token()
+    res = home.hd("setup", home.har.npm_url, "--token-stdin", "--npm-scope", "@acme", "--apply",
+                  stdin=token)
+    assert res.returncode == 0, res.stdout + res.stderr
+    lines = (home.home / ".npmrc").read_text().splitlines()
+    assert f"@acme:registry={home.har.npm_url}" in lines
+    assert not any(line.startswith("registry=") for line in lines)
+    view = subprocess.run(["npm", "view", "@acme/lib", "version"], env=home.env(), cwd=home.home,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert view.returncode == 0 and view.stdout.strip() == "2.0.0", view.stderr
+    bad = home.hd("setup", home.har.npm_url, "--token-stdin", "--npm-scope", "Not A Scope",
+                  stdin=token)
+    assert bad.returncode == 2 and "--npm-scope" in bad.stderr
     home.assert_no_leak(token)

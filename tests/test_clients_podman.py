@@ -113,6 +113,10 @@ def test_podman_login_then_pull(registry: Registry, tmp_path: Path) -> None:
     podman_res = next(r for r in report["resolutions"] if r["client"] == "podman")
     assert podman_res["credential"] and str(auth) in podman_res["credential"]
     assert "not judged: Docker CLI" in text
+    metrics = run_cli(["check", f"{reg.host}/{IMAGE}", "--format", "openmetrics"], home=home,
+                      cwd=home, environ=env_for(home, reg)).out
+    up = [ln for ln in metrics.splitlines() if ln.startswith("hardoctor_registry_up{")]
+    assert up and all('client="podman"' in ln and ln.endswith(" 1") for ln in up), up
     # Said outright, the Docker CLI is judged again -- and has nothing.
     rc, report, _ = hd(home, reg, "--client", "docker")
     assert rc == 1 and judged(report) == {"docker": True, "podman": False}

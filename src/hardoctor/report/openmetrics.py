@@ -152,7 +152,7 @@ def registry_up_family(report: Report) -> Family:
     checked = set() if report.offline else _checked_hosts(report)
     samples: list[tuple[Labels, float]] = []
     for res in report.resolutions:
-        if res.target.host not in checked:
+        if res.target.host not in checked or not res.judged:  # not judged: not probed
             continue
         labels = {"registry": res.registry or res.target.host, "ecosystem": res.ecosystem,
                   "client": res.client}

@@ -21,12 +21,17 @@ FILES = {
     "pip.conf": "[global]\nindex-url = https://u:CANARYpipPass2@pypi.example.com/simple/\n",
     ".yarnrc.yml": 'npmRegistries:\n  "https://npm.example.com":\n    npmAuthToken: CANARYyarnTok123456\n',
     "gradle.properties": "mavenPassword=CANARYgradlepw\n",
+    "uv.toml": '[[index]]\nname = "corp"\nurl = "https://u:CANARYuvpass1@pypi.example.com/simple/"\n',
+    "secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: pull\n"
+                   "type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: "
+                   "eyJhdXRocyI6eyJyZWcuZXhhbXBsZS5jb20iOnsiYXV0aCI6ImRYTmxjanB3WVhOeiJ9fX0=\n",
 }
 #: The rule each file above triggers, and the line it points at.
 EXPECTED = {".npmrc": ("NPM010", 1), ".netrc": ("PIP037", 1), "pip.conf": ("PIP013", 2),
-            ".yarnrc.yml": ("NPM037", 3), "gradle.properties": ("MVN010", 1)}
+            ".yarnrc.yml": ("NPM037", 3), "gradle.properties": ("MVN010", 1),
+            "uv.toml": ("PIP013", 3), "secret.yaml": ("K8S016", 1)}
 COMMENT = {".npmrc": "#", ".netrc": "#", "pip.conf": ";", ".yarnrc.yml": "#",
-           "gradle.properties": "#"}
+           "gradle.properties": "#", "uv.toml": "#", "secret.yaml": "#"}
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -66,10 +71,11 @@ def test_every_file_has_its_finding(repo: Path) -> None:
 
 @pytest.mark.parametrize("args, gone", [
     (["--ignore", "NPM010"], {"NPM010"}),
-    (["--ignore", "npm0,PIP"], {"NPM010", "NPM037", "PIP037", "PIP013"}),
+    (["--ignore", "npm0,PIP"], {"NPM010", "NPM037", "PIP037", "PIP013", "PIP012"}),
     (["--extend-ignore", "MVN010", "--ignore", "PIP037"], {"MVN010", "PIP037"}),
-    (["--select", "PIP"], {"NPM010", "NPM037", "MVN010"}),
-    (["--select", "PIP", "--ignore", "PIP0", "--select", "PIP013"], {"NPM010", "NPM037", "MVN010", "PIP037"}),
+    (["--select", "PIP"], {"NPM010", "NPM037", "MVN010", "K8S016"}),
+    (["--select", "PIP", "--ignore", "PIP0", "--select", "PIP013"],
+     {"NPM010", "NPM037", "MVN010", "PIP037", "PIP012", "K8S016"}),
 ])
 def test_flags_select_and_ignore(repo: Path, args: list[str], gone: set[str]) -> None:
     before = {r[0] for r in rules(check(repo))}
@@ -88,11 +94,11 @@ def test_pyproject_table_ignores(repo: Path) -> None:
     (repo / "pyproject.toml").write_text('[project]\nname = "x"\n\n[tool.hardoctor]\n'
                                          'ignore = ["NPM010", "PIP"]\nfail-on = "never"\n')
     r = check(repo)
-    assert {x[0] for x in rules(r)} == {"NPM037", "MVN010"}
+    assert {x[0] for x in rules(r)} == {"NPM037", "MVN010", "K8S016"}
     assert r.rc == 0  # fail-on = never
     # the flag replaces the configured list (ruff's rule); extend-ignore adds to it
     assert "NPM010" in {x[0] for x in rules(check(repo, "--ignore", "MVN"))}
-    assert {x[0] for x in rules(check(repo, "--extend-ignore", "MVN"))} == {"NPM037"}
+    assert {x[0] for x in rules(check(repo, "--extend-ignore", "MVN"))} == {"NPM037", "K8S016"}
 
 
 def test_hardoctor_toml_and_subdirectory(repo: Path) -> None:
@@ -101,7 +107,7 @@ def test_hardoctor_toml_and_subdirectory(repo: Path) -> None:
     sub.mkdir(parents=True)
     r = run_cli(["check", "--offline", "--scope", "project", "--format", "json",
                  "--project", str(repo)], home=repo.parent, cwd=sub)
-    assert {x[0] for x in rules(r)} == {"NPM010", "PIP037", "PIP013"}
+    assert {x[0] for x in rules(r)} == {"NPM010", "PIP037", "PIP013", "PIP012", "K8S016"}
     # found from a subdirectory too, as ruff finds its config
     r = run_cli(["config", "--format", "json"], home=repo.parent, cwd=sub)
     assert json.loads(r.out)["files"] == [{"kind": "project", "path": str(repo / "hardoctor.toml")}]
@@ -131,7 +137,8 @@ def test_user_config_and_precedence(repo: Path, tmp_path: Path) -> None:
     s = settings(extra={"HARDOCTOR_TIMEOUT": "13"})
     assert s["timeout"]["value"] == "13" and s["timeout"]["origin"] == "env"
     # both extend-ignores apply, and the env beats the configs in a real run
-    assert {x[0] for x in rules(check(repo, env=env))} == {"NPM010", "NPM037", "PIP013"}
+    assert {x[0] for x in rules(check(repo, env=env))} == {"NPM010", "NPM037", "PIP013", "PIP012",
+                                                           "K8S016"}
     r = check(repo, env={**env, "HARDOCTOR_FAIL_ON": "never"})
     assert r.rc == 0
     assert check(repo, env=env).rc == 1  # fail-on = warning from the user config
@@ -246,3 +253,13 @@ def test_a_suppressed_fix_is_not_applied(repo: Path) -> None:
                 home=repo.parent, cwd=repo)
     assert "NPM_TOKEN" not in r.out
     assert (repo / ".npmrc").read_text() == before
+
+
+def test_file_level_suppression(repo: Path) -> None:
+    found = rules(check(repo))
+    assert ("PIP012", "uv.toml", None) in found, found  # about the whole file: no line
+    text = (repo / "uv.toml").read_text()
+    (repo / "uv.toml").write_text("# hardoctor: ignore-file[PIP012, PIP013]\n" + text)
+    found = rules(check(repo))
+    assert not [r for r in found if r[1] == "uv.toml"], found
+    assert ("PIP037", ".netrc", 1) in found  # other files keep theirs

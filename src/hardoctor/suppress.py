@@ -8,6 +8,9 @@
   ``<!-- hardoctor: ignore[MVN003] -->`` in XML, ``// ...`` where ``//``
   starts comments.  ``# hardoctor: ignore`` without codes silences every
   rule on that line.
+- ``# hardoctor: ignore-file[PIP012]`` anywhere in a file silences those
+  rules for every finding in that file, also the findings about the whole
+  file (no line).
 """
 
 from __future__ import annotations
@@ -24,6 +27,9 @@ _COMMENT = re.compile(
     r"(?:#|;|//|<!--)\s*hardoctor:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s]*)\])?",
 )
 _COMMENT_ONLY = re.compile(r"^\s*(?:#|;|//|<!--)")
+_FILE_COMMENT = re.compile(
+    r"(?:#|;|//|<!--)\s*hardoctor:\s*ignore-file\[(?P<codes>[A-Za-z0-9_,\s]*)\]",
+)
 
 
 def _matches(code: str, prefixes: Iterable[str]) -> bool:
@@ -61,9 +67,19 @@ class InlineSuppressions:
             self._lines[path] = lines
         return self._lines[path]
 
+    def _file_codes(self, path: str) -> list[str]:
+        lines = self._file(path) or []
+        return [c.strip().upper() for line in lines if "ignore-file" in line
+                for m in _FILE_COMMENT.finditer(line) for c in m.group("codes").split(",")
+                if c.strip()]
+
     def silenced(self, finding: Finding) -> bool:
         loc = finding.location
-        if loc is None or not loc.path or not loc.line:
+        if loc is None or not loc.path:
+            return False
+        if _matches(finding.rule.upper(), self._file_codes(loc.path)):
+            return True
+        if not loc.line:
             return False
         lines = self._file(loc.path)
         if not lines or loc.line > len(lines):

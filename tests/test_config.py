@@ -180,6 +180,8 @@ def test_plugin_option_as_a_config_key(repo: Path) -> None:
     ('[tool.hardoctor]\nignore = ["npm 010"]\n', "pyproject.toml:2", "ignore"),
     ('[tool.hardoctor]\nformat = "yaml"\n', "pyproject.toml:2", "format"),
     ('[tool.hardoctor]\nfail-on = "error\n', "pyproject.toml:2", "invalid TOML"),
+    ('[tool.hardoctor]\n\ndisable-plugin = ["npm"]\n', "pyproject.toml:3", "HARDOCTOR_DISABLE_PLUGINS"),
+    ('[tool.hardoctor]\napply = true\n', "pyproject.toml:2", "apply"),
 ])
 def test_broken_config_exits_2_with_file_line(repo: Path, text: str, where: str, what: str) -> None:
     (repo / "pyproject.toml").write_text(text)

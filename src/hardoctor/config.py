@@ -30,7 +30,17 @@ MAX_CONFIG_BYTES = 256 * 1024
 NOT_CONFIGURABLE = frozenset({
     "command", "targets", "apply", "undo", "unsafe", "output", "project", "version",
     "help", "code", "argv_token", "token_command", "debug", "config_command",
+    "disable_plugin",
 })
+#: Why a flag is not a config key, for the ones a person may well try.
+WHY_NOT = {
+    "disable-plugin": "plugins load before config files are read: use HARDOCTOR_DISABLE_PLUGINS",
+    "apply": "writing files is decided per run, on the command line",
+    "unsafe": "unsafe fixes are chosen per run, on the command line",
+    "output": "the report file is chosen per run, on the command line",
+    "project": "the config file is found from the project, not the other way round",
+    "debug": "use HARDOCTOR_DEBUG=1",
+}
 _ENV_TWIN = re.compile(r"\b(HARDOCTOR_[A-Z0-9_]+|NO_COLOR|FORCE_COLOR)\b")
 #: A rule code or prefix as ``--select``/``--ignore`` accept it.
 CODE_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,3}[0-9]{0,3}")
@@ -246,6 +256,8 @@ def validate(layers: Sequence[Layer], known: Mapping[str, argparse.Action],
         for raw, value in layer.values.items():
             key = raw.replace("_", "-")
             where = f"{layer.path}:{layer.lines.get(raw, '?')}"
+            if key in WHY_NOT:
+                raise UsageError(f"{where}: {raw!r} cannot be set in a config file ({WHY_NOT[key]})")
             if key not in everywhere:
                 raise UsageError(f"{where}: unknown key {raw!r} (see `hardoctor config`)")
             action = known.get(key)

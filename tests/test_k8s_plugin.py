@@ -317,16 +317,18 @@ def test_stdin_fix_prints_no_edit(home: Path) -> None:
     assert res.rc in (0, 1) and "Traceback" not in res.err
 
 
-def test_directory_is_walked_and_missing_path_is_a_finding(home: Path) -> None:
+def test_directory_is_walked_and_missing_path_is_a_usage_error(home: Path) -> None:
     manifests = prepare("k8s-good", home)
     (manifests / "sub").mkdir()
     shutil.move(str(manifests / "app.yaml"), manifests / "sub" / "app.yml")
     (manifests / "notes.txt").write_text("not a manifest")
-    report = check(home, "--manifests", str(manifests), "--manifests", str(home / "nope.yaml"))
+    report = check(home, "--manifests", str(manifests))
     assert any(s["path"] and s["path"].endswith("sub/app.yml") for s in report["sources"])
-    (hd,) = findings(report, "HD003")
-    assert "nope.yaml" in hd["message"]
     assert [r for r in report["resolutions"] if r["client"] == "kubelet"]
+    # A typo in CI must not pass as "nothing to check": exit 2 naming the option.
+    result = run_cli(["check", "--offline", "--manifests", str(manifests), "--manifests",
+                      str(home / "nope.yaml")], home=home)
+    assert result.rc == 2 and "--manifests" in result.err and "nope.yaml" in result.err
 
 
 def test_helm_template_is_named_as_such(home: Path) -> None:

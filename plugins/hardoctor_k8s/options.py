@@ -4,6 +4,7 @@ adds them; :func:`kube_options` reads them once per run)."""
 from __future__ import annotations
 
 import argparse
+import os
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,8 @@ from hardoctor.stash import StashKey
 DEFAULT_MAX_MANIFEST_BYTES = 64 * 1024 * 1024
 MAX_MANIFEST_OPTION = "--max-manifest-bytes"
 MAX_MANIFEST_ENV = "HARDOCTOR_MAX_MANIFEST_BYTES"
+#: ``setup --kube-secret``'s dest (setup.py): a run that writes its manifest.
+SETUP_SECRET_DEST = "kube_secret"
 _UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
 _SIZE = re.compile(r"^\s*(\d{1,15})\s*([a-z]*)\s*$", re.IGNORECASE)
 
@@ -64,6 +67,21 @@ def parse_size(value: str, where: str) -> int:
     return int(m.group(1)) * unit
 
 
+def _existing_manifests(ctx: Context, values: tuple[str, ...]) -> tuple[str, ...]:
+    """``--manifests`` paths must exist (a typo in CI must not pass as
+    "nothing to check"); ``-`` is stdin.  ``setup`` writes the file it names."""
+    if ctx.options.command == "setup" or ctx.options.string(SETUP_SECRET_DEST):
+        return values  # setup's own runs (also its re-checks) write the file
+    for raw in values:
+        if raw == "-":
+            continue
+        path = os.path.abspath(os.path.join(ctx.project, ctx.env.expand_home(raw)))
+        if not os.path.lexists(path) and os.path.realpath(path) not in ctx.overlay:
+            raise UsageError(f"--manifests: {raw[:200]}: no such file or directory "
+                             "(expected a manifest file, a directory of them, or - for stdin)")
+    return values
+
+
 def _max_manifest_bytes(ctx: Context) -> int:
     raw = ctx.options.string("max_manifest_bytes")
     if raw is not None:
@@ -78,7 +96,7 @@ def kube_options(ctx: Context) -> KubeOptions:
     def build() -> KubeOptions:
         o = ctx.options
         return KubeOptions(
-            manifests=o.strings("manifests"),
+            manifests=_existing_manifests(ctx, o.strings("manifests")),
             kube=o.flag("kube"),
             context=o.string("kube_context"),
             namespace=o.string("namespace"),

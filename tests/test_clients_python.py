@@ -174,14 +174,14 @@ def test_a_working_uv_project_passes_without_pip_config(pypi: PypiServer, tmp_pa
     proj = uv_project(home, pypi.index)
     env = {"UV_INDEX_PRIVATE_USERNAME": USER, "UV_INDEX_PRIVATE_PASSWORD": PASSWORD}
     assert run_client([*clients.uv(), "lock"], proj, home, **env).returncode == 0
-    for target in ("uv:hdtestpkg", "pip:hdtestpkg"):
+    for target in ("uv:hdtestpkg", "pip:hdtestpkg"):  # pip: is the ecosystem's spelling
         rc, report, text = hd(home, proj, target, **env)
         judged = {r["client"] for r in report["resolutions"] if r["judged"]}
-        if target.startswith("uv:"):
-            assert rc == 0, text
-            assert judged == {"uv"}
-        else:
-            assert judged == {"pip"}  # the target names pip: the person asks about pip
+        assert rc == 0, text
+        assert judged == {"uv"}
+    # Said outright, pip is judged (offline: PyPI is not a test dependency).
+    rc, report, text = hd(home, proj, "pip:hdtestpkg", "--client", "pip", "--offline", **env)
+    assert {r["client"] for r in report["resolutions"] if r["judged"]} == {"pip"}
     assert run_cli(["check", "--client", "pipx"], home=home, cwd=proj).rc == 2
 
 
@@ -262,3 +262,33 @@ def test_poetry_explicit_source_is_checked(pypi: PypiServer, tmp_path: Path) -> 
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert hd(home, proj, **fixed)[0] == 0
 
+
+
+def test_uv_credentials_in_the_index_url(pypi: PypiServer, tmp_path: Path) -> None:
+    """`[[tool.uv.index]] url = "http://user:pass@host/simple"` with a stale
+    password: the pyproject.toml line is named, the right one works."""
+    home = tmp_path
+    bad = f"http://{USER}:hd-stale-pass-4@{pypi.host}/simple"
+    proj = uv_project(home, bad)
+    assert run_client([*clients.uv(), "lock"], proj, home).returncode != 0
+    rc, report, text = hd(home, proj)
+    assert rc == 1, text
+    refused = [f for f in report["findings"] if f["rule"] in ("PIP102", "PIP103")]
+    assert refused and refused[0]["location"]["path"] == str(proj / "pyproject.toml"), text
+    proj = uv_project(home, f"http://{USER}:{PASSWORD}@{pypi.host}/simple")
+    assert run_client([*clients.uv(), "lock"], proj, home).returncode == 0
+    rc, report, text = hd(home, proj)
+    assert rc == 0, text
+
+
+def test_poetry_variables_with_a_name_that_does_not_match(pypi: PypiServer,
+                                                          tmp_path: Path) -> None:
+    home = tmp_path
+    proj = poetry_project(home, pypi.index)
+    typo = {"POETRY_HTTP_BASIC_PRIVAT_USERNAME": USER,
+            "POETRY_HTTP_BASIC_PRIVAT_PASSWORD": PASSWORD}
+    assert run_client([*clients.poetry(), "lock"], proj, home, **typo).returncode != 0
+    rc, report, text = hd(home, proj, **typo)
+    assert rc == 1, text
+    f = rules(report)["PIP055"]
+    assert any("POETRY_HTTP_BASIC_PRIVAT_PASSWORD is set" in e for e in f["evidence"]), text

@@ -10,8 +10,9 @@ A project says it outright (verified with uv 0.13, Poetry 2.5, pip 25):
 Without a project that says so, the clients that are configured (pip.conf
 or ``PIP_*``, uv's or Poetry's own files and variables) are judged; with
 nothing configured at all, the clients on ``PATH`` (pip when none is).
-A target spelled ``uv:NAME``, ``poetry:NAME`` or ``pip:NAME`` names its
-client; ``--client`` (the core) overrides everything.
+A target spelled ``uv:NAME`` or ``poetry:NAME`` names its client
+(``pip:NAME`` is the ecosystem's generic spelling); ``--client`` (the core)
+overrides everything.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from hardoctor.model import Resolution, Target
 from .model import Model
 from .sources import walk_up
 
-_TARGET = re.compile(r"^(pip|uv|poetry):", re.I)
+#: ``pip:`` (like ``pypi:``/``python:``) is the ecosystem's spelling: the
+#: project decides; ``uv:`` and ``poetry:`` name the client.
+_TARGET = re.compile(r"^(uv|poetry):", re.I)
 LOCKS = (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("pdm.lock", "pdm"))
 
 

@@ -112,6 +112,12 @@ def test_central_unreachable_artifact_from_pom_repository(env: Env, tmp_path: Pa
     assert notes and env.srv.url() in notes[0]["message"]
     # The empty repository was asked (Maven asks it first) and said 404: no finding.
     assert not [f for f in report["findings"] if f["rule"] == "MVN104"]
+    # Without a version Maven merges every repository's metadata: the empty
+    # repository's 404 and the dead Central mirror cost nothing while hd serves it.
+    group_artifact = TEST_ARTIFACT.coords.rsplit(":", 1)[0]
+    rc, report = check(home, project, f"maven:{group_artifact}")
+    errors = [f for f in report["findings"] if f["severity"] == "error"]
+    assert rc == 0 and errors == [], errors
     # The text report shows no failing group.
     text = run_cli(["check", "--timeout", "5", "--project", str(project),
                     f"maven:{TEST_ARTIFACT.coords}"], home=home)

@@ -345,6 +345,6 @@ def _passed_on(f: Finding, later: ProbeResult) -> Finding:
     if f.severity is not Severity.ERROR:
         return f
     return replace(f, severity=Severity.WARNING, why=(
-        f.why + f" For this artifact Maven then asks {later.facts.get('served_by')}, which "
+        f.why + f" For this request Maven also asks {later.facts.get('served_by')}, which "
         "serves it, so the build succeeds; artifacts only this repository has fail.").strip(),
         evidence=(*f.evidence, later.detail))

@@ -126,12 +126,14 @@ def read_endpoints(w: World) -> list[Endpoint]:
 
 
 def _around(w: World, res: Resolution) -> tuple[list[Spec], list[Spec]]:
-    """The walks of the repositories Maven asks before and after this one
-    for the same artifact (only for ``maven:G:A:V``: Maven merges the
-    metadata of every repository for a version-less request)."""
+    """(the repositories Maven asks before this one and that can spare it,
+    the ones that can serve the request after it fails here).  For
+    ``maven:G:A:V`` Maven stops at the first repository that serves the
+    artifact; for ``maven:G:A`` it asks every repository and merges their
+    metadata, so none is spared and any other one can serve it."""
     t = res.target
     ref = payload_of(res.payload, EndpointRef)
-    if res.client != "maven" or t.kind != "package" or not t.reference or ref is None:
+    if res.client != "maven" or t.kind != "package" or ref is None:
         return [], []
     by_id = {c.id: c for c in w.credentials}
     specs: list[Spec] = []
@@ -148,6 +150,8 @@ def _around(w: World, res: Resolution) -> tuple[list[Spec], list[Spec]]:
                           bool(view is not None and view.server.preemptive)))
     if mine is None:  # not one of Maven's dependency repositories
         return [], []
+    if not t.reference:
+        return [], specs[:mine] + specs[mine + 1:]
     return specs[:mine], specs[mine + 1:]
 
 
@@ -174,9 +178,10 @@ def served(results: Sequence[ProbeResult]) -> bool:
 
 
 def served_later(after: Spec, res: Resolution) -> ProbeResult:
+    what = "then gets" if res.target.reference else "also gets the metadata of"
     return ProbeResult(
         url=after.url, outcome="not-probed",
-        detail=f"Maven then gets {res.target.raw} from {after.base}",
+        detail=f"Maven {what} {res.target.raw} from {after.base}",
         facts={"step": "served-later", "served_by": after.base})
 
 

@@ -179,3 +179,20 @@ def test_refused_token_writes_nothing(home: Home) -> None:
     assert "nothing was written" in res.stdout and "MVN101" in res.stdout
     assert home.files() == {}
     home.no_leak(token)
+
+
+def test_project_scope_references_the_ci_secret(home: Home) -> None:
+    token = _token()
+    home.har.tokens[token] = {"*"}
+    res = home.setup(token, "--scope", "project", "--apply")
+    assert res.returncode == 0, res.stdout + res.stderr
+    project_settings = home.home / ".mvn" / "settings.xml"
+    text = project_settings.read_text()
+    assert "<password>${env.MAVEN_TOKEN}</password>" in text and token not in text
+    assert not home.settings.exists()
+    assert "MAVEN_TOKEN" in res.stdout and "-s .mvn/settings.xml" in res.stdout
+    repo = clone_local_repo(home.seed, home.root / "m2repo")
+    got = run_mvn_get(project_settings, TEST_ARTIFACT.coords, home=home.home, local_repo=repo,
+                      env={"MAVEN_TOKEN": token})
+    assert got.rc == 0, got.output[-2000:]
+    home.no_leak(token)

@@ -68,6 +68,10 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
         raise UsageError("--user NAME is required for a pull secret (the registry's login name)")
     opts = kube_options(ctx)
     files = [m for m in opts.manifests if m != "-"]
+    if request.scope == "project" and not opts.kube:
+        raise UsageError("--kube-secret with --scope project: a Secret manifest holds the token "
+                         "itself (base64 is not encryption); apply it with --kube, or create it "
+                         "in CI from the CI secret (kubectl create secret docker-registry)")
     if not opts.kube and len(files) != 1:
         raise UsageError("--kube-secret needs --manifests FILE (one file to write the Secret to) "
                          "or --kube (apply it to the cluster)")

@@ -71,25 +71,38 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
     if not request.user:
         raise UsageError("--user NAME is required for Maven: it sends a <server>'s username and "
                          "password (the registry's set-up page names the user)")
-    path = os.path.join(ctx.home, ".m2", "settings.xml")
+    project = request.scope == "project"
+    path = (os.path.join(ctx.project, ".mvn", "settings.xml") if project
+            else os.path.join(ctx.home, ".m2", "settings.xml"))
     text = read_existing(ctx, path)
     sf = _parse(ctx, path, text)
     info = ctx.registry_info(url, "maven")
     name = _ID.sub("-", (info.registry if info and info.registry else "") or "registry").strip("-")
     where = _where(ctx, sf, url, name or "registry")
-    secret, how = _password(ctx, request.secret.reveal())
+    var = request.env_var or "MAVEN_TOKEN"
+    if project:
+        # Maven expands ${env.VAR} in settings.xml: the file holds no token.
+        secret, how = "${env." + var + "}", f"${{env.{var}}} (no token in the file)"
+    else:
+        secret, how = _password(ctx, request.secret.reveal())
     edits = _edits(path, text, sf, where, request.user, secret, url)
     shown = ctx.display_path(path)
-    desc = f"<server> {where.server_id} in {shown} (0600), password {how}"
+    desc = f"<server> {where.server_id} in {shown}" + ("" if project else " (0600)") \
+        + f", password {how}"
     if where.add_repository:
         desc += f"; an active profile with repository {where.server_id} for the URL"
+    notes = [where.note] if where.note else []
+    if project:
+        notes.append(f"store the token as the CI secret {var}, and run Maven with "
+                     f"`-s {os.path.relpath(path, ctx.project)}` (or put that line in "
+                     ".mvn/maven.config)")
     fix = Fix(f"set up Maven for {url}", Applicability.SAFE, tuple(edits)) if edits else None
     return SetupPlan(
-        client="maven", registry=url, description=desc, check_target=url, fix=fix,
-        username=request.user, scheme="basic",
+        client="maven", registry=url, description=desc, check_target="" if project else url,
+        fix=fix, username=request.user, scheme="basic",
         pull=("mvn dependency:get -Dartifact=GROUP:ARTIFACT:VERSION",),
         push=(f"mvn deploy -DaltDeploymentRepository={where.server_id}::{url}",),
-        notes=(where.note,) if where.note else (),
+        notes=tuple(notes),
     )
 
 

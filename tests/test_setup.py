@@ -110,7 +110,7 @@ class Home:
     def env(self) -> dict[str, str]:
         hosts = ",".join(h.host for h in (self.har.oci, self.har.npm, self.har.py))
         return {
-            "PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8",
+            "PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", **_pythonpath(),
             "HOME": str(self.home), "XDG_RUNTIME_DIR": str(self.root / "run"),
             "HARDOCTOR_HARNESS_HOSTS": hosts, "HARDOCTOR_HARNESS_API": self.har.api.url,
             "npm_config_cache": str(self.root / "npm-cache"),
@@ -420,3 +420,9 @@ def test_npm_scope_routes_only_the_scope(home: Home) -> None:
                   stdin=token)
     assert bad.returncode == 2 and "--npm-scope" in bad.stderr
     home.assert_no_leak(token)
+
+
+def _pythonpath() -> dict[str, str]:
+    """The hardoctor under test, when the run points at a checkout."""
+    value = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": value} if value else {}

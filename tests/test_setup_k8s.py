@@ -46,7 +46,7 @@ def url(har: HarRegistry) -> str:
 
 def hd(home: Path, *argv: str, stdin: str = "", **env: str) -> subprocess.CompletedProcess[str]:
     exe = shutil.which("hardoctor") or "hardoctor"
-    environ = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", "HOME": str(home),
+    environ = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", **_pythonpath(), "HOME": str(home),
                "XDG_RUNTIME_DIR": str(home / ".run"), "HARDOCTOR_NO_TOKEN_API": "1", **env}
     return subprocess.run([exe, *argv], input=stdin, env=environ, cwd=home, capture_output=True,
                           text=True, timeout=120, check=False)
@@ -109,3 +109,9 @@ def test_pull_secret_applied_to_the_cluster(har: HarRegistry, tmp_path: Path) ->
         assert len(api.received("PATCH")) == patches
         for out in (res.stdout, res.stderr, again.stdout, again.stderr):
             assert token not in out
+
+
+def _pythonpath() -> dict[str, str]:
+    """The hardoctor under test, when the run points at a checkout."""
+    value = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": value} if value else {}

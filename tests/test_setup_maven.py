@@ -79,7 +79,7 @@ class Home:
 
     def setup(self, token: str, *extra: str) -> subprocess.CompletedProcess[str]:
         exe = shutil.which("hardoctor") or "hardoctor"
-        env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8",
+        env = {"PATH": os.environ.get("PATH", os.defpath), "LANG": "C.UTF-8", **_pythonpath(),
                "HOME": str(self.home), "HARDOCTOR_HARNESS_HOSTS": self.har.host,
                "HARDOCTOR_NO_TOKEN_API": "1"}
         res = subprocess.run([exe, "setup", self.har.url(), "--token-stdin", "--user", USER,
@@ -122,7 +122,8 @@ def test_empty_home_then_mvn_downloads(home: Home) -> None:
     again = home.setup(token, "--apply")
     assert again.returncode == 0 and "Nothing to change" in again.stdout
     undo = subprocess.run([shutil.which("hardoctor") or "hardoctor", "fix", "--undo"],
-                          env={"PATH": os.environ.get("PATH", ""), "HOME": str(home.home)},
+                          env={"PATH": os.environ.get("PATH", ""), "HOME": str(home.home),
+                               **_pythonpath()},
                           capture_output=True, text=True, timeout=60, check=False)
     assert undo.returncode == 0, undo.stderr
     assert home.files() == {}
@@ -196,3 +197,9 @@ def test_project_scope_references_the_ci_secret(home: Home) -> None:
                       env={"MAVEN_TOKEN": token})
     assert got.rc == 0, got.output[-2000:]
     home.no_leak(token)
+
+
+def _pythonpath() -> dict[str, str]:
+    """The hardoctor under test, when the run points at a checkout."""
+    value = os.environ.get("PYTHONPATH")
+    return {"PYTHONPATH": value} if value else {}

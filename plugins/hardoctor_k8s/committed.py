@@ -28,10 +28,6 @@ MARKERS = tuple(KEY_FOR_TYPE) + tuple(KEY_FOR_TYPE.values())
 #: Encrypted in place (SOPS): the values are not the secret.
 _ENCRYPTED = ("\nsops:", "ENC[AES256_GCM,")
 FOUND: StashKey[tuple[str, ...]] = StashKey("k8s.committed")
-#: A pull secret is a few KiB; a bigger YAML file is not one (a chart's
-#: vendored CRDs, a cluster dump).  And a monorepo is read no further than this.
-MAX_FILE = 1024 * 1024
-MAX_FILES = 20000
 
 
 def files(ctx: Context) -> tuple[str, ...]:
@@ -41,12 +37,8 @@ def files(ctx: Context) -> tuple[str, ...]:
     found = ctx.stash.get(FOUND, None)
     if found is None:
         out = []
-        yaml = [p for p in vcs.repository_files(ctx) if p.endswith(SUFFIXES)][:MAX_FILES]
-        for path in yaml:
-            try:
-                if os.path.getsize(path) > MAX_FILE:
-                    continue
-            except OSError:
+        for path in vcs.repository_files(ctx):
+            if not path.endswith(SUFFIXES):
                 continue
             data = read_file(ctx, path)
             if data is not None and data.text is not None and \

@@ -195,7 +195,7 @@ def engine_run(path: Path, home: Path, trace: bool) -> tuple[float, int, dict[st
     manager = PluginManager(autoload=False)
     manager.load()
     ns = build_parser(["text", "json"], manager).parse_args(
-        ["check", "--offline", "--manifests", str(path)])
+        ["check", "--offline", "--max-manifest-bytes", "4GiB", "--manifests", str(path)])
     ctx = Context(options_from_args(ns, env), env, manager.rules, manager)
     gc.collect()
     if trace:
@@ -226,7 +226,8 @@ def cli_run(path: Path, home: Path, fmt: str) -> tuple[float, int, int]:
     )
     out = subprocess.run(
         [sys.executable, "-c", code, sys.executable, "-m", "hardoctor", "check", "--offline",
-         "--format", fmt, "--output", os.devnull, "--manifests", str(path)],
+         "--format", fmt, "--output", os.devnull, "--max-manifest-bytes", "4GiB",
+         "--manifests", str(path)],
         env=env, capture_output=True, text=True, check=True, cwd=str(home),
     ).stdout.split()
     return float(out[0]), int(out[1]) * 1024, int(out[2])

@@ -400,3 +400,31 @@ def test_two_concurrent_applies_take_turns(home: Path) -> None:
 
 if sys.platform == "win32":  # pragma: no cover
     pytestmark = pytest.mark.skip(reason="POSIX only (FIFOs, RLIMIT_AS, kill -9)")
+
+
+def test_npms_own_proxy_setting_is_named(home: Path) -> None:
+    password = canary()
+    token = "npm_" + secrets.token_hex(18)
+    (home / ".npmrc").write_text(
+        f"https-proxy=http://corp:{password}@127.0.0.1:{_closed_port()}\n"
+        f"registry=https://registry.example.com/\n//registry.example.com/:_authToken={token}\n")
+    (home / ".npmrc").chmod(0o600)
+    run = hd(["check", "--timeout", "5", "--format", "json"], home, timeout=30)
+    assert run.rc == 1, run.text
+    proxy = [f for f in json.loads(run.out)["findings"] if f.get("cause") == "proxy-error"]
+    assert proxy and "npm config https-proxy=http://***@127.0.0.1" in proxy[0]["message"]
+    assert "npm config https-proxy" in json.dumps(proxy[0]["remediation"])
+    assert password not in run.text and token not in run.text
+
+
+def test_a_16_mb_manifest_is_refused_at_once_by_the_default_cap(home: Path) -> None:
+    doc = ("---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: s\n"
+           "type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: eyJhdXRocyI6e319\n")
+    big = home / "dump.yaml"
+    with big.open("w") as fh:
+        for _ in range(16 * MiB // len(doc) + 1):
+            fh.write(doc)
+    run = hd(["check", "--offline", "--manifests", str(big)], home, timeout=20,
+             address_space=1024 * MiB)
+    assert run.rc == 1 and "--max-manifest-bytes" in run.out and "8388608 bytes" in run.out
+    assert run.seconds < 10 and run.max_rss_mb < 200

@@ -12,9 +12,11 @@ from hardoctor.context import Context
 from hardoctor.errors import UsageError
 from hardoctor.stash import StashKey
 
-#: The default cap on one manifest input: generous for a ``kubectl get -o
-#: yaml`` dump of a big cluster, bounded for a mistake (``/dev/zero``).
-DEFAULT_MAX_MANIFEST_BYTES = 64 * 1024 * 1024
+#: The default cap on one manifest input (each file, or stdin): thousands of
+#: objects, checked in seconds; a bigger dump (``kubectl get -A -o yaml`` of
+#: a large cluster) raises it, or uses ``--kube``.  Bounded for a mistake
+#: (``/dev/zero``) and for the time a CI step may take.
+DEFAULT_MAX_MANIFEST_BYTES = 8 * 1024 * 1024
 MAX_MANIFEST_OPTION = "--max-manifest-bytes"
 MAX_MANIFEST_ENV = "HARDOCTOR_MAX_MANIFEST_BYTES"
 #: ``setup --kube-secret``'s dest (setup.py): a run that writes its manifest.
@@ -54,7 +56,7 @@ def add_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--all-namespaces", "-A", action="store_true", help="every namespace")
     g.add_argument(MAX_MANIFEST_OPTION, dest="max_manifest_bytes", metavar="SIZE",
                    help="the most one --manifests input (file or stdin) may hold: bytes, or "
-                        f"with KiB/MiB/GiB (default 64MiB; env {MAX_MANIFEST_ENV})")
+                        f"with KiB/MiB/GiB (default 8MiB; env {MAX_MANIFEST_ENV})")
 
 
 def parse_size(value: str, where: str) -> int:

@@ -43,13 +43,16 @@ class Spec:
     cafile: str | None
     verify: bool
     extra_ca: str | None
+    #: npm's ``https-proxy``/``proxy`` (Yarn's ``httpsProxy``/``httpProxy``):
+    #: (where it is set, the URL), used instead of HTTPS_PROXY.
+    proxy: tuple[str, str] | None = None
 
     @property
     def key(self) -> tuple[str | bool | None, ...]:
         """Everything the walk depends on; the secret only by fingerprint."""
         return (self.url, self.kind, self.scheme, self.username,
                 self.secret.fingerprint if self.secret else None, self.cafile, self.verify,
-                self.extra_ca)
+                self.extra_ca, self.proxy[1] if self.proxy else None)
 
 
 def _yarn_setting(st: State, name: str) -> tuple[str, str | None] | None:
@@ -118,11 +121,29 @@ def spec_for(res: Resolution, det: Details, st: State) -> Spec:
             scheme, user, secret = "basic", cred.username or "", cred.secret
         else:
             scheme, user, secret = "bearer", None, cred.secret
+    proxy = _proxy_setting(st, res.client, det.registry)
     if det.package:
         return Spec(det.request_url, det.registry, "package", scheme, user, secret, cafile,
-                    verify, extra)
+                    verify, extra, proxy)
     url = det.registry.rstrip("/") + "/-/whoami"
-    return Spec(url, det.registry, "whoami", scheme, user, secret, cafile, verify, extra)
+    return Spec(url, det.registry, "whoami", scheme, user, secret, cafile, verify, extra, proxy)
+
+
+def _proxy_setting(st: State, client: str, registry: str) -> tuple[str, str] | None:
+    """The proxy the client's own configuration names for ``registry``
+    (npm: ``https-proxy``, falling back to ``proxy``, for https; ``proxy``
+    for http.  Yarn Berry: ``httpsProxy`` / ``httpProxy``)."""
+    https = registry.lower().startswith("https:")
+    if client == "yarn":
+        name = "httpsProxy" if https else "httpProxy"
+        found = _yarn_setting(st, name)
+        value = found[0].strip() if found is not None else ""
+        return (f".yarnrc.yml {name}", value) if value else None
+    for key in (("https-proxy", "proxy") if https else ("proxy",)):
+        value = st.npm.get(key)
+        if isinstance(value, str) and value.strip():
+            return f"npm config {key}", value.strip()
+    return None
 
 
 def _auth(spec: Spec) -> Auth | None:
@@ -144,10 +165,11 @@ def _tls(spec: Spec) -> TLSOptions:
     from hardoctor.probe.tls import TLSOptions
 
     if not spec.verify:
-        return TLSOptions(verify=False)
+        return TLSOptions(verify=False, proxy=spec.proxy)
     if spec.cafile:
-        return TLSOptions(cafile=spec.cafile, ignore_env=True)
-    return TLSOptions(ignore_env=True, extra_cafiles=(spec.extra_ca,) if spec.extra_ca else ())
+        return TLSOptions(cafile=spec.cafile, ignore_env=True, proxy=spec.proxy)
+    return TLSOptions(ignore_env=True, extra_cafiles=(spec.extra_ca,) if spec.extra_ca else (),
+                      proxy=spec.proxy)
 
 
 async def run_spec(session: ProbeSession, spec: Spec) -> list[ProbeResult]:

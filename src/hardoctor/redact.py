@@ -26,6 +26,9 @@ _ANCHOR = 32
 
 _lock = threading.RLock()  # re-entrant: snapshot/restore may run under it
 _known: dict[str, str] = {}
+#: (value, alias_of) pairs already registered: a repeat (the same token in
+#: thousands of manifest objects) costs a set lookup, not five encodings.
+_done: set[tuple[str, str | None]] = set()
 
 
 class _Index:
@@ -98,6 +101,8 @@ def register(value: str, alias_of: str | None = None) -> None:
     the token a person knows."""
     if not isinstance(value, str) or len(value.strip()) < MIN_LENGTH:
         return
+    if (value, alias_of) in _done:
+        return
     mark = f"<secret #{_fp(alias_of if alias_of is not None else value)}>"
     forms = {value, value.strip()}
     raw = value.encode("utf-8", "surrogatepass")
@@ -112,6 +117,7 @@ def register(value: str, alias_of: str | None = None) -> None:
                 _recent.add(form)
         if _recent.count > max(16, _main.count // 2):
             _main, _recent = _rebuild(_known), _Index()
+        _done.add((value, alias_of))
 
 
 def _rebuild(known: dict[str, str]) -> _Index:
@@ -183,6 +189,7 @@ def clear() -> None:
     global _main, _recent
     with _lock:
         _known.clear()
+        _done.clear()
         _main, _recent = _Index(), _Index()
 
 
@@ -197,5 +204,6 @@ def restore(saved: dict[str, str]) -> None:
     global _main, _recent
     with _lock:
         _known.clear()
+        _done.clear()
         _known.update(saved)
         _main, _recent = _rebuild(_known), _Index()

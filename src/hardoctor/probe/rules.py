@@ -346,7 +346,7 @@ def transport_finding(
 
 def _proxy_remediation(proxy: str, kind: str, base: Remediation) -> Remediation:
     """The proxy's own fix first: the variable that names it."""
-    name = proxy.split("=", 1)[0].split(" ", 1)[0]
+    name = proxy.split("=", 1)[0] if "=" in proxy else proxy.split(" (", 1)[0]
     first = {
         "proxy-malformed": f"{name} is not a proxy URL: set it to http://HOST:PORT (or "
                            "http://USER:PASSWORD@HOST:PORT), or unset it.",

@@ -241,7 +241,7 @@ class ProbeSession:
 
     def _client(self, url: str, tls: TLSOptions | None) -> httpx.AsyncClient | TransportFailure:
         resolved = resolve_tls(tls, self.environ)
-        setting = proxy_setting(url, self.environ)
+        setting = self._proxy_of(url, tls)
         proxy = setting[1] if setting is not None else None
         key = (resolved, proxy)
         client = self._clients.get(key)
@@ -291,6 +291,16 @@ class ProbeSession:
             return failure
         self._clients[key] = client
         return client
+
+    def _proxy_of(self, url: str, tls: TLSOptions | None) -> tuple[str, str] | None:
+        """(where it is set, the proxy URL) for ``url``: the client's own
+        setting when its plugin gave one, else the environment's."""
+        if tls is not None and tls.proxy is not None:
+            if is_loopback(urlsplit(url).netloc.rpartition("@")[2]):
+                return None
+            name, value = tls.proxy
+            return name, value if "://" in value else "http://" + value
+        return proxy_setting(url, self.environ)
 
     def _limit(self, url: str) -> asyncio.Semaphore:
         host = _netloc(url)
@@ -476,7 +486,7 @@ class ProbeSession:
         data = None
         if form is not None:
             data = {k: (v.reveal() if isinstance(v, Secret) else v) for k, v in form.items()}
-        setting = proxy_setting(url, self.environ)
+        setting = self._proxy_of(url, tls)
         proxy = describe_proxy(*setting) if setting is not None else None
         try:
             status, resp_headers, body = await asyncio.wait_for(

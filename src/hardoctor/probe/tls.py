@@ -39,6 +39,10 @@ class TLSOptions:
     #: The client retries an https URL over plain http when https fails (a
     #: registry it treats as insecure); see ``ProbeSession.request``.
     plain_http: bool = False
+    #: The client's own proxy setting, used instead of HTTPS_PROXY /
+    #: HTTP_PROXY: (its name for messages, e.g. ``npm config https-proxy``,
+    #: the proxy URL).  Loopback hosts still go direct.
+    proxy: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)

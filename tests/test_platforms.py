@@ -251,6 +251,42 @@ def test_posix_only_calls_are_guarded() -> None:
     assert not bad, "\n".join(bad)
 
 
+#: Modules Windows lacks: imported only inside a ``try``/``except ImportError``.
+POSIX_MODULES = {"fcntl", "pwd", "grp", "termios", "resource", "tty"}
+#: Attributes of other modules that Windows lacks.
+POSIX_ATTRS = {("signal", "SIGKILL"), ("signal", "SIGHUP"), ("socket", "AF_UNIX")}
+
+
+def test_posix_only_modules_and_constants_are_guarded() -> None:
+    bad = []
+    for base in ("src", "plugins"):
+        for path in sorted((ROOT / base).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            parents = {child: node for node in ast.walk(tree) for child in ast.iter_child_nodes(node)}
+            for node in ast.walk(tree):
+                if isinstance(node, (ast.Import, ast.ImportFrom)):
+                    names = {a.name.split(".")[0] for a in node.names} if isinstance(
+                        node, ast.Import) else {(node.module or "").split(".")[0]}
+                    if names & POSIX_MODULES and not _in_try(node, parents):
+                        bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: import {names}")
+                if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and \
+                        (node.value.id, node.attr) in POSIX_ATTRS and \
+                        not _guarded(node, parents, node.attr):
+                    bad.append(f"{path.relative_to(ROOT)}:{node.lineno}: "
+                               f"{node.value.id}.{node.attr}")
+    assert not bad, "\n".join(bad)
+
+
+def _in_try(node: ast.AST, parents: dict[ast.AST, ast.AST]) -> bool:
+    cur = parents.get(node)
+    while cur is not None:
+        if isinstance(cur, ast.Try) and any(
+                "ImportError" in ast.unparse(h.type) for h in cur.handlers if h.type is not None):
+            return True
+        cur = parents.get(cur)
+    return False
+
+
 def test_helper_runner_without_killpg(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Windows has no os.killpg: a hanging helper is still stopped in time."""
     from hardoctor_docker import helpers

@@ -47,6 +47,7 @@ def diagnose(res: Resolution, results: Sequence[ProbeResult], st: State,
     out: list[Finding] = []
     if results:
         out += _online(res, det, results, st, ctx)
+        out += _alias_unproven(res, det, out, ctx)
     else:
         out += _offline(res, det, st, ctx)
     out += _yarn_vs_npm(res, det, st, ctx, bool(results))
@@ -101,8 +102,44 @@ def _offline(res: Resolution, det: Details, st: State, ctx: Context) -> list[Fin
     return []
 
 
+def _alias_unproven(res: Resolution, det: Details, found: list[Finding],
+                    ctx: Context) -> list[Finding]:
+    """The probe passed without a credential (a registry check: verdaccio's
+    ``/-/whoami`` answers 200 to anyone) while an auth key names the same
+    registry by another name: npm sends nothing, private packages fail."""
+    from .alias import alias_key
+
+    if res.credential is not None or res.client != "npm" or alias_key(det) is None or any(
+            f.cause == "credential-not-matched" for f in found):
+        return []
+    return [_orphan_finding(res, det, ctx, Severity.WARNING, ())]
+
+
 def _orphan_finding(res: Resolution, det: Details, ctx: Context, severity: Severity | None,
                     evidence: tuple[str, ...]) -> Finding:
+    from .alias import alias_key, copy_fix
+
+    near = alias_key(det)
+    if near is not None and det.exact_prefix:
+        prefix, fld, item, how = near
+        new_key = f"{det.exact_prefix}:{fld}"
+        return ctx.finding(
+            "NPM013",
+            f"npm sends no credential to {det.registry}: the {fld} at "
+            f"{item.location.display(ctx.home)} is keyed `{prefix}`, another name of the same "
+            f"registry ({how.describe()}), and npm looks up `{det.exact_prefix}`.",
+            severity=severity,
+            why="npm compares the request's //host:port/path/ with each auth key as text, "
+                "so a key for another name of the same server is never used: the request "
+                "goes out anonymous and the registry answers 401.",
+            evidence=(*evidence, f"npm looks for keys on the path of {det.request_url}"),
+            remediation=Remediation(
+                f"Key the credential as `{new_key}` (add it; keep `{prefix}` if something "
+                "still uses that name).",
+                commands=("read -rs TOKEN", f"npm config set \"{det.exact_prefix}:_authToken\" "
+                          "\"$TOKEN\"")),
+            fix=copy_fix(item, new_key, ctx),
+            **_common(res, det, location=item.location))
     prefix, fld, item = det.orphans[0]
     others = ", ".join(f"`{p}`" for p, _, _ in det.orphans[:3])
     exact = det.exact_prefix or "//HOST/PATH/"

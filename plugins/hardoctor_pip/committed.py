@@ -47,7 +47,9 @@ def discover(ctx: Context, known: list[Source]) -> list[Source]:
     for path in vcs.repository_files(ctx):
         name = os.path.basename(path)
         kind = "pip-conf" if name in PIP_NAMES else "netrc" if name in NETRC_NAMES else None
-        if kind is None or os.path.realpath(path) in seen:
+        # A pip.conf pip reads (PIP_CONFIG_FILE=./pip.conf) gets PIP013 from the
+        # index checks; a netrc is linted for its permissions only: PIP037 here.
+        if kind is None or (kind == "pip-conf" and os.path.realpath(path) in seen):
             continue
         data = read_file(ctx, path)
         if data is None:

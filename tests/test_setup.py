@@ -256,12 +256,18 @@ def test_existing_files_are_edited_not_replaced(home: Home) -> None:
     netrc = home.home / ".netrc"
     netrc.write_text("machine example.org login me password other\n")
     netrc.chmod(0o600)
+    conf = home.home / ".config" / "pip" / "pip.conf"
+    conf.parent.mkdir(parents=True)
+    # A command's own index-url wins over [global] for that command.
+    conf.write_text("[global]\ntimeout = 60\n\n[download]\nindex-url = https://pypi.org/simple\n")
     res = home.setup(token, "--apply", urls=[home.har.npm_url, home.har.py_url])
     assert res.returncode == 0, res.stdout + res.stderr
     text = npmrc.read_text()
     assert text.startswith("fund=false\n") and f"registry={home.har.npm_url}\n" in text
     assert "registry.npmjs.org" not in text and mode(npmrc) == 0o600
     assert netrc.read_text().startswith("machine example.org login me password other\n")
+    assert conf.read_text() == (f"[global]\nindex-url = {home.har.py_url}\ntimeout = 60\n\n"
+                                f"[download]\nindex-url = {home.har.py_url}\n")
     assert home.npm_view().returncode == 0 and home.pip().returncode == 0
     home.assert_no_leak(token)
 

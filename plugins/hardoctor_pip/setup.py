@@ -70,9 +70,9 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
             **common)
     conf = _pip_conf(ctx)
     netrc = _netrc_path(ctx)
-    edits = [e for e in (_index_edit(ctx, conf, url), _netrc_edit(ctx, netrc, host, request.user,
-                                                                  request.secret.reveal()))
-             if e is not None]
+    edits = _index_edits(ctx, conf, url)
+    netrc_edit = _netrc_edit(ctx, netrc, host, request.user, request.secret.reveal())
+    edits += [netrc_edit] if netrc_edit is not None else []
     notes: tuple[str, ...] = ()
     if ctx.getenv("PIP_INDEX_URL"):
         notes = ("PIP_INDEX_URL is set in the environment and wins over pip.conf: unset it, or "
@@ -102,30 +102,44 @@ _SECTION = re.compile(r"^[ \t]*\[([^\]\r\n]*)\][ \t]*\r?$", re.M)
 _INDEX = re.compile(r"^[ \t]*index[-_]url[ \t]*[=:][ \t]*(.*?)[ \t]*\r?$", re.M)
 
 
-def _index_edit(ctx: Context, path: str, url: str) -> Edit | None:
-    """``index-url = URL`` in ``[global]``: replace the value, add the key
-    to the section, or add the section."""
+#: Sections whose ``index-url`` pip uses (a command's own section wins
+#: over ``[global]`` for that command).
+_INDEX_SECTIONS = ("global", "install", "download", "wheel", "index")
+
+
+def _index_edits(ctx: Context, path: str, url: str) -> list[Edit]:
+    """``index-url = URL`` in ``[global]`` (the key replaced, added to the
+    section, or the section added), and in every command section that sets
+    its own ``index-url`` -- it would win over ``[global]`` for that
+    command."""
     text = read_existing(ctx, path)
     if text is None:
-        return Edit(path, 0, 0, f"[global]\nindex-url = {url}\n", expected=ABSENT, mode=0o644)
+        return [Edit(path, 0, 0, f"[global]\nindex-url = {url}\n", expected=ABSENT, mode=0o644)]
     expected = digest(text)
     sections = list(_SECTION.finditer(text))
-    glob = next((i for i, m in enumerate(sections) if m.group(1).strip() == "global"), None)
-    if glob is None:
+    edits: list[Edit] = []
+    has_global = False
+    for i, sec in enumerate(sections):
+        name = sec.group(1).strip()
+        if name not in _INDEX_SECTIONS:
+            continue
+        start = sec.end()
+        end = sections[i + 1].start() if i + 1 < len(sections) else len(text)
+        m = _INDEX.search(text, start, end)
+        if m is not None and m.group(1) != url:
+            edits.append(Edit(path, m.start(1), m.end(1), url, expected=expected))
+        if name == "global":
+            has_global = True
+            if m is None:
+                newline = text.find("\n", start)
+                at = len(text) if newline < 0 else newline + 1
+                lead = "" if newline >= 0 else "\n"
+                edits.append(Edit(path, at, at, f"{lead}index-url = {url}\n", expected=expected))
+    if not has_global:
         sep = "" if not text or text.endswith("\n") else "\n"
-        return Edit(path, len(text), len(text), f"{sep}[global]\nindex-url = {url}\n",
-                    expected=expected)
-    start = sections[glob].end()
-    end = sections[glob + 1].start() if glob + 1 < len(sections) else len(text)
-    m = _INDEX.search(text, start, end)
-    if m is not None:
-        if m.group(1) == url:
-            return None
-        return Edit(path, m.start(1), m.end(1), url, expected=expected)
-    newline = text.find("\n", start)
-    at = len(text) if newline < 0 else newline + 1
-    lead = "" if newline >= 0 else "\n"
-    return Edit(path, at, at, f"{lead}index-url = {url}\n", expected=expected)
+        edits.append(Edit(path, len(text), len(text), f"{sep}[global]\nindex-url = {url}\n",
+                          expected=expected))
+    return edits
 
 
 def _quote(value: str) -> str:

@@ -182,6 +182,8 @@ def test_plugin_option_as_a_config_key(repo: Path) -> None:
     ('[tool.hardoctor]\nfail-on = "error\n', "pyproject.toml:2", "invalid TOML"),
     ('[tool.hardoctor]\n\ndisable-plugin = ["npm"]\n', "pyproject.toml:3", "HARDOCTOR_DISABLE_PLUGINS"),
     ('[tool.hardoctor]\napply = true\n', "pyproject.toml:2", "apply"),
+    ('[tool.hardoctor]\nfail_on = "warning"\nexpiry-warnings = 3\n', "pyproject.toml:3",
+     "did you mean 'expiry-warning'"),
 ])
 def test_broken_config_exits_2_with_file_line(repo: Path, text: str, where: str, what: str) -> None:
     (repo / "pyproject.toml").write_text(text)

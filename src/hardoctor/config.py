@@ -259,7 +259,11 @@ def validate(layers: Sequence[Layer], known: Mapping[str, argparse.Action],
             if key in WHY_NOT:
                 raise UsageError(f"{where}: {raw!r} cannot be set in a config file ({WHY_NOT[key]})")
             if key not in everywhere:
-                raise UsageError(f"{where}: unknown key {raw!r} (see `hardoctor config`)")
+                import difflib
+
+                near = difflib.get_close_matches(key, sorted(everywhere), n=1)
+                hint = f"did you mean {near[0]!r}? " if near else ""
+                raise UsageError(f"{where}: unknown key {raw!r} ({hint}see `hardoctor config`)")
             action = known.get(key)
             if action is not None and key != "format":
                 convert(action, value, where)

@@ -132,26 +132,8 @@ class TextReporter:
         home = ctx.home
         names = client_names(ctx)
         creds = {c.id: c for c in report.credentials}
-        files = sum(1 for s in report.sources if s.kind == "file" and s.exists)
-        hosts = {r.target.host for r in report.resolutions}
-        probed_urls = {p.url for p in report.probes if p.outcome != "not-probed"}
-        probed = {
-            r.target.host
-            for r in report.resolutions
-            if any(u.split("/")[2:3] == [r.target.host] for u in probed_urls if "://" in u)
-        } or {u.split("/")[2] for u in probed_urls if "://" in u}
-        head = (
-            f"hardoctor {__version__} · {files} config file{'s' * (files != 1)} · "
-            f"{len(report.credentials)} credential{'s' * (len(report.credentials) != 1)} · "
-        )
-        if report.offline:
-            head += f"{len(hosts)} registr{'ies' if len(hosts) != 1 else 'y'} (offline, not probed)"
-        else:
-            head += (
-                f"{len(probed)} registr{'ies' if len(probed) != 1 else 'y'} probed in "
-                f"{report.duration_ms / 1000:.2f} s"
-            )
-        self._print(console, head, style="bold")
+        if verbose >= 0:  # -q: the verdict lines and the summary only
+            self._print(console, _header(report), style="bold")
 
         from hardoctor.report.verdicts import ordered
 
@@ -271,6 +253,30 @@ class TextReporter:
                 continue
             step = re.match(r"\d+\. ", text) if not label else None
             self._print(console, text, f"    {label:<8}", " " * (12 + (step.end() if step else 0)))
+
+
+def _header(report: Report) -> str:
+    """The first line: what was read and what was probed."""
+    files = sum(1 for s in report.sources if s.kind == "file" and s.exists)
+    hosts = {r.target.host for r in report.resolutions}
+    probed_urls = {p.url for p in report.probes if p.outcome != "not-probed"}
+    probed = {
+        r.target.host
+        for r in report.resolutions
+        if any(u.split("/")[2:3] == [r.target.host] for u in probed_urls if "://" in u)
+    } or {u.split("/")[2] for u in probed_urls if "://" in u}
+    head = (
+        f"hardoctor {__version__} · {files} config file{'s' * (files != 1)} · "
+        f"{len(report.credentials)} credential{'s' * (len(report.credentials) != 1)} · "
+    )
+    if report.offline:
+        head += f"{len(hosts)} registr{'ies' if len(hosts) != 1 else 'y'} (offline, not probed)"
+    else:
+        head += (
+            f"{len(probed)} registr{'ies' if len(probed) != 1 else 'y'} probed in "
+            f"{report.duration_ms / 1000:.2f} s"
+        )
+    return head
 
 
 def credential_line(cred: Credential, home: str) -> str:

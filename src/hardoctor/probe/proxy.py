@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 from hardoctor.parsing import url_problem
+from hardoctor.probe.classify import TransportFailure
 from hardoctor.probe.tls import is_loopback, split_host
 
 
@@ -128,3 +129,37 @@ def display_proxy(proxy: str) -> str:
     except ValueError:
         port = None
     return f"{parts.scheme}://{host}" + (f":{port}" if port else "")
+
+
+def sent_in_clear(url: str, began_https: bool) -> bool:
+    """A credential sent to ``url`` travels in clear: plain http to a host
+    that is not loopback, or a loopback host after an https start."""
+    parts = urlsplit(url)
+    if parts.scheme.lower() != "http":
+        return False
+    return began_https or not is_loopback(parts.netloc.rpartition("@")[2])
+
+
+def blame_proxy(failure: TransportFailure, proxy: str | None) -> TransportFailure:
+    """Through a proxy the client only ever connects to the proxy (the proxy
+    resolves and dials the registry, and answers an HTTP error when it
+    cannot): a refused, unresolvable or silent connection is the proxy's."""
+    from dataclasses import replace
+
+    if proxy is None:
+        return failure
+    what = {
+        ("connection-error", "refused"): ("proxy-unreachable", "refused the connection"),
+        ("connection-error", "unreachable"): ("proxy-unreachable", "is unreachable"),
+        ("connection-error", "reset"): ("proxy-unreachable", "reset the connection"),
+        ("dns-error", "no-such-host"): ("proxy-unresolvable", "has a host name that does not resolve"),
+        ("dns-error", "temporary"): ("proxy-unresolvable", "could not be resolved (temporary DNS failure)"),
+        ("timeout", "connect"): ("proxy-timeout", "did not accept a connection in time"),
+    }.get((failure.outcome, failure.kind))
+    if failure.outcome == "proxy-error":
+        return replace(failure, proxy=proxy, detail=f"{failure.detail} ({proxy})")
+    if what is None:
+        return replace(failure, proxy=proxy)
+    kind, words = what
+    return replace(failure, outcome="proxy-error", kind=kind, detail=f"the proxy {proxy} {words}",
+                   proxy=proxy)

@@ -44,7 +44,13 @@ from hardoctor.probe.classify import (
     parse_www_authenticate,
 )
 from hardoctor.probe.pacing import scheme_known, send_paced
-from hardoctor.probe.proxy import describe_proxy, proxy_problem, proxy_setting
+from hardoctor.probe.proxy import (
+    blame_proxy,
+    describe_proxy,
+    proxy_problem,
+    proxy_setting,
+    sent_in_clear,
+)
 from hardoctor.probe.results import to_result as to_result  # re-exported
 from hardoctor.probe.tls import (
     ResolvedTLS,
@@ -413,7 +419,7 @@ class ProbeSession:
             send_auth = auth is not None and trusted
             if auth is not None and not trusted:
                 withheld.append(origin_text(here))
-            if (send_auth or (secret_form and trusted)) and _in_clear(url, began_https):
+            if (send_auth or (secret_form and trusted)) and sent_in_clear(url, began_https):
                 clear.append(origin_text(here))
             if secret_form and not trusted:
                 # A refresh token must not go to a foreign origin even in a body.
@@ -504,7 +510,7 @@ class ProbeSession:
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # every network failure becomes a result
-            failure = _blame_proxy(classify_exception(exc, url), proxy)
+            failure = blame_proxy(classify_exception(exc, url), proxy)
             return _fail_at(failure, url, t0)
         finally:
             # Drop our references to the credential as early as possible.
@@ -549,40 +555,6 @@ class ProbeSession:
                 await response.aclose()
             resp_headers = tuple((k.lower(), v) for k, v in response.headers.multi_items())
             return response.status_code, resp_headers, body
-
-
-def _in_clear(url: str, began_https: bool) -> bool:
-    """A credential sent to ``url`` travels in clear: plain http to a host
-    that is not loopback, or a loopback host after an https start."""
-    parts = urlsplit(url)
-    if parts.scheme.lower() != "http":
-        return False
-    return began_https or not is_loopback(parts.netloc.rpartition("@")[2])
-
-
-def _blame_proxy(failure: TransportFailure, proxy: str | None) -> TransportFailure:
-    """Through a proxy the client only ever connects to the proxy (the proxy
-    resolves and dials the registry, and answers an HTTP error when it
-    cannot): a refused, unresolvable or silent connection is the proxy's."""
-    from dataclasses import replace
-
-    if proxy is None:
-        return failure
-    what = {
-        ("connection-error", "refused"): ("proxy-unreachable", "refused the connection"),
-        ("connection-error", "unreachable"): ("proxy-unreachable", "is unreachable"),
-        ("connection-error", "reset"): ("proxy-unreachable", "reset the connection"),
-        ("dns-error", "no-such-host"): ("proxy-unresolvable", "has a host name that does not resolve"),
-        ("dns-error", "temporary"): ("proxy-unresolvable", "could not be resolved (temporary DNS failure)"),
-        ("timeout", "connect"): ("proxy-timeout", "did not accept a connection in time"),
-    }.get((failure.outcome, failure.kind))
-    if failure.outcome == "proxy-error":
-        return replace(failure, proxy=proxy, detail=f"{failure.detail} ({proxy})")
-    if what is None:
-        return replace(failure, proxy=proxy)
-    kind, words = what
-    return replace(failure, outcome="proxy-error", kind=kind, detail=f"the proxy {proxy} {words}",
-                   proxy=proxy)
 
 
 def _replace(resp: ProbeResponse, **changes: Any) -> ProbeResponse:

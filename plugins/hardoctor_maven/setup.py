@@ -99,7 +99,7 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
     fix = Fix(f"set up Maven for {url}", Applicability.SAFE, tuple(edits)) if edits else None
     return SetupPlan(
         client="maven", registry=url, description=desc, check_target="" if project else url,
-        fix=fix, username=request.user, scheme="basic",
+        fix=fix, username=request.user, scheme="basic", check_staged=True,
         pull=("mvn dependency:get -Dartifact=GROUP:ARTIFACT:VERSION",),
         push=(f"mvn deploy -DaltDeploymentRepository={where.server_id}::{url}",),
         notes=tuple(notes),

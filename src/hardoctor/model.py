@@ -557,3 +557,7 @@ class SetupPlan:
     #: The variable the written configuration reads the token from
     #: (``--scope project``): the re-check sets it, as CI will.
     env_var: str | None = None
+    #: Check the token against the planned files (staged in memory, nothing
+    #: written) instead of with the token in place of the client's current
+    #: credential: for a client whose diagnosis reads its configuration.
+    check_staged: bool = False

@@ -105,11 +105,11 @@ def setup_command(ctx: Context, manager: PluginManager, token_stdin: bool) -> in
     manager.call("hardoctor_configure", ctx=ctx)
     clients = _plans(ctx, manager, new)  # usage errors before any network
     info = inspect_token(ctx, new)
-    clients = _resolve(ctx, manager, clients)
+    clients, rctx = _resolve(ctx, manager, clients)
     outcome = Outcome(new, info, clients)
     plan = fixes.plan([c.plan.fix for c in clients if c.plan.fix])
     try:
-        _check(ctx, manager, clients, new, info)
+        _check(ctx, rctx, manager, clients, new, info)
         _check_staged(ctx, manager, clients, plan)
     except SetupRefused as exc:
         outcome.refused = exc.reasons
@@ -256,19 +256,24 @@ def _scoped(ctx: Context, targets: Sequence[str], *, offline: bool,
     return Ctx(options, env, ctx.rules, ctx.plugins)
 
 
-def _resolve(ctx: Context, manager: PluginManager, clients: list[Client]) -> list[Client]:
+def _resolve(ctx: Context, manager: PluginManager,
+             clients: list[Client]) -> tuple[list[Client], Context]:
     """Each plan's resolution: which of its client's resolutions of the
-    check target the token is probed with."""
+    check target the token is probed with; and the run's context, whose
+    plugin state the probes need (offline only for this first pass: no
+    probe is sent before the token is in the credential)."""
     from hardoctor import engine
 
     targets = [c.plan.check_target for c in clients if c.plan.check_target]
-    report = engine.run(_scoped(ctx, targets, offline=True), manager)
+    rctx = _scoped(ctx, targets, offline=True)
+    report = engine.run(rctx, manager)
+    rctx.options = replace(rctx.options, offline=ctx.options.offline)
     out = []
     for c in clients:
         mine = [r for r in report.resolutions if r.target.raw == c.plan.check_target]
         best = next((r for r in mine if r.client == c.plan.client), mine[0] if mine else None)
         out.append(replace(c, resolution=best))
-    return out
+    return out, rctx
 
 
 def _candidate(c: Client, res: Resolution, new: Secret, info: TokenInfo) -> Credential:
@@ -287,17 +292,18 @@ def _candidate(c: Client, res: Resolution, new: Secret, info: TokenInfo) -> Cred
     )
 
 
-def _check(ctx: Context, manager: PluginManager, clients: list[Client], new: Secret,
-           info: TokenInfo) -> None:
+def _check(ctx: Context, rctx: Context, manager: PluginManager, clients: list[Client],
+           new: Secret, info: TokenInfo) -> None:
     from hardoctor.tokengate import refusals, token_reasons
 
     reasons = token_reasons(info) + _account_reasons(ctx, clients, info)
     if reasons:
         raise SetupRefused(reasons)
-    by_res = {id(c.resolution): c for c in clients if c.resolution is not None}
-    resolutions = [c.resolution for c in clients if c.resolution is not None]
-    reasons = refusals(ctx, manager, resolutions, info,
-                       lambda res: _candidate(by_res[id(res)], res, new, info))
+    direct = [c for c in clients if c.resolution is not None and not c.plan.check_staged]
+    by_res = {id(c.resolution): c for c in direct}
+    resolutions = [c.resolution for c in direct if c.resolution is not None]
+    reasons = refusals(rctx, manager, resolutions, info,
+                       lambda res: _candidate(by_res[id(res)], res, new, info), must_reach=True)
     if reasons:
         raise SetupRefused(list(dict.fromkeys(reasons)))
 
@@ -311,7 +317,8 @@ def _check_staged(ctx: Context, manager: PluginManager, clients: list[Client],
     then: the token could not be checked, and nothing is written."""
     from hardoctor import engine
 
-    blind = [c for c in clients if c.resolution is None and c.plan.check_target]
+    blind = [c for c in clients if c.plan.check_target
+             and (c.resolution is None or c.plan.check_staged)]
     if not blind or ctx.options.offline:
         return
     staged = _scoped(ctx, [c.plan.check_target for c in blind], offline=False,

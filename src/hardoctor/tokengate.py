@@ -27,14 +27,22 @@ if TYPE_CHECKING:
 Candidate = Callable[[Resolution], Credential]
 
 
+#: Probe outcomes that say nothing about the token: the registry was not
+#: reached.
+UNREACHED = frozenset({"tls-error", "dns-error", "connection-error", "timeout", "proxy-error"})
+
+
 def refusals(ctx: Context, manager: PluginManager, resolutions: Sequence[Resolution],
-             info: TokenInfo, candidate: Candidate) -> list[str]:
-    """Every reason the new token would fail (empty: it passed)."""
+             info: TokenInfo, candidate: Candidate, *, must_reach: bool = False) -> list[str]:
+    """Every reason the new token would fail (empty: it passed).
+    ``must_reach``: a registry that could not be reached is a reason too
+    (the token was not proven), not a pass."""
     steps: tuple[Callable[[], list[str]], ...] = (
         lambda: token_reasons(info),
         lambda: credential_reasons(ctx, manager, resolutions, candidate),
         lambda: (diagnose_reasons(ctx, manager, resolutions, candidate, None)
-                 if ctx.options.offline else probe_reasons(ctx, manager, resolutions, candidate)),
+                 if ctx.options.offline
+                 else probe_reasons(ctx, manager, resolutions, candidate, must_reach)),
     )
     for step in steps:
         reasons = step()
@@ -84,7 +92,7 @@ def diagnose_reasons(ctx: Context, manager: PluginManager, resolutions: Sequence
 
 
 def probe_reasons(ctx: Context, manager: PluginManager, resolutions: Sequence[Resolution],
-                  candidate: Candidate) -> list[str]:
+                  candidate: Candidate, must_reach: bool = False) -> list[str]:
     from hardoctor.probe import run_plans
 
     probes = [
@@ -100,5 +108,11 @@ def probe_reasons(ctx: Context, manager: PluginManager, resolutions: Sequence[Re
     for (i, _), result in zip(probes, run_plans(ctx, [p for _, p in probes]), strict=True):
         per_res[i].extend(result)
     asked = sorted({i for i, _ in probes})
-    return diagnose_reasons(ctx, manager, [resolutions[i] for i in asked], candidate,
-                            [per_res[i] for i in asked])
+    reasons = diagnose_reasons(ctx, manager, [resolutions[i] for i in asked], candidate,
+                               [per_res[i] for i in asked])
+    if must_reach and not reasons:
+        unreached = {f"{r.url}: {r.outcome}" + (f" ({r.detail})" if r.detail else "")
+                     for i in asked for r in per_res[i] if r.outcome in UNREACHED}
+        reasons += [f"could not reach the registry to check the token: {u}"
+                    for u in sorted(unreached)]
+    return reasons

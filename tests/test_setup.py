@@ -428,6 +428,28 @@ def test_npm_scope_routes_only_the_scope(home: Home) -> None:
     home.assert_no_leak(token)
 
 
+@pytest.mark.parametrize("which", ["npm", "py"])
+def test_each_client_probes_the_token_alone(home: Home, which: str) -> None:
+    """A token the registry never issued is refused by that client's own
+    probe (no other client in the run to catch it)."""
+    token = home.har.token(known=False)
+    url = home.har.npm_url if which == "npm" else home.har.py_url
+    res = home.setup(token, "--apply", urls=[url])
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "nothing was written" in res.stdout and "401" in res.stdout
+    assert home.files() == {}
+    home.assert_no_leak(token)
+
+
+def test_an_unreachable_registry_is_not_a_pass(home: Home) -> None:
+    token = home.har.token()
+    res = home.hd("setup", "http://127.0.0.1:9/simple", "--token-stdin", "--user", USER,
+                  "--apply", stdin=token)
+    assert res.returncode == 1, res.stdout + res.stderr
+    assert "nothing was written" in res.stdout and "refused" in res.stdout
+    assert home.files() == {}
+    home.assert_no_leak(token)
+
 def _pythonpath() -> dict[str, str]:
     """The hardoctor under test, when the run points at a checkout."""
     value = os.environ.get("PYTHONPATH")

@@ -24,7 +24,7 @@ FILES = {
     "uv.toml": '[[index]]\nname = "corp"\nurl = "https://u:CANARYuvpass1@pypi.example.com/simple/"\n',
     "secret.yaml": "apiVersion: v1\nkind: Secret\nmetadata:\n  name: pull\n"
                    "type: kubernetes.io/dockerconfigjson\ndata:\n  .dockerconfigjson: "
-                   "eyJhdXRocyI6eyJyZWcuZXhhbXBsZS5jb20iOnsiYXV0aCI6ImRYTmxjanB3WVhOeiJ9fX0=\n",
+                   "eyJhdXRocyI6eyJyZWcuZXhhbXBsZS5jb20iOnsiYXV0aCI6ImRYTmxjanBEUVU1QlVsbHJPSE53WVhOek1RPT0ifX19\n",
 }
 #: The rule each file above triggers, and the line it points at.
 EXPECTED = {".npmrc": ("NPM010", 1), ".netrc": ("PIP037", 1), "pip.conf": ("PIP013", 2),

@@ -243,7 +243,7 @@ def test_progress_names_what_it_waits_on(tmp_path: Path, slow_registry: str) -> 
     home = tmp_path / "home"
     (home / ".docker").mkdir(parents=True)
     (home / ".docker" / "config.json").write_text(json.dumps(
-        {"auths": {slow_registry: {"auth": "dXNlcjpwYXNz"}}}))
+        {"auths": {slow_registry: {"auth": "dXNlcjpDQU5BUllzbG93cGFzczE="}}}))
     os.chmod(home / ".docker" / "config.json", 0o600)
     out, err = TTYStringIO(), TTYStringIO()
     env = Environment(stdout=out, stderr=err, stdin=io.StringIO(""),

@@ -160,7 +160,7 @@ def test_core_rules() -> None:
     reg = RuleRegistry()
     for r in CORE_RULES:
         reg.register(r)
-    assert [r.code for r in reg] == ["CHK001", "HD001", "HD002", "HD003"]
+    assert [r.code for r in reg] == ["CHK001", "CHK002", "HD001", "HD002", "HD003"]
     for r in CORE_RULES:
         for section in ("What it does", "Why it matters", "Example", "Fix"):
             assert section in r.explain, (r.code, section)

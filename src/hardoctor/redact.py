@@ -89,6 +89,14 @@ _main = _Index()
 _recent = _Index()
 
 
+def _clean(text: str) -> str:
+    """A lone surrogate (JSON ``"\ud800"`` in a config) can neither go
+    through the automaton nor be written as UTF-8: it becomes U+FFFD."""
+    if text.isascii():
+        return text
+    return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+
+
 def _fp(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
@@ -104,7 +112,8 @@ def register(value: str, alias_of: str | None = None) -> None:
     if (value, alias_of) in _done:
         return
     mark = f"<secret #{_fp(alias_of if alias_of is not None else value)}>"
-    forms = {value, value.strip()}
+    # As scrub() sees text: a lone surrogate is U+FFFD there (and here).
+    forms = {_clean(value), _clean(value.strip())}
     raw = value.encode("utf-8", "surrogatepass")
     forms.add(base64.b64encode(raw).decode())
     forms.add(base64.b64encode(raw).decode().rstrip("="))
@@ -133,6 +142,7 @@ def scrub(text: str) -> str:
     would)."""
     if not _known or not text:
         return text
+    text = _clean(text)
     with _lock:
         indexes, known = (_main, _recent), _known
         found = [c for index in indexes for c in index.candidates(text)]

@@ -186,7 +186,9 @@ class TextReporter:
                 extra += f" (and {unsafe} more with --unsafe)"
             parts.append(extra)
         self._print(console, " · ".join(parts))
-        return buf.getvalue()
+        # A lone surrogate (a config key decoded from "\ud800") cannot be
+        # written as UTF-8: it is shown as U+FFFD instead of failing the run.
+        return buf.getvalue().encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
     def _chain(self, console: Console | _PlainConsole, r: Resolution, home: str) -> None:
         """``-v``: every candidate the client considered, in its order."""

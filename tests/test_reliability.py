@@ -428,3 +428,19 @@ def test_a_16_mb_manifest_is_refused_at_once_by_the_default_cap(home: Path) -> N
              address_space=1024 * MiB)
     assert run.rc == 1 and "--max-manifest-bytes" in run.out and "8388608 bytes" in run.out
     assert run.seconds < 10 and run.max_rss_mb < 200
+
+
+def test_mavens_own_proxy_is_named(home: Path) -> None:
+    password = canary()
+    (home / ".m2").mkdir()
+    (home / ".m2" / "settings.xml").write_text(
+        "<settings><proxies><proxy><id>corp</id><protocol>http</protocol><host>127.0.0.1</host>"
+        f"<port>{_closed_port()}</port><username>me</username><password>{password}</password>"
+        "<nonProxyHosts>*.internal.example|localhost</nonProxyHosts></proxy></proxies>"
+        "<mirrors><mirror><id>m</id><mirrorOf>*</mirrorOf>"
+        "<url>https://repo.example.com/maven2</url></mirror></mirrors></settings>")
+    run = hd(["check", "--timeout", "5", "--format", "json"], home, timeout=30)
+    proxy = [f for f in json.loads(run.out)["findings"] if f.get("cause") == "proxy-error"]
+    assert run.rc == 1 and proxy, run.text
+    assert "<proxy> corp=http://***@127.0.0.1" in proxy[0]["message"]
+    assert password not in run.text

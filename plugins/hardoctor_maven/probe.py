@@ -38,12 +38,14 @@ from typing import TYPE_CHECKING, Any
 from hardoctor.model import ProbeResult, Resolution, Secret, payload_of
 from hardoctor.stash import StashKey
 
+from .proxies import maven_proxy
 from .state import WORLD, Endpoint, EndpointRef, World
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
     from hardoctor.probe import ProbePlan
     from hardoctor.probe.session import Exchange, ProbeSession
+    from hardoctor.probe.tls import TLSOptions
 
 #: One walk per (loop, Spec.key()) in a run: a later repository's probe
 #: awaits the earlier repositories' walks instead of repeating them.
@@ -71,11 +73,19 @@ class Spec:
     secret: Secret | None = field(default=None, repr=False)
 
     preemptive: bool = False
+    #: Maven's ``<proxy>`` for this URL: (where it is set, the proxy URL).
+    proxy: tuple[str, str] | None = field(default=None, repr=False)
 
-    def key(self) -> tuple[str, str, str | None, str | None]:
+    def key(self) -> tuple[str, str, str | None, str | None, str | None]:
         """Everything the walk depends on -- the secret only by fingerprint."""
         return ("repository", self.url, self.username,
-                self.secret.fingerprint if self.secret else None)
+                self.secret.fingerprint if self.secret else None,
+                self.proxy[0] if self.proxy else None)
+
+    def tls(self) -> TLSOptions | None:
+        from hardoctor.probe.tls import TLSOptions
+
+        return TLSOptions(proxy=self.proxy) if self.proxy else None
 
 
 def plan(res: Resolution, ctx: Context | None = None) -> list[ProbePlan]:
@@ -86,8 +96,9 @@ def plan(res: Resolution, ctx: Context | None = None) -> list[ProbePlan]:
     cred = res.credential
     secret = cred.secret if cred is not None and cred.secret is not None else None
     w = ctx.stash.get(WORLD, None) if ctx is not None else None
+    proxy = maven_proxy(w, res.registry, _displays(ctx, w)) if w is not None and ctx else None
     spec = Spec(probe_path(res), res.registry, cred.username if cred else None, secret,
-                _preemptive(w, res))
+                _preemptive(w, res), proxy)
     earlier, later = _around(w, res) if w is not None else ([], [])
     memo = ctx.stash.setdefault(WALKS, {}) if ctx is not None else {}
 
@@ -109,6 +120,10 @@ def plan(res: Resolution, ctx: Context | None = None) -> list[ProbePlan]:
                tuple(p.key() for p in later))
     return [ProbePlan(url=spec.url, credential=cred.id if cred else None, run=run,
                       description=f"Maven repository request {spec.url}", key=key)]
+
+
+def _displays(ctx: Context, w: World) -> dict[str, str]:
+    return {e.path: ctx.display_path(e.path) for e in (w.user, w.glob) if e is not None}
 
 
 def _preemptive(w: World | None, res: Resolution) -> bool:
@@ -197,7 +212,7 @@ async def walk(session: ProbeSession, spec: Spec) -> list[ProbeResult]:
     from hardoctor.probe.session import BasicAuth, to_result
 
     results: list[ProbeResult] = []
-    anon = await session.request("GET", spec.url)
+    anon = await session.request("GET", spec.url, tls=spec.tls())
     if isinstance(anon, TransportFailure):
         results.append(to_result(anon, credential=None, detail="GET",
                                  facts={"step": "anonymous"}))
@@ -209,7 +224,7 @@ async def walk(session: ProbeSession, spec: Spec) -> list[ProbeResult]:
         return results
     authed = await session.request(
         "GET", spec.url, auth=BasicAuth(spec.username or "", spec.secret),
-        credential_origin=spec.base,
+        credential_origin=spec.base, tls=spec.tls(),
     )
     extra = {"preemptive": "configured"} if spec.preemptive else {}
     results.append(to_result(authed, credential=None,

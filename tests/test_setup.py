@@ -454,3 +454,29 @@ def _pythonpath() -> dict[str, str]:
     """The hardoctor under test, when the run points at a checkout."""
     value = os.environ.get("PYTHONPATH")
     return {"PYTHONPATH": value} if value else {}
+
+
+def test_uv_where_asked(home: Home) -> None:
+    """--client uv: a default [[index]] in the user's uv.toml and the netrc
+    entry; real uv resolves the package through them."""
+    from tests.servers.clients import uv
+
+    try:
+        uv_argv = uv()
+    except MissingBinaryError as exc:
+        server_missing(str(exc))
+    token = home.har.token()
+    res = home.setup(token, "--client", "uv", "--apply", urls=[home.har.py_url])
+    assert res.returncode == 0, res.stdout + res.stderr
+    toml = (home.home / ".config" / "uv" / "uv.toml").read_text()
+    assert toml == f'[[index]]\nurl = "{home.har.py_url}"\ndefault = true\n'
+    assert mode(home.home / ".netrc") == 0o600
+    env = {**home.env(), "UV_CACHE_DIR": str(home.root / "uv-cache"), "UV_NO_PROGRESS": "1",
+           "UV_PYTHON_DOWNLOADS": "never"}
+    got = subprocess.run([*uv_argv, "pip", "compile", "-", "--no-header", "--python",
+                          sys.executable], input="hdtestpkg\n", env=env, cwd=home.home,
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert got.returncode == 0 and "hdtestpkg==1.0" in got.stdout, got.stderr
+    again = home.setup(token, "--client", "uv", "--apply", urls=[home.har.py_url])
+    assert again.returncode == 0 and "Nothing to change" in again.stdout
+    home.assert_no_leak(token)

@@ -68,17 +68,23 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
                    f"printf 'machine {host} login {request.user} password %s\\n' \"${var}\" "
                    "> ~/.netrc; chmod 600 ~/.netrc",),
             **common)
-    conf = _pip_conf(ctx)
+    uv = request.client == "uv"
+    conf = _uv_toml(ctx) if uv else _pip_conf(ctx)
     netrc = _netrc_path(ctx)
-    edits = _index_edits(ctx, conf, url)
+    edits = _uv_edits(ctx, conf, url) if uv else _index_edits(ctx, conf, url)
     netrc_edit = _netrc_edit(ctx, netrc, host, request.user, request.secret.reveal())
     edits += [netrc_edit] if netrc_edit is not None else []
+    var = "UV_DEFAULT_INDEX" if uv else "PIP_INDEX_URL"
     notes: tuple[str, ...] = ()
-    if ctx.getenv("PIP_INDEX_URL"):
-        notes = ("PIP_INDEX_URL is set in the environment and wins over pip.conf: unset it, or "
-                 f"set it to {url}",)
-    desc = (f"index-url in {ctx.display_path(conf)} (no token in it) and machine {host} in "
+    if ctx.getenv(var) or (uv and ctx.getenv("UV_INDEX_URL")):
+        notes = (f"{var} is set in the environment and wins over {os.path.basename(conf)}: "
+                 f"unset it, or set it to {url}",)
+    key = "the default [[index]]" if uv else "index-url"
+    desc = (f"{key} in {ctx.display_path(conf)} (no token in it) and machine {host} in "
             f"{ctx.display_path(netrc)} (0600), which pip and uv read")
+    if uv:
+        common.update(client="uv", pull=("uv pip install PKG", "uv add PKG"),
+                      push=(f"uv publish --publish-url {url.rsplit('/simple', 1)[0]}/ dist/*",))
     fix = Fix(f"set up pip for {url}", Applicability.SAFE, tuple(edits)) if edits else None
     return SetupPlan(description=desc, fix=fix, notes=notes, **common)
 
@@ -89,6 +95,32 @@ def _pip_conf(ctx: Context) -> str:
         return os.path.abspath(ctx.env.expand_home(explicit))
     xdg = ctx.getenv("XDG_CONFIG_HOME") or os.path.join(ctx.home, ".config")
     return os.path.join(xdg, "pip", "pip.conf")
+
+
+def _uv_toml(ctx: Context) -> str:
+    explicit = ctx.getenv("UV_CONFIG_FILE")
+    if explicit:
+        return os.path.abspath(ctx.env.expand_home(explicit))
+    xdg = ctx.getenv("XDG_CONFIG_HOME") or os.path.join(ctx.home, ".config")
+    return os.path.join(xdg, "uv", "uv.toml")
+
+
+def _uv_edits(ctx: Context, path: str, url: str) -> list[Edit]:
+    """A default ``[[index]]`` for the URL in the user's ``uv.toml``
+    (``--client uv``); an existing default index is the person's to
+    change."""
+    block = f'[[index]]\nurl = "{url}"\ndefault = true\n'
+    text = read_existing(ctx, path)
+    if text is None:
+        return [Edit(path, 0, 0, block, expected=ABSENT, mode=0o644)]
+    if re.search(rf'(?m)^\s*url\s*=\s*"{re.escape(url)}"\s*$', text):
+        return []
+    if re.search(r"(?m)^\s*default\s*=\s*true\s*$", text) or \
+            re.search(r"(?m)^\s*index-url\s*=", text):
+        raise UsageError(f"{ctx.display_path(path)} already names a default index: make {url} "
+                         "the default there by hand, then run setup again")
+    sep = "" if not text or text.endswith("\n") else "\n"
+    return [Edit(path, len(text), len(text), f"{sep}\n{block}", expected=digest(text))]
 
 
 def _netrc_path(ctx: Context) -> str:

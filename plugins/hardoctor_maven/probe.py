@@ -82,10 +82,11 @@ class Spec:
                 self.secret.fingerprint if self.secret else None,
                 self.proxy[0] if self.proxy else None)
 
-    def tls(self) -> TLSOptions | None:
+    def tls(self) -> TLSOptions:
         from hardoctor.probe.tls import TLSOptions
 
-        return TLSOptions(proxy=self.proxy) if self.proxy else None
+        # Maven reads no HTTPS_PROXY: its <proxies> or a direct connection.
+        return TLSOptions(proxy=self.proxy, env_proxy=False)
 
 
 def plan(res: Resolution, ctx: Context | None = None) -> list[ProbePlan]:

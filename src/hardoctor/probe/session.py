@@ -306,6 +306,8 @@ class ProbeSession:
                 return None
             name, value = tls.proxy
             return name, value if "://" in value else "http://" + value
+        if tls is not None and not tls.env_proxy:
+            return None
         return proxy_setting(url, self.environ)
 
     def _limit(self, url: str) -> asyncio.Semaphore:

@@ -43,6 +43,9 @@ class TLSOptions:
     #: HTTP_PROXY: (its name for messages, e.g. ``npm config https-proxy``,
     #: the proxy URL).  Loopback hosts still go direct.
     proxy: tuple[str, str] | None = None
+    #: The client honours HTTPS_PROXY / HTTP_PROXY (False: a client that
+    #: reads only its own settings, like Maven, goes direct without one).
+    env_proxy: bool = True
 
 
 @dataclass(frozen=True)

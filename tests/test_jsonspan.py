@@ -107,8 +107,8 @@ ERRORS = [
     # text, message, line, column
     ("", "Expecting value", 1, 1),
     ("  \n ", "Expecting value", 2, 2),
-    ("[1,]", "Illegal trailing comma before end of array", 1, 3),
-    ('{\n  "a": 1,\n}', "Illegal trailing comma before end of object", 2, 9),
+    ("[1,]", "Illegal trailing comma", 1, 3),
+    ('{\n  "a": 1,\n}', "Illegal trailing comma", 2, 9),
     ('{"a" 1}', "Expecting ':' delimiter", 1, 6),
     ('{\n  "a": 1\n  "b": 2\n}', "Expecting ',' delimiter", 3, 3),
     ("{'a': 1}", "Expecting property name enclosed in double quotes", 1, 2),

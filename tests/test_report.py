@@ -44,7 +44,13 @@ LONG = "a very long message " * 15
 
 
 def ctx(command: str = "check") -> Context:
-    return Context(Options(command=command), Environment(environ={}, home=HOME, cwd=HOME), RuleRegistry())
+    # With the built-in plugins loaded: client display names come from them.
+    from hardoctor.plugins import PluginManager
+
+    manager = PluginManager(autoload=False)
+    manager.load()
+    return Context(Options(command=command), Environment(environ={}, home=HOME, cwd=HOME),
+                   RuleRegistry(), manager)
 
 
 def build_report(*, offline: bool = False, extra_findings: tuple[Finding, ...] = ()) -> Report:

@@ -340,6 +340,15 @@ def test_fix_refuses_formats_it_cannot_produce(tmp_path: Path, fmt: str) -> None
     assert r.rc == 2 and "--format" in r.err.splitlines()[0] and r.out == ""
 
 
+def test_fix_refuses_an_env_format_it_cannot_produce(tmp_path: Path) -> None:
+    r = run_cli(["fix", "--offline"], home=tmp_path, environ={"HARDOCTOR_FORMAT": "sarif"})
+    assert r.rc == 2 and "HARDOCTOR_FORMAT" in r.err and r.out == ""
+    r = run_cli(["check", "--offline"], home=tmp_path, environ={"HARDOCTOR_FORMAT": "yaml"})
+    assert r.rc == 2 and "HARDOCTOR_FORMAT" in r.err
+    r = run_cli(["check", "--offline"], home=tmp_path, environ={"HARDOCTOR_FORMAT": "sarif"})
+    assert r.rc == 0 and json.loads(r.out)["version"] == "2.1.0"
+
+
 def test_fix_json_is_json(home: Path) -> None:
     r = run_cli(["fix", "--offline", "--format", "json"], home=home, cwd=home / "work")
     assert json.loads(r.out)["schema"] == "hardoctor/fix/v1"

@@ -183,6 +183,16 @@ def _check_ecosystems(options: Options, manager: PluginManager) -> None:
                              f"(choose from {', '.join(known) or 'none: no plugin is loaded'})")
 
 
+def _check_format(options: Options, parser: _Parser) -> None:
+    """HARDOCTOR_FORMAT must name a format this command produces (the flag's
+    choices are checked by argparse): `fix` never falls back to text."""
+    sp = parser.commands.get(options.command)
+    action = next((a for a in sp._actions if a.dest == "format"), None) if sp else None
+    if action is not None and action.choices and options.format not in action.choices:
+        raise UsageError(f"HARDOCTOR_FORMAT={options.format!r}: `hardoctor {options.command}` "
+                         f"produces {', '.join(map(str, action.choices))}")
+
+
 def _check_clients(options: Options, manager: PluginManager) -> None:
     """``--client NAME``: a client some loaded plugin names
     (``hardoctor_client_names``)."""
@@ -313,6 +323,7 @@ def _main(args: list[str], env: Environment) -> int:
     configure(parser.commands, ns.command, ns, args, env.environ, env.home, env.cwd)
     options = options_from_args(ns, env)
     _check_ecosystems(options, manager)
+    _check_format(options, parser)
     _check_clients(options, manager)
 
     from hardoctor.context import Context

@@ -28,6 +28,10 @@ MARKERS = tuple(KEY_FOR_TYPE) + tuple(KEY_FOR_TYPE.values())
 #: Encrypted in place (SOPS): the values are not the secret.
 _ENCRYPTED = ("\nsops:", "ENC[AES256_GCM,")
 FOUND: StashKey[tuple[str, ...]] = StashKey("k8s.committed")
+#: A pull secret is a few KiB; a bigger YAML file is not one (a chart's
+#: vendored CRDs, a cluster dump).  And a monorepo is read no further than this.
+MAX_FILE = 1024 * 1024
+MAX_FILES = 20000
 
 
 def files(ctx: Context) -> tuple[str, ...]:
@@ -37,8 +41,12 @@ def files(ctx: Context) -> tuple[str, ...]:
     found = ctx.stash.get(FOUND, None)
     if found is None:
         out = []
-        for path in vcs.repository_files(ctx):
-            if not path.endswith(SUFFIXES):
+        yaml = [p for p in vcs.repository_files(ctx) if p.endswith(SUFFIXES)][:MAX_FILES]
+        for path in yaml:
+            try:
+                if os.path.getsize(path) > MAX_FILE:
+                    continue
+            except OSError:
                 continue
             data = read_file(ctx, path)
             if data is not None and data.text is not None and \
@@ -51,7 +59,10 @@ def files(ctx: Context) -> tuple[str, ...]:
 def findings(ctx: Context, path: str, secrets: list[SecretObj]) -> list[Finding]:
     keys = set(KEY_FOR_TYPE.values())  # also under a wrong type (K8S004): still a token
     pulls = [s for s in secrets if any(v.key in keys and v.raw.strip() for v in s.values)]
-    if not pulls or vcs.tracked(ctx, path) is not True:
+    root = os.path.realpath(ctx.project).rstrip(os.sep) + os.sep
+    if not pulls or not os.path.realpath(path).startswith(root):
+        return []  # a manifest elsewhere (--manifests ../ops) is another repository's
+    if vcs.tracked(ctx, path) is not True:
         return []
     data = read_file(ctx, path)
     if data is not None and data.text is not None and any(m in data.text for m in _ENCRYPTED):

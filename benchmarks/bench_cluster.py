@@ -56,13 +56,13 @@ def _jwt(ns: int, i: int) -> str:
     head = _b64url(json.dumps({"alg": "HS256", "typ": "JWT"}).encode())
     body = _b64url(json.dumps({"sub": f"svc-{ns}-{i}", "iat": 1700000000,
                                "exp": 1700003600}).encode())
-    return f"{head}.{body}.{_b64url(f'sig{ns:03d}{i:05d}'.encode() * 3)}"
+    return f"{head}.{body}.{_b64url(f'sig{ns:03d}{i:05d}'.encode() * 2)}"
 
 
 def _secret(ns: int, i: int) -> tuple[str, bool]:
     user = f"svc-{ns}@acme.example"
     expired = i % EXPIRED_EVERY == 0
-    token = _jwt(ns, i) if expired else f"pat.AcmeX1.bench{ns:03d}x{i:05d}.BENCHsecret{i:05d}"
+    token = _jwt(ns, i) if expired else f"pat.AcmeX1.bench{ns:03d}x{i:05d}.S{i:05d}"
     body = {"auths": {HOST: {"username": user, "password": token,
                              "auth": _b64(f"{user}:{token}".encode())}}}
     value = _b64(json.dumps(body).encode())
@@ -73,8 +73,6 @@ def _secret(ns: int, i: int) -> tuple[str, bool]:
         "  metadata:\n"
         f"    name: pull-{i}\n"
         f"    namespace: ns-{ns:02d}\n"
-        f"    uid: s-{ns}-{i}\n"
-        f"    resourceVersion: \"{1000 + i}\"\n"
         "    creationTimestamp: \"2026-01-10T08:00:00Z\"\n"
         "  data:\n"
         f"    .dockerconfigjson: {value}\n"
@@ -88,26 +86,14 @@ def _deployment(ns: int, i: int, secrets_per_ns: int) -> str:
         "  metadata:\n"
         f"    name: app-{i}\n"
         f"    namespace: ns-{ns:02d}\n"
-        f"    uid: d-{ns}-{i}\n"
-        "    labels:\n"
-        f"      app: app-{i}\n"
         "  spec:\n"
-        "    replicas: 2\n"
-        "    selector:\n"
-        "      matchLabels:\n"
-        f"        app: app-{i}\n"
         "    template:\n"
-        "      metadata:\n"
-        "        labels:\n"
-        f"          app: app-{i}\n"
         "      spec:\n"
         "        imagePullSecrets:\n"
         f"        - name: pull-{i % secrets_per_ns}\n"
         "        containers:\n"
         "        - name: app\n"
         f"          image: {HOST}/acmex1/prod/ns{ns:02d}-app-{i}:1.{i % 4}\n"
-        "          ports:\n"
-        "          - containerPort: 8080\n"
     )
 
 

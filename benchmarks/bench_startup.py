@@ -4,11 +4,13 @@
 Measures (N runs each, median wall time of the whole process):
 
 * ``python -c pass``                       the floor: the interpreter alone
+* ``pip config list``                      issue 14's yardstick: ``check --offline``
+                                           on an empty HOME must take at most half
 * ``hardoctor --version``                  the fast path (no pluggy, no rich)
 * ``hardoctor check --offline`` on an empty HOME
 * ``hardoctor check --offline`` on a HOME with a Docker config
 
-and prints each with its ratio to ``python -c pass``.  It also reports whether
+and prints each with its ratio to ``python -c pass`` and to ``pip config list``.  It also reports whether
 ``httpx`` or the ``docker`` SDK get imported during ``check --offline`` (they
 must not be, unless a credential helper or a probe needs them).
 
@@ -132,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
 
         cases = [
             ("python -c pass", [sys.executable, "-c", "pass"], empty),
+            ("pip config list", [sys.executable, "-m", "pip", "config", "list"], empty),
             ("hardoctor --version", [*hd, "--version"], empty),
             ("check --offline (empty HOME)", [*hd, "check", "--offline"], empty),
             ("check --offline (Docker config)", [*hd, "check", "--offline"], docker),
@@ -153,10 +156,13 @@ def main(argv: list[str] | None = None) -> int:
           f" · command: {' '.join(Path(c).name if i == 0 else c for i, c in enumerate(hd))}")
     print()
     width = max(len(r[0]) for r in rows)
-    print(f"{'command':<{width}}  {'median ms':>9}  {'× python':>8}  exit")
-    print(f"{'-' * width}  {'-' * 9}  {'-' * 8}  ----")
+    pip = rows[1][1]
+    print(f"{'command':<{width}}  {'median ms':>9}  {'× python':>8}  {'× pip':>6}  exit")
+    print(f"{'-' * width}  {'-' * 9}  {'-' * 8}  {'-' * 6}  ----")
     for label, median, rc in rows:
-        print(f"{label:<{width}}  {median:9.1f}  {median / floor:8.2f}  {rc}")
+        print(f"{label:<{width}}  {median:9.1f}  {median / floor:8.2f}  {median / pip:6.2f}  {rc}")
+    print()
+    print(f"check --offline on an empty HOME / pip config list: {rows[3][1] / pip:.2f} (bar: 0.5)")
     print()
     print("imported during `check --offline`:")
     for label, names in imports.items():

@@ -438,3 +438,21 @@ def test_docs_show_the_hook_as_defined() -> None:
                  ".docker/config.json", "--scope project"):
         assert name in docs, name
     assert "export it, or skip once" not in docs.lower()
+
+
+def test_hook_passes_committed_references_of_every_client(tmp_path: Path,
+                                                          logged_in_home: Path) -> None:
+    """`${VAR}` references are how credentials belong in a repository: pip's
+    requirements files (pip expands them), Maven's ${env.X}, npm and Yarn --
+    none of them is an error when the committing shell lacks the variable."""
+    repo = _repo(tmp_path, None)
+    (repo / "requirements.txt").write_text(
+        "--index-url https://${PIP_USER}:${PIP_TOKEN}@pypi.example.test/simple\nrequests==2.31.0\n")
+    (repo / "settings.xml").write_text(
+        "<settings><servers><server><id>corp</id><username>${env.MVN_USER}</username>"
+        "<password>${env.MVN_TOKEN}</password></server></servers></settings>\n")
+    env = {"PATH": os.environ.get("PATH", os.defpath), "HOME": str(tmp_path),
+           "GIT_CONFIG_NOSYSTEM": "1"}
+    _ok(_git("add", "-A", cwd=repo, env=env))
+    r = run_cli(hook_argv(), home=logged_in_home, cwd=repo)
+    assert r.rc == 0, str(r)

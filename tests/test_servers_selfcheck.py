@@ -448,7 +448,11 @@ def test_dockerd_pull_with_docker_config(
         input=token_env.pw["carol"],
     )
     assert res.returncode == 0, res.stderr
-    entry = json.loads((login_dir / "config.json").read_text())["auths"][thost]
+    stored = json.loads((login_dir / "config.json").read_text())
+    # The login is in the file, not in a store the CLI picked by itself
+    # (pass / secretservice on PATH): tests/servers/dockerd.py controls PATH.
+    assert "credsStore" not in stored, stored
+    entry = stored["auths"][thost]
     assert entry["identitytoken"].startswith("hd-refresh-")
     assert base64.b64decode(entry["auth"]).decode() == "carol:"
     res = dockerd.docker("pull", f"{thost}/{REPO}:{TAG}", docker_config_dir=login_dir)

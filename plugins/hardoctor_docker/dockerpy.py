@@ -96,6 +96,10 @@ def _auth_config(ctx: Context, config: dict[str, Any], asked: _Asked) -> Any:
     from docker import auth, errors
 
     class Config(auth.AuthConfig):  # type: ignore[misc]
+        # The one part of the SDK replaced: its docker.credentials.Store runs
+        # the helper with subprocess and no timeout and reads all it prints;
+        # a helper waiting on a keychain prompt would hang the whole run.
+        # hardoctor's runner (helpers.py) has a deadline and an output cap.
         def _resolve_authconfig_credstore(self, registry: str | None,
                                           credstore_name: str) -> dict[str, str] | None:
             if not registry or registry == auth.INDEX_NAME:

@@ -45,6 +45,7 @@ from hardoctor.model import (
     Source,
     Target,
 )
+from hardoctor.tokencheck import reported_by_owner
 
 from .model import ECO
 from .rules import RULES
@@ -75,6 +76,9 @@ if TYPE_CHECKING:
     from hardoctor.probe import ProbePlan
 
 _PREFIX = re.compile(r"^(pip|pypi|python|uv|poetry):(.+)$", re.I)
+# pip expands ${VAR} in requirements files (via "--index-url userinfo"...): an
+# unset one is PIP015 (env-unset), not the core's literal-placeholder TOK002.
+reported_by_owner("pip", "--", ("env-literal",))
 
 
 @hookimpl

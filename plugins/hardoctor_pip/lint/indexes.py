@@ -19,6 +19,7 @@ from hardoctor.tokens import looks_like_token
 from .. import pipversion, urls, vendor
 from ..model import (
     IndexRef,
+    ReqFile,
 )
 from ..resolve import pip_indexes, requirement_indexes
 from .base import (
@@ -28,6 +29,9 @@ from .base import (
     _move_remediation,
     netrc_append,
 )
+
+#: What pip expands in a requirements file (``pip/_internal/req/req_file.py``).
+_ENV_REF = re.compile(r"\$\{[A-Z0-9_]+\}")
 
 
 class IndexChecks(Base):
@@ -66,6 +70,9 @@ class IndexChecks(Base):
         prob = urls.userinfo_problem(written)
         if prob is None:
             return
+        if isinstance(source.payload, ReqFile) and _ENV_REF.search(written) and \
+                urls.userinfo_problem(_ENV_REF.sub("x", written)) is None:
+            return  # ${VAR}: pip expands it before it reads the URL (PIP015 if unset)
         redact.register(prob.encoded)
         redact.register(prob.encoded.split(":", 1)[-1])
         chars = " ".join(repr(c) for c in prob.chars)

@@ -9,9 +9,10 @@ time:
   https beside http: twice the connections in the first burst.  Walks wait
   briefly for the first one's https verdict instead (:func:`scheme_known`);
 * a burst of connections overflows the listen backlog and the kernel drops
-  a SYN, which it retries only after a second.  On loopback a connection is
-  made in well under a millisecond, so one not made within
-  :data:`LOOPBACK_CONNECT_S` is made again at once (:func:`send_paced`).
+  a SYN, which it retries only after a second.  On loopback the kernel
+  answers a SYN in well under a millisecond, so a connection not made within
+  :data:`LOOPBACK_CONNECT_S` is made again at once (:func:`send_paced`); the
+  last attempt waits as long as the deadline allows.
 """
 
 from __future__ import annotations
@@ -30,9 +31,9 @@ from hardoctor.probe.tls import is_loopback
 #: origin before going ahead on its own.
 SCHEME_WAIT_S = 0.25
 #: A loopback connection not made within this time had its SYN dropped.
-LOOPBACK_CONNECT_S = 0.2
+LOOPBACK_CONNECT_S = 0.05
 #: ... and is made again at most this many times.
-LOOPBACK_RETRIES = 2
+LOOPBACK_RETRIES = 4
 
 
 K = TypeVar("K", bound=Hashable)
@@ -64,7 +65,8 @@ async def send_paced(
     quick = not proxied and is_loopback(urlsplit(url).hostname or "")
     for attempt in range(LOOPBACK_RETRIES + 1):
         budget = max(0.01, left()) if attempt else remaining
-        timeout = httpx.Timeout(budget, connect=min(budget, LOOPBACK_CONNECT_S)) if quick \
+        short = quick and attempt < LOOPBACK_RETRIES
+        timeout = httpx.Timeout(budget, connect=min(budget, LOOPBACK_CONNECT_S)) if short \
             else httpx.Timeout(budget)
         request = client.build_request(method, url, headers=headers, data=data, timeout=timeout)
         try:

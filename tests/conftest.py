@@ -29,6 +29,22 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     return ["CI is not set: tests needing a missing binary or server are skipped"]
 
 
+#: Markers of tests that share one machine-wide resource (a Docker engine,
+#: whatever a ``serial`` test says): under pytest-xdist (``-n``, as
+#: ``scripts/test`` runs) each group runs on one worker, one test at a time
+#: (``--dist loadgroup``); everything else is independent (servers on
+#: ephemeral ports, per-test temporary directories) and runs in parallel.
+SERIAL_GROUPS = ("dockerd", "serial")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        for name in SERIAL_GROUPS:
+            if item.get_closest_marker(name) is not None:
+                item.add_marker(pytest.mark.xdist_group(name))
+                break
+
+
 @pytest.fixture
 def home(tmp_path: Path) -> Path:
     """An empty HOME (mode 0700) for one test."""

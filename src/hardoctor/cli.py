@@ -12,7 +12,7 @@ import contextlib
 import enum
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from hardoctor import __version__
@@ -417,7 +417,11 @@ def _run_check(ctx: Context, manager: PluginManager) -> int:
     if found is None:
         raise UsageError(f"no reporter for format {ctx.options.format!r}")
     reporter = found[1]
-    _write(ctx, reporter.render(report, ctx), scrubbed=getattr(reporter, "scrubbed", False))
+    chunks = getattr(reporter, "chunks", None)  # a streaming reporter (scrubs its own pieces)
+    if chunks is not None and getattr(reporter, "scrubbed", False):
+        _write(ctx, chunks(report, ctx), scrubbed=True)
+    else:
+        _write(ctx, reporter.render(report, ctx), scrubbed=getattr(reporter, "scrubbed", False))
     if ctx.options.extra.get("push_gateway"):
         from hardoctor.pushgateway import push_report
 
@@ -459,12 +463,45 @@ def _emit(ctx: Context, result: tuple[str, int]) -> int:
     return status
 
 
-def _write(ctx: Context, text: str, scrubbed: bool = False) -> None:
+def _write_pieces(ctx: Context, pieces: Iterable[str]) -> None:
+    """Stream pieces to ``--output`` (private, like a whole report) or
+    stdout, about 64 KiB at a time."""
+    if ctx.options.output:
+        path = os.path.abspath(ctx.options.output)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            if hasattr(os, "fchmod"):  # not on Windows before Python 3.13
+                os.fchmod(fd, 0o600)
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                for piece in pieces:
+                    fh.write(piece)
+        except OSError as exc:
+            raise UsageError(f"cannot write --output {ctx.options.output}: {exc.strerror}") from None
+        return
+    buf: list[str] = []
+    size = 0
+    for piece in pieces:
+        buf.append(piece)
+        size += len(piece)
+        if size >= 65536:
+            ctx.env.stdout.write("".join(buf))
+            buf, size = [], 0
+    ctx.env.stdout.write("".join(buf))
+    with contextlib.suppress(AttributeError, ValueError):
+        ctx.env.stdout.flush()
+
+
+def _write(ctx: Context, text: str | Iterable[str], scrubbed: bool = False) -> None:
     """Write output; ``scrubbed`` says the producer already scrubbed every
-    value (structured formats, where scrubbing the text could break syntax)."""
+    value (structured formats, where scrubbing the text could break syntax).
+    Pieces (an iterable, always already scrubbed) are written as they come."""
     from hardoctor.output import stop_progress
 
     stop_progress()  # nothing is printed while the spinner runs
+    if not isinstance(text, str):
+        assert scrubbed, "pieces are scrubbed by their producer"
+        _write_pieces(ctx, text)
+        return
     if not scrubbed:
         text = _scrub(text)
     if ctx.options.output:

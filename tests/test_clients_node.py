@@ -349,3 +349,31 @@ def test_pnpm_workspace_reads_the_root_npmrc_only(registry, tmp_path: Path) -> N
     assert ok.returncode == 0, ok.stdout + ok.stderr
     rc, report, text = hd(home, member, token)
     assert rc == 0, text
+
+
+def test_npm_and_pnpm_private_ca(tls_registry, tmp_path: Path) -> None:
+    """npm 11 trusts only `cafile` (NODE_EXTRA_CA_CERTS is ignored); pnpm 12
+    trusts NODE_EXTRA_CA_CERTS.  hardoctor's verdict follows each client."""
+    reg, token, ca = tls_registry
+    home = tmp_path
+    proj = home / "app"
+    proj.mkdir()
+    (proj / "package.json").write_text(json.dumps(
+        {"name": "app", "version": "1.0.0", "dependencies": {"hdpkg": "1.0.0"}}))
+    (proj / ".npmrc").write_text(f"registry={reg.url}\n//{reg.host}/:_authToken={token}\n")
+    npm = ["npm", "install", "--no-audit", "--no-fund"]
+    extra = {"NODE_EXTRA_CA_CERTS": str(ca)}
+    npm_env = {"npm_config_cache": str(home / "npm-cache"), "npm_config_fetch_retries": "0"}
+    assert install(npm, proj, home, **npm_env, **extra).returncode != 0
+    rc, report, text = hd(home, proj, token, "--client", "npm", **extra)
+    assert rc == 1 and any(f["cause"] == "tls-error" for f in report["findings"]), text
+    ok = install(npm, proj, home, **npm_env, npm_config_cafile=str(ca))
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert hd(home, proj, token, "--client", "npm", npm_config_cafile=str(ca))[0] == 0
+
+    (proj / "package-lock.json").unlink()  # now a pnpm project only
+    (proj / "pnpm-workspace.yaml").write_text("minimumReleaseAge: 0\n")
+    ok = install([*clients.pnpm(), "install"], proj, home, **extra)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    rc, report, text = hd(home, proj, token, **extra)
+    assert rc == 0 and judged(report) == {"pnpm"}, text

@@ -94,7 +94,13 @@ def _tls_settings(st: State, client: str) -> tuple[str | None, bool, str | None]
     strict = cfg.get("strict-ssl")
     verify = not (strict is False or (isinstance(strict, str) and strict.lower() == "false"))
     extra = cfg.env.get("NODE_EXTRA_CA_CERTS") or None
-    return (cafile if isinstance(cafile, str) and cafile else None), verify, extra
+    if client == "pnpm":
+        # pnpm 12 (verified 12.23): NODE_EXTRA_CA_CERTS is added to the system
+        # roots; `cafile` reaches the metadata request but not the tarball
+        # download, so an install with only `cafile` still fails.
+        return None, verify, extra
+    # npm 11 (verified 11.19): only `cafile` -- NODE_EXTRA_CA_CERTS is ignored.
+    return (cafile if isinstance(cafile, str) and cafile else None), verify, None
 
 
 def spec_for(res: Resolution, det: Details, st: State) -> Spec:

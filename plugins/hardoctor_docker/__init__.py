@@ -308,13 +308,6 @@ def hardoctor_resolve(target: Target, credentials: Sequence[Credential], ctx: Co
     return out
 
 
-@hookimpl
-def hardoctor_setup_plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
-    from . import setup
-
-    return setup.plan(request, ctx)
-
-
 def _docker_py(ctx: Context, target: Target, by_id: dict[str, Credential],
                cli: Resolution) -> list[Resolution]:
     """The Docker SDK for Python, beside the Docker CLI wherever it sends
@@ -330,6 +323,13 @@ def _docker_py(ctx: Context, target: Target, by_id: dict[str, Credential],
     return [replace(sdk, judged=why is not None, judged_because=why or (
         "the project does not depend on the docker SDK (docker, docker-compose, "
         "community.docker); --client docker-py judges it"))]
+
+
+@hookimpl
+def hardoctor_setup_plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
+    from . import setup
+
+    return setup.plan(request, ctx)
 
 
 @hookimpl

@@ -119,7 +119,10 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
     desc = (f"auths[\"{key}\"] in {shown} (0600), the key `docker login` writes; podman, skopeo, "
             "buildah and Helm read it too")
     fix = Fix(f"store the token for {key}", Applicability.SAFE, tuple(edits)) if edits else None
-    return SetupPlan(description=desc, fix=fix, **common)
+    notes = ("DOCKER_AUTH_CONFIG is set in the environment and wins over config.json for the "
+             "clients that read it: unset it, or put this registry in it",
+             ) if ctx.getenv("DOCKER_AUTH_CONFIG") else ()
+    return SetupPlan(description=desc, fix=fix, notes=notes, **common)
 
 
 def _registry_root(ctx: Context, repo: str, path: str) -> bool:

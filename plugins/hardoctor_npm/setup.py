@@ -91,6 +91,11 @@ def plan(request: SetupRequest, ctx: Context) -> SetupPlan | None:
         desc = f"{registry_key}= and {nerf}:_authToken=${{{var}}} in {shown} (no token in it)"
         notes = (f"store the token as the CI secret {var} (npm reads ${{{var}}} from the "
                  "environment; an unset variable makes npm fail with E401)",)
+    wins = sorted(name for name in ctx.env.environ
+                  if name.lower() == f"npm_config_{registry_key}".lower())
+    if wins:
+        notes += (f"{wins[0]} is set in the environment and wins over .npmrc's {registry_key}=: "
+                  "unset it, or set it to the URL",)
     fix = Fix(f"set up npm for {url}", Applicability.SAFE, tuple(edits)) if edits else None
     return SetupPlan(
         client="npm", registry=url, description=desc, check_target=f"npm:{url}", fix=fix,

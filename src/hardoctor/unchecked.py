@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 from hardoctor.context import Context
 from hardoctor.model import Finding, ProbeResult, Resolution, Severity
+from hardoctor.targets import normalize_host
 
 
 def could_not_check(
@@ -20,14 +21,18 @@ def could_not_check(
     probes: Mapping[int, Sequence[ProbeResult]],
     findings: Sequence[Finding],
 ) -> list[Finding]:
-    explained = {f.registry for f in findings if f.severity == Severity.ERROR and f.registry}
+    # A finding that already tells what went wrong there (a 502 the client
+    # plugin named, a refused credential) explains it; registries are keyed
+    # as URLs by some plugins and as hosts by others.
+    explained = {normalize_host(f.registry) for f in findings
+                 if f.severity in (Severity.ERROR, Severity.WARNING) and f.registry}
     out: list[Finding] = []
     seen: set[tuple[str, str | None]] = set()
     for i, res in enumerate(resolutions):
         if not res.judged:
             continue
         failed = [r for r in probes.get(i, ()) if r.outcome == "error"]
-        host = res.target.host
+        host = normalize_host(res.target.host)
         cred = res.credential.id if res.credential else None
         if not failed or host in explained or (host, cred) in seen:
             continue

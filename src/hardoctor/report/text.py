@@ -110,7 +110,7 @@ class TextReporter:
                style: str | None = None) -> None:
         """Prose, wrapped to the width at spaces (never inside a word)."""
         for line in wrap(text, self.cols, indent, rest):
-            console.print(_esc(line), style=style if self.color else None)
+            console.print(_esc(line.replace(_GLUE, " ")), style=style if self.color else None)
 
     def render(self, report: Report, ctx: Context) -> str:
         from hardoctor.output import terminal_width
@@ -241,9 +241,10 @@ class TextReporter:
                 rows.append(("", f"see {doc}"))
         if f.fix is not None:
             flag = "" if f.fix.applicability.value == "safe" else " --unsafe"
+            # The command inside the prose is glued so wrapping never breaks it.
+            cmd = f"hardoctor fix{flag} --apply".replace(" ", _GLUE)
             rows.append(
-                ("autofix", f"{f.fix.description} ({f.fix.applicability.value}: "
-                 f"hardoctor fix{flag} --apply)")
+                ("autofix", f"{f.fix.description} ({f.fix.applicability.value}: {cmd})")
             )
         self._rows(console, rows)
 
@@ -255,6 +256,11 @@ class TextReporter:
                 continue
             step = re.match(r"\d+\. ", text) if not label else None
             self._print(console, text, f"    {label:<8}", " " * (12 + (step.end() if step else 0)))
+
+
+#: Joins the words of a command quoted inside prose for :func:`wrap` (which
+#: breaks only at plain spaces); printed as a space.
+_GLUE = "\u00a0"
 
 
 def _header(report: Report) -> str:

@@ -41,6 +41,17 @@ def rnd(n: int, alphabet: str = string.ascii_letters + string.digits) -> str:
     return "".join(R.choice(alphabet) for _ in range(n))
 
 
+def _throwaway_pem() -> str:
+    """A private key made for this run only (a service-account key file
+    carries one); nothing key-shaped is stored in the repository."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    key = ec.generate_private_key(ec.SECP256R1())
+    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                             serialization.NoEncryption()).decode()
+
+
 def b64u(data: dict[str, Any]) -> str:
     return base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
 
@@ -158,7 +169,7 @@ def test_token_inspect_reads_the_expiry_tokens_carry(tmp_path: Path) -> None:
 
 
 def test_service_account_key_shows_the_account_never_the_key(tmp_path: Path) -> None:
-    private = "-----BEGIN PRIVATE KEY-----\n" + rnd(120) + "\n-----END PRIVATE KEY-----\n"
+    private = _throwaway_pem()
     key = json.dumps({"type": "service_account", "project_id": "acme-prod",
                       "private_key_id": "abc123", "private_key": private,
                       "client_email": "ci@acme-prod.iam.gserviceaccount.com"}, indent=2)

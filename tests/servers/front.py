@@ -11,16 +11,17 @@ import http.client
 import threading
 from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
-from .util import LOOPBACK
+from .util import LOOPBACK, ThreadedServer
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "host", "content-length"}
 
 
-class Front:
+class Front(ThreadedServer):
+    thread_name = "front"
+
     def __init__(self, routes: Sequence[tuple[str, str]]) -> None:
         """``routes``: (path prefix, backend base URL ``http://H:P``), first match wins."""
         self.routes = list(routes)
@@ -35,31 +36,8 @@ class Front:
     def backend(self, path: str) -> str | None:
         return next((base for prefix, base in self.routes if path.startswith(prefix)), None)
 
-    def start(self) -> Front:
-        self._httpd = ThreadingHTTPServer((LOOPBACK, 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True,
-                                        name=f"front-{self.port}")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> Front:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
 
 def _handler(front: Front) -> type[BaseHTTPRequestHandler]:

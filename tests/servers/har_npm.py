@@ -30,11 +30,10 @@ import secrets
 import threading
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from .util import LOOPBACK
+from .util import LOOPBACK, ThreadedServer
 from .verdaccio import dist_for, make_tarball
 
 
@@ -67,7 +66,9 @@ class Seen:
 
 
 @dataclass
-class HarNpm:
+class HarNpm(ThreadedServer):
+    thread_name = "har-npm"
+
     accounts: dict[str, dict[str, NpmRepo]] = field(default_factory=dict)
     tokens: dict[str, NpmToken] = field(default_factory=dict)
     requests: list[Seen] = field(default_factory=list)
@@ -107,33 +108,8 @@ class HarNpm:
     def registry_url(self, account: str, registry: str) -> str:
         return f"http://{self.host}/pkg/{account}/{registry}/npm/"
 
-    def start(self) -> HarNpm:
-        if self._httpd is not None:
-            return self
-        self._httpd = ThreadingHTTPServer((LOOPBACK, 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True,
-                                        name=f"har-npm-{self.port}")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        if self._httpd is not None:
-            self._httpd.shutdown()
-            self._httpd.server_close()
-            self._httpd = None
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-            self._thread = None
-
-    def __enter__(self) -> HarNpm:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
     # -- logic ----------------------------------------------------------------------
     def _token(self, headers: dict[str, str]) -> tuple[str, str | None]:

@@ -17,9 +17,10 @@ import threading
 import time
 import weakref
 from collections.abc import Callable, Mapping, Sequence
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
-from typing import IO, NoReturn
+from typing import IO, NoReturn, TypeVar
 
 LOOPBACK = "127.0.0.1"
 
@@ -307,4 +308,52 @@ class ManagedProcess:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        self.stop()
+
+
+_S = TypeVar("_S", bound="ThreadedServer")
+
+
+class ThreadedServer:
+    """An ``http.server`` of the test suite's own (an emulator, a front
+    proxy) in a daemon thread on 127.0.0.1, on an ephemeral port.
+
+    Subclasses set :attr:`thread_name` and return their request handler
+    class from :meth:`handler_class`; ``start`` is idempotent and the object
+    is a context manager."""
+
+    thread_name = "test-server"
+    port: int = 0
+
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        raise NotImplementedError
+
+    def start(self: _S) -> _S:
+        if getattr(self, "_httpd", None) is not None:
+            return self
+        httpd = ThreadingHTTPServer((LOOPBACK, 0), self.handler_class())
+        httpd.daemon_threads = True
+        self._httpd: ThreadingHTTPServer | None = httpd
+        self.port = int(httpd.server_address[1])
+        self._thread: threading.Thread | None = threading.Thread(
+            target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+            name=f"{self.thread_name}-{self.port}")
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        httpd, thread = getattr(self, "_httpd", None), getattr(self, "_thread", None)
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.server_close()
+            self._httpd = None
+        if thread is not None:
+            thread.join(timeout=5)
+            self._thread = None
+
+    def __enter__(self: _S) -> _S:
+        return self.start()
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
         self.stop()

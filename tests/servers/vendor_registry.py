@@ -25,12 +25,10 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
+from http.server import BaseHTTPRequestHandler
 
-from .util import LOOPBACK
+from .util import LOOPBACK, ThreadedServer
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
@@ -64,7 +62,9 @@ GITLAB_DENIED = Reply(401, "HTTP Basic: Access denied. If a password was provide
 
 
 @dataclass
-class VendorRegistry:
+class VendorRegistry(ThreadedServer):
+    thread_name = "vendor-registry"
+
     realm: str = "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com/"
     service: str = "ecr.amazonaws.com"
     #: password -> the vendor's answer; a password not listed is refused
@@ -84,27 +84,8 @@ class VendorRegistry:
             raise RuntimeError("VendorRegistry not started")
         return f"{LOOPBACK}:{self.port}"
 
-    def start(self) -> VendorRegistry:
-        self._httpd = ThreadingHTTPServer((LOOPBACK, 0), _handler(self))
-        self._httpd.daemon_threads = True
-        self.port = int(self._httpd.server_address[1])
-        self._thread = threading.Thread(target=self._httpd.serve_forever,
-                                        kwargs={"poll_interval": 0.05}, daemon=True,
-                                        name=f"vendor-registry-{self.port}")
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> VendorRegistry:
-        return self.start()
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.stop()
+    def handler_class(self) -> type[BaseHTTPRequestHandler]:
+        return _handler(self)
 
 
 def _password(header: str | None) -> str | None:

@@ -300,3 +300,18 @@ def test_fix_refuses_file_changed_meanwhile(home, monkeypatch):
     assert res.rc == 2, res
     assert cfg.read_text().endswith(" ")
     assert "registry.example.test/v1/" in cfg.read_text()
+
+
+def test_dockercfg_keys_differing_in_case_are_not_duplicates(home):
+    """~/.dockercfg's top level is the auths map (Go map keys: case-sensitive),
+    so the copy ``fix`` adds under the key the client looks up is not a
+    duplicate of the original, and a second ``fix`` has nothing to do
+    (found by the fix-convergence fuzz test)."""
+    env = _prepare("docker-dockercfg-case-keys", home)
+    cfg = home / ".dockercfg"
+    run_cli(["fix", "--offline", "--apply"], home=home, environ=env)
+    assert not findings(check_json(home, environ=env), "DKR018")
+    once = cfg.read_text()
+    again = run_cli(["fix", "--offline", "--apply"], home=home, environ=env)
+    assert again.rc == 0 and "Nothing to fix." in again.out, again
+    assert cfg.read_text() == once

@@ -188,19 +188,18 @@ def test_import_failure_warns_for_every_command(home: Path, hdtest: Path) -> Non
 def test_broken_builtin_is_hd001(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Built-ins arrive through entry points like any plugin: one that
     cannot be imported is HD001 and the run goes on."""
-    from importlib import metadata
+    from hardoctor import entrypoints
 
-    real = metadata.entry_points
+    real = entrypoints.entry_points
 
-    def with_broken(**kw: str) -> list[metadata.EntryPoint]:
-        found = list(real(**kw))
-        if kw.get("group") == plugins.ENTRY_POINT_GROUP:
-            own = next(ep for ep in found if ep.name == "docker")
-            broken = metadata.EntryPoint("nosuchthing", "hardoctor_nosuchthing", "hardoctor")
-            found.append(broken._for(own.dist))  # type: ignore[attr-defined]
+    def with_broken(group: str, path: object = None) -> list[entrypoints.PluginEntry]:
+        found = list(real(group))
+        if group == plugins.ENTRY_POINT_GROUP:
+            found.append(entrypoints.PluginEntry(
+                "nosuchthing", "hardoctor_nosuchthing", group, plugins.OWN_DISTRIBUTION))
         return found
 
-    monkeypatch.setattr(metadata, "entry_points", with_broken)
+    monkeypatch.setattr(plugins, "entry_points", with_broken)
     r = run_cli(CHECK_JSON, home=home)
     assert r.rc == 0, str(r)
     messages = [f["message"] for f in _hd(r.report(), "HD001")]

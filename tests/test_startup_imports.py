@@ -25,7 +25,8 @@ HEAVY = (
     "httpx", "httpcore", "h2", "asyncio", "ssl", "rich", "rich.console", "yaml",
     "defusedxml", "xml.etree.ElementTree", "xml.parsers.expat", "cryptography",
     "http.server", "http.client", "urllib.request", "email.parser", "docker",
-    "ahocorasick_rs",
+    "ahocorasick_rs", "importlib.metadata", "traceback", "tomllib", "difflib",
+    "hardoctor.serve", "hardoctor.setup",
 )
 #: Never imported even when the machine's own client configuration (a
 #: distribution's Maven settings.xml, /etc/pip.conf, a global npmrc) is read.

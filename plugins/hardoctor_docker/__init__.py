@@ -23,7 +23,7 @@ import shlex
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 
-from hardoctor import hookimpl
+from hardoctor import hookimpl, lazyre
 from hardoctor.context import Context
 from hardoctor.lazy import submodules
 from hardoctor.model import (
@@ -60,7 +60,7 @@ ECO = "docker"
 # DKR004 reports (and fixes) a password ending in whitespace in `auths`: the
 # core's generic TOK001 need not say it again.
 reported_by_owner("docker", "auths", ("newline", "trailing-whitespace"))
-_OTHER_PREFIX = re.compile(r"^(npm|pip|pypi|maven|gradle|yarn|pnpm|uv|poetry|k8s|kube):", re.I)
+_OTHER_PREFIX = lazyre.compile(r"^(npm|pip|pypi|maven|gradle|yarn|pnpm|uv|poetry|k8s|kube):", re.I)
 
 
 @hookimpl

@@ -12,13 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import os
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from hardoctor import jsonspan, redact
 from hardoctor.context import Context
 from hardoctor.files import read_file
 from hardoctor.model import Location, PluginData, Source
+from hardoctor.records import dataclass, field
 from hardoctor.targets import split_host_url
 
 from .hub import HUB

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from hardoctor import redact
 from hardoctor.context import Context
 from hardoctor.model import Credential, Location, Secret, Source
+from hardoctor.records import dataclass
 
 from . import helpers
 from .config import (

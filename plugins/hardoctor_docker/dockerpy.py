@@ -30,9 +30,9 @@ from __future__ import annotations
 import copy
 import json
 import os
-import re
 from typing import Any
 
+from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.files import read_file
 from hardoctor.model import ChainStep, Credential, Location, Resolution, Secret, Source, Target
@@ -45,7 +45,7 @@ from .state import SOURCES
 CLIENT = "docker-py"
 DISPLAY = "docker-py"
 #: The project depends on the SDK (or a tool built on it).
-_DEPENDS = re.compile(
+_DEPENDS = lazyre.compile(
     r"""(?imx)^[\s"'-]*(?:docker(?:\[[^\]]*\])?|docker-compose|community\.docker)
         \s*(?:[<>=!~;,"'\]]|$)""")
 _DEPENDENCY_FILES = ("requirements.txt", "requirements-dev.txt", "pyproject.toml", "setup.cfg",

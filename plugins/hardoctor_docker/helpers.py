@@ -16,8 +16,9 @@ import shutil
 import subprocess
 import threading
 import time
-from dataclasses import dataclass
 from typing import IO, Any
+
+from hardoctor.records import dataclass
 
 NOT_FOUND_TEXT = "credentials not found in native keychain"
 OUTPUT_CAP = 256 * 1024

@@ -50,7 +50,9 @@ class _Linter(LintBase):
         if doc.root is None or doc.root.kind != "object":
             return self.out
         self._keys()
-        self._duplicates(doc.root)
+        # ~/.dockercfg's top level is the auths map itself: its keys are map
+        # keys (case-sensitive in Go), not config fields.
+        self._duplicates(doc.root, "auths" if doc.legacy else "")
         for entry in doc.entries:
             self._entry(entry)
         self._host_duplicates()

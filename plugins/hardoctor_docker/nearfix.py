@@ -9,9 +9,9 @@ then finds it, and the old entry keeps working for the old name.
 from __future__ import annotations
 
 import json
-import re
 from typing import TYPE_CHECKING
 
+from hardoctor import lazyre
 from hardoctor.fixes import digest
 from hardoctor.model import Applicability, Edit, Finding, Fix
 
@@ -21,7 +21,7 @@ from .state import SOURCES
 if TYPE_CHECKING:
     from hardoctor.context import Context
 
-_KEY = re.compile(r'auths\["(?P<key>[^"]+)"\]')
+_KEY = lazyre.compile(r'auths\["(?P<key>[^"]+)"\]')
 
 
 def add_key_fix(finding: Finding, ctx: Context) -> Fix | None:

@@ -5,11 +5,11 @@ the HTTP client (:mod:`.apihttp`) to the decoder.  Secret-free, except
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
 
 from hardoctor.model import Secret
+from hardoctor.records import dataclass
 
 Outcome = Literal[
     "ok",  # the API answered with the token's data

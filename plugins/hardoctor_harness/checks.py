@@ -5,9 +5,9 @@ core's (:mod:`hardoctor.tokencheck`)."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING, Any
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, Finding, Remediation, Severity, TokenInfo
 from hardoctor.tokens import looks_like_token
 from hardoctor.tokens.index import token_index, where
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
     from hardoctor.context import Context
 
 PLUGIN = "harness"
-_EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
+_EMAIL = lazyre.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
 
 
 def check_credential(cred: Credential, ctx: Context) -> list[Finding]:

@@ -18,11 +18,11 @@ token nobody prefetched is decoded as "the API was not asked".
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.model import Credential, Secret, TokenInfo, fingerprint
+from hardoctor.records import dataclass
 from hardoctor.tokens import clean_token, problems_for, status_for
 from hardoctor.tokens.claims import Status
 

@@ -4,11 +4,11 @@ token is stored."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from hardoctor.model import Credential, Finding, Severity, TokenInfo
+from hardoctor.records import dataclass
 from hardoctor.tokencheck import in_days
 from hardoctor.tokens.index import also_stored, where
 

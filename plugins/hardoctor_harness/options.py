@@ -5,14 +5,14 @@ twins, validated into one frozen :class:`HarnessOptions` per run."""
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from hardoctor import lazyre
 from hardoctor.errors import UsageError
 from hardoctor.model import Credential, Secret
+from hardoctor.records import dataclass
 from hardoctor.stash import StashKey
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ DEFAULT_API = "https://app.harness.io/gateway"
 #: Subcommands that run checks (and so look tokens up).
 CHECK_COMMANDS = frozenset({"check", "fix", "serve", "tokens", "setup"})
 _API_HELP = f"Harness API base URL (HARDOCTOR_HARNESS_API; default {DEFAULT_API})"
-_HOST = re.compile(
+_HOST = lazyre.compile(
     r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?)(?::[0-9]{1,5})?"
 )
 

@@ -12,14 +12,14 @@ never kept outside the :class:`~hardoctor.model.Secret`.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass
 from typing import Literal
 
+from hardoctor import lazyre
+from hardoctor.records import dataclass
 from hardoctor.tokens import Problem
 
-_SEGMENT = re.compile(r"^[A-Za-z0-9_-]+$")
-_TOKEN_ID = re.compile(r"^[0-9a-f]{24}$")
+_SEGMENT = lazyre.compile(r"^[A-Za-z0-9_-]+$")
+_TOKEN_ID = lazyre.compile(r"^[0-9a-f]{24}$")
 #: A secret shorter than this was cut off (Harness generates 20+ characters).
 MIN_SECRET = 8
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, Remediation
 
 from .urls import SAAS_HOST
@@ -22,7 +23,7 @@ from .urls import SAAS_HOST
 API_KEYS_DOC = "https://developer.harness.io/docs/platform/automation/api/add-and-manage-api-keys"
 READ_TOKEN = "read -rs TOKEN   # paste the new token, then Enter (not echoed, not in history)"
 
-_EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
+_EMAIL = lazyre.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
 
 
 def regenerate_step(registry: str | None = None) -> str:

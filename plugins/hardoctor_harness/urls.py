@@ -10,11 +10,12 @@ Layouts (``docs/vendors/harness.md``):
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
+
+from hardoctor import lazyre
+from hardoctor.records import dataclass
 
 SAAS_HOST = "pkg.harness.io"
 
@@ -364,7 +365,7 @@ def _show(har: HarUrl) -> str:
     return v if len(v) <= 120 else v[:117] + "..."
 
 
-_RE_ACCT = re.compile(r"^[A-Za-z0-9_-]+$")
+_RE_ACCT = lazyre.compile(r"^[A-Za-z0-9_-]+$")
 
 
 def account_of(har: HarUrl) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, Finding, RegistryInfo, Remediation
 from hardoctor.tokens.index import token_index, where
 
@@ -39,7 +40,7 @@ DISPLAY = "Harness Artifact Registry"
 #: ecosystems: an OCI client or a package client).
 _LAYOUT = {"oci": "oci", "docker": "oci", "helm-oci": "oci"}
 _TOKEN_CAUSES = frozenset({"token-expired", "token-expiring-soon", "token-invalid"})
-_WRITE = re.compile(r"\b(push|pushes|upload|uploads|publish|deploy|write)\b", re.I)
+_WRITE = lazyre.compile(r"\b(push|pushes|upload|uploads|publish|deploy|write)\b", re.I)
 
 
 def _oci(package_type: str | None) -> bool | None:

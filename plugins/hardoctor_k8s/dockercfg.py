@@ -23,11 +23,16 @@ from __future__ import annotations
 
 import base64
 import json
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hardoctor import jsonspan, redact
-from hardoctor.tokens import PeelError, b64decode_text, peel_basic_auth
+from hardoctor.lazy import submodule
+from hardoctor.records import dataclass, field
+
+if TYPE_CHECKING:
+    from hardoctor import tokens
+else:  # the token parsers load when a credential is read (start-up)
+    tokens = submodule("hardoctor", "tokens")
 
 TYPE_JSON = "kubernetes.io/dockerconfigjson"
 TYPE_CFG = "kubernetes.io/dockercfg"
@@ -141,8 +146,8 @@ def _entry(key: str, node: jsonspan.Node) -> tuple[Entry | None, list[Problem]]:
     auth = values.get("auth")
     if auth:
         try:
-            peeled = peel_basic_auth(auth, strict=True)
-        except PeelError as exc:
+            peeled = tokens.peel_basic_auth(auth, strict=True)
+        except tokens.PeelError as exc:
             if exc.code != "not-text":
                 problems.append(Problem(f"auth-{exc.code}", f'"{key}".auth {exc}', True, key))
                 return None, problems
@@ -243,8 +248,8 @@ def decode_value(key: str, field_name: str, raw: str) -> Decoded:
             text = intended_text = stripped
         else:
             try:
-                text = b64decode_text(raw, strict=True)
-            except PeelError as exc:
+                text = tokens.b64decode_text(raw, strict=True)
+            except tokens.PeelError as exc:
                 return Decoded(key, field_name, problems=(Problem(
                     f"data-{exc.code}", f"is not valid base64 under data: ({exc}); the API server "
                     "refuses the Secret", True),))
@@ -256,8 +261,8 @@ def decode_value(key: str, field_name: str, raw: str) -> Decoded:
     # Double encoding: what the kubelet gets is base64, and under it the JSON.
     if not text.lstrip().startswith("{"):
         try:
-            inner = b64decode_text(text.strip(), strict=False)
-        except PeelError:
+            inner = tokens.b64decode_text(text.strip(), strict=False)
+        except tokens.PeelError:
             inner = None
         if inner is not None and inner.lstrip().startswith("{"):
             redact.register(inner)

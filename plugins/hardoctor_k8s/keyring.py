@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import fnmatch
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Generic, TypeVar
 from urllib.parse import urlsplit
 
+from hardoctor.records import dataclass
 from hardoctor.targets import ImageRef
 
 T = TypeVar("T")

@@ -8,11 +8,11 @@ few workloads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 from hardoctor.context import Context
 from hardoctor.model import Finding, Location, Remediation, Severity, Source
+from hardoctor.records import dataclass, field
 
 from . import fixes, keyring
 from .creds import entry_key, secret_location

@@ -7,12 +7,12 @@ held as 20,000 short records, never as parsed YAML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from hardoctor import redact
 from hardoctor.model import Location
+from hardoctor.records import dataclass, field
 
 from .dockercfg import KEY_CFG, KEY_JSON
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 import argparse
 import os
 import re
-from dataclasses import dataclass
 
+from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.errors import UsageError
+from hardoctor.records import dataclass
 from hardoctor.stash import StashKey
 
 #: The default cap on one manifest input (each file, or stdin): thousands of
@@ -22,7 +23,7 @@ MAX_MANIFEST_ENV = "HARDOCTOR_MAX_MANIFEST_BYTES"
 #: ``setup --kube-secret``'s dest (setup.py): a run that writes its manifest.
 SETUP_SECRET_DEST = "kube_secret"
 _UNITS = {"": 1, "k": 1024, "kib": 1024, "m": 1024**2, "mib": 1024**2, "g": 1024**3, "gib": 1024**3}
-_SIZE = re.compile(r"^\s*(\d{1,15})\s*([a-z]*)\s*$", re.IGNORECASE)
+_SIZE = lazyre.compile(r"^\s*(\d{1,15})\s*([a-z]*)\s*$", re.IGNORECASE)
 
 #: Subcommands that read pull secrets.
 SCOPE_COMMANDS = ("check", "fix", "serve", "tokens", "setup")

@@ -10,7 +10,7 @@ image share one :class:`~hardoctor.model.Resolution`; its chain names them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from hardoctor.context import Context
 from hardoctor.model import (
@@ -22,6 +22,7 @@ from hardoctor.model import (
     Target,
     payload_of,
 )
+from hardoctor.records import dataclass, field
 
 from . import keyring
 from .creds import entry_key, secret_location

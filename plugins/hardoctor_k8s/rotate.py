@@ -28,7 +28,6 @@ from __future__ import annotations
 import json
 import shlex
 import subprocess
-from dataclasses import dataclass
 
 from hardoctor import fixes as core_fixes
 from hardoctor import jsonspan, redact
@@ -43,6 +42,7 @@ from hardoctor.model import (
     Secret,
     fingerprint,
 )
+from hardoctor.records import dataclass
 from hardoctor.tokens import PeelError, peel_basic_auth
 
 from . import dockercfg

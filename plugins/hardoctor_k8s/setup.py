@@ -24,7 +24,7 @@ import re
 import subprocess
 from typing import Any
 
-from hardoctor import redact
+from hardoctor import lazyre, redact
 from hardoctor.context import Context
 from hardoctor.errors import UsageError
 from hardoctor.fixes import ABSENT, digest
@@ -34,7 +34,7 @@ from hardoctor.setup import read_existing
 from .options import kube_options
 
 OPTION = "kube_secret"
-_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_NAME = lazyre.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _OCI = frozenset({"docker", "oci", "helm-oci"})
 
 

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from typing import IO, cast
 
+from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.files import CappedReader, InputTooLarge, open_regular, read_bounded
 from hardoctor.model import Source
@@ -37,7 +38,7 @@ RESOURCES = (
     "jobs", "cronjobs", "replicasets",
 )
 DEFAULT_KUBE_TIMEOUT = 30.0
-_HELM = re.compile(r"\{\{-?\s|\{\{[.$]")
+_HELM = lazyre.compile(r"\{\{-?\s|\{\{[.$]")
 _MAX_STDERR = 64 * 1024
 
 

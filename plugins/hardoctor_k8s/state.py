@@ -4,10 +4,10 @@ ServiceAccount in the cluster)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.model import PluginData
+from hardoctor.records import dataclass, field
 from hardoctor.stash import StashKey
 from hardoctor.targets import ImageRef, parse_image_reference
 

@@ -17,13 +17,13 @@ findings can say file:line and fixes can replace exactly one value.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import IO, Any
 
 import yaml
 from yaml import events as ev
 
 from hardoctor.parsing import generic_problem, yaml_problem
+from hardoctor.records import dataclass
 
 _CParser: Any
 try:  # the C parser: several times faster on big dumps

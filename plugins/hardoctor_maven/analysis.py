@@ -8,7 +8,7 @@ whose id nothing uses that pairs up with exactly one id Maven looks up
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from hardoctor.records import dataclass
 
 from .state import Endpoint, ServerView, World
 

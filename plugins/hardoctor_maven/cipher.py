@@ -7,17 +7,17 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Literal
 
+from hardoctor import lazyre
 from hardoctor.model import Secret
 from hardoctor.parsing import xml_problem
+from hardoctor.records import dataclass, field
 from hardoctor.tokens import PeelError
 
-_B64_STRICT = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+_B64_STRICT = lazyre.compile(r"^[A-Za-z0-9+/]*={0,2}$")
 
 
 #: The fixed passphrase plexus-cipher uses for the master password in
@@ -52,7 +52,7 @@ class MavenEncrypted:
         )
 
 
-_MAVEN4 = re.compile(r"^\[([^\]]*)\](.*)$", re.S)
+_MAVEN4 = lazyre.compile(r"^\[([^\]]*)\](.*)$", re.S)
 
 
 def maven_encrypted(value: str) -> MavenEncrypted | None:
@@ -94,6 +94,7 @@ def maven_encrypted(value: str) -> MavenEncrypted | None:
 def _plexus_key_iv(password: bytes, salt: bytes) -> tuple[bytes, bytes]:
     # plexus-cipher's PBECipher: SHA-256 over password + 8-byte salt gives
     # 32 bytes in one round; the first 16 are the AES-128 key, the rest the IV.
+    import hashlib  # here: OpenSSL's start-up only when a password is decrypted
     digest = hashlib.sha256(password + salt[:8]).digest()
     return digest[:16], digest[16:32]
 

@@ -10,6 +10,7 @@ import binascii
 import re
 from datetime import datetime, timezone
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, Secret
 from hardoctor.tokens import PeelError
 
@@ -30,7 +31,7 @@ def _plexus_shape(payload: str) -> bool:
     return body > 0 and body % 16 == 0
 
 
-_BRACES = re.compile(r"\{.*?[^\\]\}", re.S)
+_BRACES = lazyre.compile(r"\{.*?[^\\]\}", re.S)
 
 
 def maven_sees_braces(value: str) -> bool:

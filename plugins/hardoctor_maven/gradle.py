@@ -18,7 +18,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+
+from hardoctor import lazyre
+from hardoctor.records import dataclass, field
 
 # -- gradle.properties ----------------------------------------------------------
 
@@ -183,29 +185,29 @@ def _mask_comments(text: str) -> str:
     return "".join(out)
 
 
-_MAVEN_OPEN = re.compile(r"(?<![\w.])maven\s*(\((?P<args>[^(){}]*(?:\([^(){}]*\)[^(){}]*)*)\))?\s*(?P<brace>\{)?")
+_MAVEN_OPEN = lazyre.compile(r"(?<![\w.])maven\s*(\((?P<args>[^(){}]*(?:\([^(){}]*\)[^(){}]*)*)\))?\s*(?P<brace>\{)?")
 _STR = r"""(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\\\n]|\\.)*)')"""
-_NAME = re.compile(r"(?<![\w.])(?:name\s*=?\s*|setName\s*\(\s*)" + _STR)
-_URL = re.compile(
+_NAME = lazyre.compile(r"(?<![\w.])(?:name\s*=?\s*|setName\s*\(\s*)" + _STR)
+_URL = lazyre.compile(
     r"(?<![\w.])(?:url\s*=?\s*|setUrl\s*\(\s*)(?:uri\s*\(\s*|URI\s*\(\s*|new\s+URI\s*\(\s*)?" + _STR
 )
-_ARG_URL = re.compile(r"^\s*(?:url\s*=\s*)?(?:uri\s*\(\s*)?" + _STR)
-_PW_CREDS = re.compile(r"(?<![\w.])credentials\s*\(\s*PasswordCredentials(?:::class(?:\.java)?)?\s*\)")
-_OTHER_CREDS = re.compile(r"(?<![\w.])credentials\s*\(\s*(HttpHeaderCredentials|AwsCredentials)")
-_CREDS_BLOCK = re.compile(r"(?<![\w.])credentials\s*(?:\(\s*PasswordCredentials(?:::class)?\s*\)\s*)?\{")
+_ARG_URL = lazyre.compile(r"^\s*(?:url\s*=\s*)?(?:uri\s*\(\s*)?" + _STR)
+_PW_CREDS = lazyre.compile(r"(?<![\w.])credentials\s*\(\s*PasswordCredentials(?:::class(?:\.java)?)?\s*\)")
+_OTHER_CREDS = lazyre.compile(r"(?<![\w.])credentials\s*\(\s*(HttpHeaderCredentials|AwsCredentials)")
+_CREDS_BLOCK = lazyre.compile(r"(?<![\w.])credentials\s*(?:\(\s*PasswordCredentials(?:::class)?\s*\)\s*)?\{")
 _ASSIGN = r"(?<![\w.])(?:{name}\s*=\s*|{name}\s+(?=[\"'\w])|set{Name}\s*\(\s*)(?P<expr>[^\n;]+)"
-_PUBLISHING = re.compile(r"(?<![\w.])publishing\s*\{")
+_PUBLISHING = lazyre.compile(r"(?<![\w.])publishing\s*\{")
 
 
 def _str_value(m: re.Match[str]) -> str:
     return m.group(1) if m.group(1) is not None else (m.group(2) or "")
 
 
-_ENV_RE = re.compile(
+_ENV_RE = lazyre.compile(
     r"""^(?:System\.getenv\s*\(\s*["']([\w.]+)["']\s*\)|System\.getenv\(\)\s*(?:\.get\s*\(\s*|\[\s*)["']([\w.]+)["']|"""
     r"""providers\.environmentVariable\s*\(\s*["']([\w.]+)["']\s*\))"""
 )
-_PROP_RE = re.compile(
+_PROP_RE = lazyre.compile(
     r"""^(?:(?:project\.|rootProject\.)?(?:findProperty|property)\s*\(\s*["']([\w.\-]+)["']\s*\)|"""
     r"""providers\.gradleProperty\s*\(\s*["']([\w.\-]+)["']\s*\)|"""
     r"""(?:project\.)?(?:properties|extra|ext)\s*\[\s*["']([\w.\-]+)["']\s*\])"""
@@ -327,4 +329,4 @@ def _inside_string(text: str, pos: int) -> bool:
 
 
 #: Names of properties that hold secrets.
-SECRET_KEY = re.compile(r"(password|passwd|token|secret|apikey|api[_.-]key|credential)s?$", re.I)
+SECRET_KEY = lazyre.compile(r"(password|passwd|token|secret|apikey|api[_.-]key|credential)s?$", re.I)

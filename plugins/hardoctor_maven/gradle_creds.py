@@ -6,14 +6,21 @@ scripts and the credentials Gradle gives them -- from
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from hardoctor.context import Context
+from hardoctor.lazy import submodule
 from hardoctor.model import Credential, Location, Secret, Source
 
-from . import gradle, locate
+from . import locate
 from .settings import strip_userinfo
 from .sources import read_entry
 from .state import ECO, FileEntry, GradleEndpoint, GradleValue, World
+
+if TYPE_CHECKING:
+    from . import gradle
+else:  # the Gradle scanner's patterns compile only when a Gradle file is read
+    gradle = submodule(__package__, "gradle")
 
 _ENV_PREFIX = "ORG_GRADLE_PROJECT_"
 _ENV_SOURCE = "maven:env:ORG_GRADLE_PROJECT_"

@@ -6,18 +6,29 @@ hardoctor cannot read, committed secrets)."""
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
+from hardoctor import lazyre
+from hardoctor.lazy import submodule
 from hardoctor.model import Location, Remediation, Secret
-from hardoctor.tokens import looks_like_token
 
-from . import gradle
 from .linter import Linter, committed, env_unset, vendor_url
 from .mvnfiles import Pom
 from .state import Contact, GradleEndpoint, World
 
+if TYPE_CHECKING:
+    from hardoctor import tokens
+else:  # the token parsers load when a credential is read (start-up)
+    tokens = submodule("hardoctor", "tokens")
+
+if TYPE_CHECKING:
+    from . import gradle
+else:  # the Gradle scanner's patterns compile only when a Gradle file is read
+    gradle = submodule(__package__, "gradle")
+
 #: ``prefix.account.id.secret`` tokens (Harness PATs and SATs, say): a
 #: secret wherever it appears in a committed file.
-_DOTTED_TOKEN = re.compile(r"\b(?:pat|sat)\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+_DOTTED_TOKEN = lazyre.compile(r"\b(?:pat|sat)\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
 
 
 def lint_pom(lt: Linter) -> None:
@@ -75,7 +86,7 @@ def lint_gradle_properties(lt: Linter) -> None:
         if not isinstance(p, gradle.Prop) or not p.value or p.value.startswith("${"):
             continue
         if gradle.SECRET_KEY.search(p.key) or _DOTTED_TOKEN.search(p.value) or (
-                looks_like_token(p.value) and "user" not in p.key.lower()):
+                tokens.looks_like_token(p.value) and "user" not in p.key.lower()):
             committed(lt, Location(lt.entry.path, p.line, None, p.key), f"{p.key!r}")
 
 

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 
 from hardoctor.context import Context
 from hardoctor.model import Finding, Fix, Location, Remediation, Severity
+from hardoctor.records import dataclass, field
 
 from .state import ECO, FileEntry, World
 

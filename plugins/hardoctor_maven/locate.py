@@ -18,9 +18,9 @@ import os
 import re
 import shlex
 import shutil
-from dataclasses import dataclass, field
 
 from hardoctor.context import Context
+from hardoctor.records import dataclass, field
 
 
 def maven_home(ctx: Context) -> tuple[str | None, str]:

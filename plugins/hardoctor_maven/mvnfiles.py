@@ -9,7 +9,7 @@ interpolated here (see :mod:`hardoctor_maven.world`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from hardoctor.records import dataclass, field
 
 from .xmlpos import XElem, XmlDoc, XmlError, parse
 

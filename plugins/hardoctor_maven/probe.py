@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.model import ProbeResult, Resolution, Secret, payload_of
+from hardoctor.records import dataclass, field
 from hardoctor.stash import StashKey
 
 from .proxies import maven_proxy

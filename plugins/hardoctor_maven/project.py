@@ -7,15 +7,22 @@ and so the server id credentials are looked up by."""
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from hardoctor.context import Context
+from hardoctor.lazy import submodule
 from hardoctor.model import Secret
 
-from . import gradle, mirrors
+from . import mirrors
 from .mvnfiles import CENTRAL_ID, CENTRAL_URL, Pom, Profile, Repo
 from .settings import Interp, interpolate, settings_files, settings_props, strip_userinfo
 from .sources import read_entry
 from .state import Contact, Endpoint, FileEntry, World
+
+if TYPE_CHECKING:
+    from . import gradle
+else:  # the Gradle scanner's patterns compile only when a Gradle file is read
+    gradle = submodule(__package__, "gradle")
 
 MAX_POMS = 50
 

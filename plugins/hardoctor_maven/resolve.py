@@ -4,10 +4,10 @@ to understand a 401 that looks the same for every cause."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
+from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.model import ChainStep, Credential, Location, Resolution, Target
 from hardoctor.targets import host_matches
@@ -15,7 +15,7 @@ from hardoctor.targets import host_matches
 from . import analysis
 from .state import ECO, PUBLIC_HOSTS, Endpoint, GradleEndpoint, World
 
-_COORDS = re.compile(r"^(?:maven|mvn|gradle):([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\-]+)(?::([A-Za-z0-9_.\-+]+))?$")
+_COORDS = lazyre.compile(r"^(?:maven|mvn|gradle):([A-Za-z0-9_.\-]+):([A-Za-z0-9_.\-]+)(?::([A-Za-z0-9_.\-+]+))?$")
 
 
 def parse_target(value: str, w: World | None) -> Target | None:

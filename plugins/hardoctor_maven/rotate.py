@@ -31,12 +31,12 @@ of the new token written to a file (escaped, encrypted) is registered with
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from hardoctor import redact
+from hardoctor import lazyre, redact
 from hardoctor.context import Context
 from hardoctor.fixes import digest
 from hardoctor.model import Applicability, Credential, Edit, Fix, Rotation, Secret
+from hardoctor.records import dataclass
 
 from . import gradle
 from .cipher import maven_encrypt
@@ -53,8 +53,8 @@ from .state import (
 )
 from .xmlpos import XElem, XmlError, escape_text, indent_of, newline_of, text_span
 
-_EXPR = re.compile(r"\$\{([^}]+)\}")
-_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_EXPR = lazyre.compile(r"\$\{([^}]+)\}")
+_SHELL_NAME = lazyre.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: ``mvn --encrypt-password`` prints the value amid colour codes: keep the braces.
 _MVN_ENCRYPT = "\"$(mvn --encrypt-password \"$TOKEN\" | grep -o '{[^}]*}')\""
 _BY_HAND = "set it by hand"
@@ -308,8 +308,8 @@ class _Assignment:
     end: int
 
 
-_NEWLINE = re.compile(r"\r\n|\r|\n")
-_KEY_SEP = re.compile(r"((?:\\.|[^=:\s\\])*)\s*[=:]?\s*", re.S)
+_NEWLINE = lazyre.compile(r"\r\n|\r|\n")
+_KEY_SEP = lazyre.compile(r"((?:\\.|[^=:\s\\])*)\s*[=:]?\s*", re.S)
 
 
 def _assignments(text: str) -> list[_Assignment]:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
 
+from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.model import Secret
+from hardoctor.records import dataclass, field
 from hardoctor.tokens import PeelError
 
 from .cipher import maven_decrypt_master
@@ -24,7 +25,7 @@ from .mvnfiles import SecurityFile, SettingsFile
 from .sources import read_entry
 from .state import FileEntry, Master, MirrorView, Password, ServerView, World
 
-_EXPR = re.compile(r"\$\{([^}]+)\}")
+_EXPR = lazyre.compile(r"\$\{([^}]+)\}")
 
 
 @dataclass(frozen=True)

@@ -20,14 +20,13 @@ elsewhere is said: Maven would send the request there, not to the registry.
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
 
-from hardoctor import redact
+from hardoctor import lazyre, redact
 from hardoctor.context import Context
 from hardoctor.errors import UsageError
 from hardoctor.fixes import ABSENT, digest
 from hardoctor.model import Applicability, Edit, Fix, SetupPlan, SetupRequest
+from hardoctor.records import dataclass
 from hardoctor.setup import read_existing
 
 from .cipher import maven_decrypt_master, maven_encrypt, parse_settings_security
@@ -36,7 +35,7 @@ from .mvnfiles import SettingsFile, parse_pom, parse_settings
 from .xmlpos import XElem, XmlError, escape_text, text_span
 
 CLIENTS = frozenset({"maven", "mvn"})
-_ID = re.compile(r"[^A-Za-z0-9._-]+")
+_ID = lazyre.compile(r"[^A-Za-z0-9._-]+")
 
 _NEW = """<?xml version="1.0" encoding="UTF-8"?>
 <settings xmlns="http://maven.apache.org/SETTINGS/1.2.0"

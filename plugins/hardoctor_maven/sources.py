@@ -6,15 +6,22 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from hardoctor.context import Context
 from hardoctor.files import FileData, read_file
+from hardoctor.lazy import submodule
 from hardoctor.model import Source
 
-from . import gradle, locate
+from . import locate
 from .mvnfiles import parse_pom, parse_security, parse_settings
 from .state import ECO, FileEntry, Parsed, World
 from .xmlpos import XmlError
+
+if TYPE_CHECKING:
+    from . import gradle
+else:  # the Gradle scanner's patterns compile only when a Gradle file is read
+    gradle = submodule(__package__, "gradle")
 
 
 def _source(path: str, description: str, data: FileData) -> Source:
@@ -30,7 +37,7 @@ def _parser(kind: str, path: str, role: str, ctx: Context) -> Callable[[str], Pa
         "settings": lambda text: parse_settings(text, path, role),
         "security": lambda text: parse_security(text, path),
         "pom": lambda text: parse_pom(text, path),
-        "gradle-properties": gradle.parse_properties,
+        "gradle-properties": lambda text: gradle.parse_properties(text),
         "gradle-script": lambda text: gradle.scan_script(text, path),
         "maven-config": lambda text: locate.parse_maven_args(text, ctx.project),
     }

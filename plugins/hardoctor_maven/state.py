@@ -13,11 +13,11 @@ the XML parser and the rest load on the first hook that needs them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Union
 from urllib.parse import urlsplit
 
 from hardoctor.model import Credential, Location, PluginData, Secret, Source
+from hardoctor.records import dataclass, field
 from hardoctor.stash import StashKey
 
 from .locate import MavenArgs

@@ -14,14 +14,15 @@ Everything here is pure: no I/O, no secrets kept beyond the parsed text.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
+from hardoctor import lazyre
 from hardoctor.parsing import xml_problem
+from hardoctor.records import dataclass, field
 
 #: The rest of a start tag from its ``<``: name, attributes (quoted values
 #: may hold ``>``), optional ``/``, ``>``.
-_START_TAG = re.compile(
+_START_TAG = lazyre.compile(
     r"""<[^\s/>]+(?:\s+[^\s=/>]+\s*=\s*(?:"[^"]*"|'[^']*'))*\s*(/?)>""", re.S
 )
 

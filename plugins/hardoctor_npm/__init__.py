@@ -20,7 +20,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from hardoctor import hookimpl
+from hardoctor import hookimpl, lazyre
 from hardoctor.context import Context
 from hardoctor.lazy import submodules
 from hardoctor.model import (
@@ -51,8 +51,8 @@ else:  # imported when a hook first needs them (docs/ARCHITECTURE.md, start-up)
         __name__, "committed", "config", "creds", "diagnose", "inuse", "lint", "resolve", "state")
 
 ECO = "npm"
-_PREFIX = re.compile(r"^(npm|yarn|pnpm):(.+)$", re.IGNORECASE)
-_NAME = re.compile(r"^(@[a-z0-9][\w.~-]*/)?[a-z0-9_.~-][\w.~-]*$", re.IGNORECASE)
+_PREFIX = lazyre.compile(r"^(npm|yarn|pnpm):(.+)$", re.IGNORECASE)
+_NAME = lazyre.compile(r"^(@[a-z0-9][\w.~-]*/)?[a-z0-9_.~-][\w.~-]*$", re.IGNORECASE)
 _DESCRIPTIONS = {
     "env": "npm_config_* environment variables",
     "project": "project .npmrc",

@@ -13,12 +13,12 @@ project ``.yarnrc.yml`` Yarn reads gets NPM037 through :func:`yarn_tokens`.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 
 from hardoctor import vcs
 from hardoctor.context import Context
 from hardoctor.files import read_file
 from hardoctor.model import Finding, Location, PluginData, Remediation, Source
+from hardoctor.records import dataclass
 
 from . import ini, yarnrc
 from .config import SECRET_FIELDS

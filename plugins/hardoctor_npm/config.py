@@ -23,13 +23,14 @@ import json
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.files import read_bounded, read_file
 from hardoctor.model import Location, PluginData, Source
+from hardoctor.records import dataclass, field
 
 from . import envsubst, ini
 from .nerf import split_key
@@ -44,7 +45,7 @@ UNSCOPED_AUTH = ("_auth", "_authToken", "username", "_password")
 _STRING_KEYS = frozenset({"_auth", "userconfig", "globalconfig", "prefix", "cafile", "cache",
                           "email", "username", "_password", "_authToken", "registry"})
 _PATH_KEYS = frozenset({"userconfig", "globalconfig", "prefix", "cafile", "cache"})
-_SCOPE_REGISTRY = re.compile(r"^@.*:registry$", re.IGNORECASE)
+_SCOPE_REGISTRY = lazyre.compile(r"^@.*:registry$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

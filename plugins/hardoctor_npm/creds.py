@@ -14,17 +14,17 @@ from __future__ import annotations
 import base64
 import binascii
 import re
-from dataclasses import dataclass
 
-from hardoctor import redact
+from hardoctor import lazyre, redact
 from hardoctor.model import Credential, Location, Secret
+from hardoctor.records import dataclass
 
 from . import config, yarnrc
 from .config import Config, Item, Layer
 from .nerf import key_host, nerf_dart, split_key
 
 UNSCOPED = "(unscoped)"
-_PLACEHOLDER = re.compile(r"^\$\{[^{}]*\}$")
+_PLACEHOLDER = lazyre.compile(r"^\$\{[^{}]*\}$")
 
 
 def is_placeholder(value: str) -> bool:

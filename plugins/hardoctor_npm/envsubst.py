@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 
-_NPM_RE = re.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
-_PNPM_RE = re.compile(r"(?<!\\)(\\*)\$\{([^${}]+)\}")
-_DEFAULT_SYNTAX = re.compile(r"[A-Za-z_][A-Za-z0-9_]*:?-.*", re.DOTALL)
-_YARN_RE = re.compile(r"\$\{([\w]+)(:)?-?([^}]+)?\}", re.ASCII)
+from hardoctor import lazyre
+from hardoctor.records import dataclass
+
+_NPM_RE = lazyre.compile(r"(?<!\\)(\\*)\$\{([^${}?]+)(\?)?\}")
+_PNPM_RE = lazyre.compile(r"(?<!\\)(\\*)\$\{([^${}]+)\}")
+_DEFAULT_SYNTAX = lazyre.compile(r"[A-Za-z_][A-Za-z0-9_]*:?-.*", re.DOTALL)
+_YARN_RE = lazyre.compile(r"\$\{([\w]+)(:)?-?([^}]+)?\}", re.ASCII)
 
 
 @dataclass(frozen=True)

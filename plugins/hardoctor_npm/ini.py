@@ -20,8 +20,10 @@ from __future__ import annotations
 import bisect
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
+
+from hardoctor import lazyre
+from hardoctor.records import dataclass, field
 
 #: What JavaScript's ``trim()`` and ``\\s`` treat as white space.
 JS_WHITESPACE = (
@@ -32,10 +34,10 @@ _WS_CLASS = "[" + re.escape(JS_WHITESPACE) + "]"
 #: JavaScript's ``.`` does not match these line terminators.
 _JS_NOT_DOT = "\n\r\u2028\u2029"
 
-_SECTION_RE = re.compile(r"^\[([^\]]*)\]" + _WS_CLASS + "*$")
-_COMMENT_RE = re.compile("^" + _WS_CLASS + "*[;#]")
-_BLANK_RE = re.compile("^" + _WS_CLASS + "*$")
-_KEY_VALUE_RE = re.compile(r"^([^=]+)(=([^" + _JS_NOT_DOT + r"]*))?$")
+_SECTION_RE = lazyre.compile(r"^\[([^\]]*)\]" + _WS_CLASS + "*$")
+_COMMENT_RE = lazyre.compile("^" + _WS_CLASS + "*[;#]")
+_BLANK_RE = lazyre.compile("^" + _WS_CLASS + "*$")
+_KEY_VALUE_RE = lazyre.compile(r"^([^=]+)(=([^" + _JS_NOT_DOT + r"]*))?$")
 
 
 def js_trim(text: str) -> str:
@@ -82,8 +84,8 @@ class Unsafe:
     comment: bool = False
 
 
-_UNSAFE_PIECE = re.compile(r"[^\\;#]+|\\(.)|\\\Z|[;#]", re.S)
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_UNSAFE_PIECE = lazyre.compile(r"[^\\;#]+|\\(.)|\\\Z|[;#]", re.S)
+_LINE_BREAK = lazyre.compile(r"\r\n|\r|\n")
 
 
 def unsafe(raw: str) -> Unsafe:

@@ -17,11 +17,12 @@ import os
 import re
 from dataclasses import replace
 
+from hardoctor import lazyre
 from hardoctor.model import Resolution, Target
 
 from .state import State
 
-_TARGET = re.compile(r"^(npm|pnpm|yarn):", re.I)
+_TARGET = lazyre.compile(r"^(npm|pnpm|yarn):", re.I)
 
 
 def project_clients(st: State) -> dict[str, str]:

@@ -15,10 +15,12 @@ path walk ``npm-registry-fetch`` does to find the auth for a request.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import quote
 
-_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(.*)$", re.DOTALL)
+from hardoctor import lazyre
+from hardoctor.records import dataclass
+
+_SCHEME_RE = lazyre.compile(r"^([A-Za-z][A-Za-z0-9+.-]*):(.*)$", re.DOTALL)
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443, "ftp": 21}
 _C0_SPACE = "".join(chr(c) for c in range(0x21)) + "\x7f"
 # WHATWG "path percent-encode set": C0 controls, space, " # < > ? ` { }

@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.model import ProbeResult, Resolution, Secret
+from hardoctor.records import dataclass
 
 from .creds import is_placeholder, quiet_secret, unregistered
 from .resolve import Details, details

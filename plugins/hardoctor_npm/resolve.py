@@ -17,8 +17,6 @@ else the top-level settings; unscoped packages get auth only with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from hardoctor.context import Context
 from hardoctor.model import (
     ChainStep,
@@ -29,6 +27,7 @@ from hardoctor.model import (
     Target,
     payload_of,
 )
+from hardoctor.records import dataclass, field
 
 from . import creds, yarnrc
 from .config import DEFAULT_REGISTRY, Config, Item

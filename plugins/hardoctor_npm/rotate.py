@@ -25,7 +25,7 @@ import re
 import shlex
 from collections.abc import Callable, Sequence
 
-from hardoctor import redact
+from hardoctor import lazyre, redact
 from hardoctor.context import Context
 from hardoctor.fixes import digest
 from hardoctor.model import Applicability, Credential, Edit, Fix, Rotation, Secret
@@ -35,8 +35,8 @@ from .config import Item, Layer
 from .creds import UNSCOPED, pick, unscoped_pick, yarn_secret
 
 #: Values written without quotes: nothing ini or YAML would read differently.
-_PLAIN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._~+/=:-]*")
-_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_PLAIN = lazyre.compile(r"[A-Za-z0-9_][A-Za-z0-9._~+/=:-]*")
+_SHELL_NAME = lazyre.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: What the new value is, as a shell expression of ``$TOKEN`` (manual steps).
 _B64 = "base64 | tr -d '\\n'"
 

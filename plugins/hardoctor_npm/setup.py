@@ -15,12 +15,13 @@ import argparse
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
+from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.errors import UsageError
 from hardoctor.fixes import ABSENT, digest
 from hardoctor.model import Applicability, Edit, Fix, SetupPlan, SetupRequest
+from hardoctor.records import dataclass
 from hardoctor.setup import read_existing
 from hardoctor.stash import StashKey
 
@@ -28,7 +29,7 @@ from .nerf import nerf_dart, parse_url
 
 CLIENTS = frozenset({"npm", "pnpm"})
 OPTION = "npm_scope"
-_SCOPE = re.compile(r"^@[a-z0-9][a-z0-9._~-]*$")
+_SCOPE = lazyre.compile(r"^@[a-z0-9][a-z0-9._~-]*$")
 
 
 @dataclass(frozen=True)
@@ -113,7 +114,7 @@ def _userconfig(ctx: Context) -> str:
     return os.path.join(ctx.home, ".npmrc")
 
 
-_LINE = re.compile(r"^[ \t]*([^=;#\r\n]+?)[ \t]*=[ \t]*(.*?)[ \t]*\r?$", re.M)
+_LINE = lazyre.compile(r"^[ \t]*([^=;#\r\n]+?)[ \t]*=[ \t]*(.*?)[ \t]*\r?$", re.M)
 
 
 def _edits(ctx: Context, path: str, want: Sequence[tuple[str, str]], mode: int) -> list[Edit]:

@@ -7,11 +7,11 @@ import json
 import os
 import re
 import shutil
-from dataclasses import dataclass, field
 
 from hardoctor.context import Context
 from hardoctor.files import read_bounded
 from hardoctor.model import Resolution
+from hardoctor.records import dataclass, field
 from hardoctor.stash import StashKey
 
 from . import config, version, yarnrc

@@ -13,12 +13,12 @@ import json
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 
 from packaging.version import InvalidVersion, Version
 
 from hardoctor.context import Context
 from hardoctor.files import read_bounded
+from hardoctor.records import dataclass
 from hardoctor.stash import StashKey
 
 TIMEOUT_S = 4.0

@@ -15,13 +15,13 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from hardoctor.context import Context
 from hardoctor.files import read_file
 from hardoctor.model import Location, PluginData
 from hardoctor.parsing import generic_problem, yaml_problem
+from hardoctor.records import dataclass, field
 
 from . import envsubst
 

@@ -13,12 +13,12 @@ once).
 from __future__ import annotations
 
 from collections.abc import Hashable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hardoctor.model import Credential, ProbeResult, Resolution, Secret
 from hardoctor.probe import ProbePlan
 from hardoctor.probe.tls import TLSOptions, is_loopback
+from hardoctor.records import dataclass
 
 from . import PROTOCOL
 from .hub import HUB

@@ -26,7 +26,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from hardoctor import hookimpl
+from hardoctor import hookimpl, lazyre
 from hardoctor.context import Context
 from hardoctor.lazy import submodules
 from hardoctor.model import (
@@ -47,8 +47,7 @@ from hardoctor.model import (
 )
 from hardoctor.tokencheck import reported_by_owner
 
-from .model import ECO
-from .rules import RULES
+from .rules import ECO, RULES
 
 if TYPE_CHECKING:
     from . import (
@@ -75,7 +74,7 @@ else:  # imported when a hook first needs them (docs/ARCHITECTURE.md, start-up)
 if TYPE_CHECKING:
     from hardoctor.probe import ProbePlan
 
-_PREFIX = re.compile(r"^(pip|pypi|python|uv|poetry):(.+)$", re.I)
+_PREFIX = lazyre.compile(r"^(pip|pypi|python|uv|poetry):(.+)$", re.I)
 # pip expands ${VAR} in requirements files (via "--index-url userinfo"...): an
 # unset one is PIP015 (env-unset), not the core's literal-placeholder TOK002.
 reported_by_owner("pip", "--", ("env-literal",))

@@ -13,13 +13,12 @@ for a netrc password).
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
 
-from hardoctor import vcs
+from hardoctor import lazyre, vcs
 from hardoctor.context import Context
 from hardoctor.files import read_file
 from hardoctor.model import Finding, Location, PluginData, Remediation, Source
+from hardoctor.records import dataclass
 from hardoctor.tokens import looks_like_token
 
 from . import ini, netrcfile, urls
@@ -27,7 +26,7 @@ from .model import ECO
 
 PIP_NAMES = ("pip.conf", "pip.ini")
 NETRC_NAMES = (".netrc", "_netrc")
-_REFERENCE = re.compile(r"\$\{?[A-Za-z_]")
+_REFERENCE = lazyre.compile(r"\$\{?[A-Za-z_]")
 _INDEX_OPTIONS = ("index-url", "extra-index-url")
 
 

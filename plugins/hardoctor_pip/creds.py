@@ -3,13 +3,13 @@ entries, ``UV_INDEX_<NAME>_*`` variables and Poetry ``http-basic``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
 from hardoctor import redact
 from hardoctor.context import Context
 from hardoctor.model import Credential, Location, Secret
+from hardoctor.records import dataclass, field
 from hardoctor.tokens import looks_like_token
 
 from .config import poetry_env_name, uv_env_name

@@ -13,14 +13,14 @@ check that both agree.
 
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from hardoctor import lazyre
+from hardoctor.records import dataclass, field
 
-_SECTCRE = re.compile(r"\[(?P<header>.+)\]")
+_SECTCRE = lazyre.compile(r"\[(?P<header>.+)\]")
 # RawConfigParser._OPT_TMPL with the default delimiters "=" and ":".
-_OPTCRE = re.compile(r"(?P<option>.*?)\s*(?P<vi>[=:])\s*(?P<value>.*)$")
-_NONSPACE = re.compile(r"\S")
-_LINE_RE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
+_OPTCRE = lazyre.compile(r"(?P<option>.*?)\s*(?P<vi>[=:])\s*(?P<value>.*)$")
+_NONSPACE = lazyre.compile(r"\S")
+_LINE_RE = lazyre.compile(r"[^\r\n]*(?:\r\n|\r|\n)?")
 COMMENT_PREFIXES = ("#", ";")
 #: RawConfigParser's default section: its options apply to every section.
 DEFAULT = "DEFAULT"
@@ -229,7 +229,7 @@ def parse(text: str) -> IniFile:
     return doc
 
 
-_BREAK = re.compile(r"\r\n|\r|\n")
+_BREAK = lazyre.compile(r"\r\n|\r|\n")
 
 
 def line_of(text: str, pos: int) -> int:

@@ -22,6 +22,7 @@ import re
 import shutil
 from dataclasses import replace
 
+from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.files import read_file
 from hardoctor.model import Resolution, Target
@@ -31,7 +32,7 @@ from .sources import walk_up
 
 #: ``pip:`` (like ``pypi:``/``python:``) is the ecosystem's spelling: the
 #: project decides; ``uv:`` and ``poetry:`` name the client.
-_TARGET = re.compile(r"^(uv|poetry):", re.I)
+_TARGET = lazyre.compile(r"^(uv|poetry):", re.I)
 LOCKS = (("uv.lock", "uv"), ("poetry.lock", "poetry"), ("pdm.lock", "pdm"))
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from dataclasses import dataclass
 
 from hardoctor import redact
 from hardoctor.context import Context
 from hardoctor.model import Secret
+from hardoctor.records import dataclass
 from hardoctor.stash import StashKey
 
 OPTION = "pip_keyring"

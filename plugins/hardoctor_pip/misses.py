@@ -14,7 +14,6 @@ Verified with uv 0.13.9 and Poetry 2.5.1 against pypiserver
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
 from typing import Any
 
@@ -88,6 +87,7 @@ def variables(client: str, name: str) -> tuple[str, str]:
 
 
 def _env_unset(ctx: Context, model: Model, res: Resolution, common: Mapping[str, Any]) -> list[Finding]:
+    import difflib  # here: only when a variable is missing
     name = _index_name(model, res)
     if name is None:
         return []

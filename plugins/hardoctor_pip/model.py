@@ -5,17 +5,15 @@ client (pip, uv, Poetry) ends up using.  Built once per pass in
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from hardoctor.model import Location, PluginData
+from hardoctor.records import dataclass, field
 
 from . import urls
 from .ini import IniFile
 from .netrcfile import NetrcFile
 from .requirements import Requirements
+from .rules import ECO as ECO  # defined there: the plugin registers without the model
 from .tomlconf import TomlDoc
-
-ECO = "pip"
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,17 @@ credentials at all, which is why the exact error and its line matter.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
+from hardoctor import lazyre
 from hardoctor.parsing import shape
+from hardoctor.records import dataclass, field
 
 from .ini import line_of
 
 WHITESPACE = "\n\t\r "
 #: Characters of a word that need no per-character handling.
-_PLAIN_RUN = re.compile(r"[^\n\t\r \\]+")
-_QUOTED_RUN = re.compile(r'[^"\\\r]+')
+_PLAIN_RUN = lazyre.compile(r"[^\n\t\r \\]+")
+_QUOTED_RUN = lazyre.compile(r'[^"\\\r]+')
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ tell a wrong index URL from a missing project.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.context import Context
@@ -22,6 +21,7 @@ from hardoctor.model import (
     fingerprint,
 )
 from hardoctor.probe import ProbePlan
+from hardoctor.records import dataclass, field
 
 from . import urls
 from .creds import Creds

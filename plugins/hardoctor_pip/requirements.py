@@ -15,12 +15,14 @@ import os
 import re
 import shlex
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 
-COMMENT_RE = re.compile(r"(^|\s+)#.*$")
-ENV_VAR_RE = re.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
+from hardoctor import lazyre
+from hardoctor.records import dataclass, field
+
+COMMENT_RE = lazyre.compile(r"(^|\s+)#.*$")
+ENV_VAR_RE = lazyre.compile(r"\$\{(?P<name>[A-Z0-9_]+)\}")
 #: ``$VAR``, ``${lower}``: text pip never expands (a common mistake).
-UNEXPANDED_RE = re.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
+UNEXPANDED_RE = lazyre.compile(r"\$(?:\{[^}]*\}|[A-Za-z_][A-Za-z0-9_]*)")
 
 #: optparse long options (abbreviations of them are accepted too).
 LONG = {

@@ -31,13 +31,13 @@ import base64
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from urllib.parse import quote
 
-from hardoctor import redact
+from hardoctor import lazyre, redact
 from hardoctor.context import Context
 from hardoctor.fixes import digest
 from hardoctor.model import Applicability, Credential, Edit, Fix, Rotation, Secret, Target
+from hardoctor.records import dataclass
 from hardoctor.stash import StashKey
 
 from . import ini, netrcfile, requirements, tomlconf, urls
@@ -45,8 +45,8 @@ from .config import poetry_env_name
 from .creds import Creds
 from .model import ECO, IndexRef, Model, PoetryAuth
 
-_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
-_SHELL_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_SCHEME = lazyre.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_SHELL_NAME = lazyre.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 #: Stands for the new token while a value is built (never in a real value).
 _MARK = "\x00TOKEN\x00"
 #: The new token, percent-encoded by the shell command itself (no token in

@@ -6,6 +6,9 @@ from __future__ import annotations
 from hardoctor.model import Applicability, Severity
 from hardoctor.rules import rule
 
+#: The ecosystem name of every pip-family source and target.
+ECO = "pip"
+
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 #: What "safe" and "unsafe" mean for this plugin's fixes (the rule page says it).

@@ -17,7 +17,7 @@ import re
 from typing import Any
 from urllib.parse import urlsplit
 
-from hardoctor import redact
+from hardoctor import lazyre, redact
 from hardoctor.context import Context
 from hardoctor.errors import UsageError
 from hardoctor.fixes import ABSENT, digest
@@ -130,8 +130,8 @@ def _netrc_path(ctx: Context) -> str:
     return os.path.join(ctx.home, ".netrc")
 
 
-_SECTION = re.compile(r"^[ \t]*\[([^\]\r\n]*)\][ \t]*\r?$", re.M)
-_INDEX = re.compile(r"^[ \t]*index[-_]url[ \t]*[=:][ \t]*(.*?)[ \t]*\r?$", re.M)
+_SECTION = lazyre.compile(r"^[ \t]*\[([^\]\r\n]*)\][ \t]*\r?$", re.M)
+_INDEX = lazyre.compile(r"^[ \t]*index[-_]url[ \t]*[=:][ \t]*(.*?)[ \t]*\r?$", re.M)
 
 
 #: Sections whose ``index-url`` pip uses (a command's own section wins

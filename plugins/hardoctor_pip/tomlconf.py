@@ -11,15 +11,20 @@ located simply has no span (and gets no automatic fix).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from hardoctor import lazyre
 from hardoctor.parsing import toml_problem
+from hardoctor.records import dataclass
 
 from .ini import line_of
 
 
+@lru_cache(maxsize=1)
 def _import_toml() -> Any:
+    """The TOML parser, imported the first time a TOML file is read (its
+    regexes cost every run a few ms of start-up otherwise)."""
     import importlib
 
     for name in ("tomllib", "tomli"):  # tomllib: Python 3.11+; tomli: its backport
@@ -29,10 +34,7 @@ def _import_toml() -> Any:
             continue
     return None  # pragma: no cover - Python 3.10 without tomli
 
-
-_toml = _import_toml()
-
-_STRING = re.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
+_STRING = lazyre.compile(r'"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'')
 
 
 @dataclass(frozen=True)
@@ -49,10 +51,11 @@ class TomlDoc:
 
 
 def available() -> bool:
-    return _toml is not None
+    return _import_toml() is not None
 
 
 def load(text: str) -> TomlDoc:
+    _toml = _import_toml()
     if _toml is None:
         return TomlDoc(text, None, TomlError("reading TOML needs Python 3.11+ or tomli", None))
     try:
@@ -70,6 +73,7 @@ def load(text: str) -> TomlDoc:
 
 
 def _decode(literal: str) -> str | None:
+    _toml = _import_toml()
     if _toml is None:
         return None
     if literal.startswith("'"):

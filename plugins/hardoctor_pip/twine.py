@@ -7,7 +7,6 @@ missing file once it is accepted), and the findings."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from hardoctor.context import Context
@@ -23,6 +22,7 @@ from hardoctor.model import (
     Target,
     payload_of,
 )
+from hardoctor.records import dataclass, field
 
 from .model import ECO
 from .twineconf import DEFAULT_URLS, ENV_SOURCE, KEY, Repo, TwineView, _host

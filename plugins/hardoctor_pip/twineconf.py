@@ -17,10 +17,11 @@ Verified with twine 7.0.0 against pypiserver (tests/test_clients_twine.py):
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 from hardoctor.context import Context
 from hardoctor.model import Credential, Location, PluginData, Secret, Source
+from hardoctor.records import dataclass, field
 from hardoctor.stash import StashKey
 
 from . import ini

@@ -13,20 +13,22 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
+
+from hardoctor import lazyre
+from hardoctor.records import dataclass
 
 PYPI_HOSTS = frozenset({"pypi.org", "pypi.python.org", "files.pythonhosted.org", "test.pypi.org"})
 DEFAULT_INDEX = "https://pypi.org/simple"
 
 # Characters allowed raw in RFC 3986 userinfo (unreserved, sub-delims, ":",
 # and "%" starting a %XX escape).
-_USERINFO_OK = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:]")
-_PCT = re.compile(r"%[0-9A-Fa-f]{2}")
+_USERINFO_OK = lazyre.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:]")
+_PCT = lazyre.compile(r"%[0-9A-Fa-f]{2}")
 #: A ``%`` that starts no escape, or a character userinfo may not hold raw.
-_USERINFO_BAD = re.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:%]")
-_MISPARSED = re.compile(r"[/?#\s]")
-_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+_USERINFO_BAD = lazyre.compile(r"%(?![0-9A-Fa-f]{2})|[^A-Za-z0-9\-._~!$&'()*+,;=:%]")
+_MISPARSED = lazyre.compile(r"[/?#\s]")
+_SCHEME = lazyre.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 
 
 @dataclass(frozen=True)
@@ -137,7 +139,7 @@ def parse_index_url(raw: str) -> IndexUrl | None:
     )
 
 
-_MEANT = re.compile(
+_MEANT = lazyre.compile(
     r"^(?P<ui>.*)@(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.\-_]+)(?::\d*)?(?:[/?#]|$)", re.S
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, Finding, RegistryInfo, Remediation, TokenInfo
 
 from . import common
@@ -24,10 +25,10 @@ if TYPE_CHECKING:
 ZERO_GUID = "00000000-0000-0000-0000-000000000000"
 ISSUER = "Azure Container Registry"
 DOCS = "https://learn.microsoft.com/azure/container-registry/container-registry-authentication"
-_HOST = re.compile(r"^(?P<name>[^.]+)\.(?:(?P<region>[a-z0-9]+)\.data\.)?"
+_HOST = lazyre.compile(r"^(?P<name>[^.]+)\.(?:(?P<region>[a-z0-9]+)\.data\.)?"
                    r"azurecr\.(?P<cloud>io|cn|us|de)(?::\d+)?$")
-_NAME = re.compile(r"^[a-z0-9]{5,50}$")
-_GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_NAME = lazyre.compile(r"^[a-z0-9]{5,50}$")
+_GUID = lazyre.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 _OCI = frozenset({"oci", "docker", "helm-oci", "podman"})
 
 
@@ -108,11 +109,11 @@ VENDOR = Vendor(
     login_example="az acr login --name NAME",
     owns_host=owns_host, login=login, permission=permission, helper=helper,
     answers=(
-        Answer(frozenset({403}), re.compile(r"client with IP .* is not allowed access|"
+        Answer(frozenset({403}), lazyre.compile(r"client with IP .* is not allowed access|"
                                             r"aka\.ms/acr/firewall", re.I),
                "ACR106", "the registry's firewall does not allow this network.",
                cause="blocked-by-policy"),
-        Answer(frozenset({401, 403}), re.compile(r"aka\.ms/acr/authorization|"
+        Answer(frozenset({401, 403}), lazyre.compile(r"aka\.ms/acr/authorization|"
                                                  r"authentication required", re.I),
                "ACR103", "ACR does not accept the credential (expired, regenerated, or "
                "the admin user is disabled)."),

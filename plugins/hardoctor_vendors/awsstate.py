@@ -17,11 +17,11 @@ import configparser
 import hashlib
 import json
 import os
-from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from hardoctor.files import read_file
+from hardoctor.records import dataclass
 from hardoctor.stash import StashKey
 
 if TYPE_CHECKING:

@@ -20,10 +20,10 @@ from __future__ import annotations
 import configparser
 import json
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from hardoctor.files import read_file
+from hardoctor.records import dataclass
 
 if TYPE_CHECKING:
     from hardoctor.context import Context

@@ -20,10 +20,10 @@ import binascii
 import json
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
+from hardoctor.lazy import submodule
 from hardoctor.model import (
     Credential,
     Finding,
@@ -32,9 +32,14 @@ from hardoctor.model import (
     TokenInfo,
     fingerprint,
 )
+from hardoctor.records import dataclass, field
 from hardoctor.stash import StashKey
 from hardoctor.targets import split_host_url
-from hardoctor.tokens import clean_token, jwt_claims, problems_for, status_for
+
+if TYPE_CHECKING:
+    from hardoctor import tokens
+else:  # the token parsers load when a credential is read (start-up)
+    tokens = submodule("hardoctor", "tokens")
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
@@ -229,8 +234,8 @@ def token_info(
     window), only valid or expired."""
     assert cred.secret is not None
     raw = cred.secret.reveal()
-    clean = clean_token(raw)
-    generic = [p for p in problems_for(raw, cred.username) if p.code not in skip]
+    clean = tokens.clean_token(raw)
+    generic = [p for p in tokens.problems_for(raw, cred.username) if p.code not in skip]
     texts = [p.text for p in generic] + [t for _, t in problems]
     codes = [p.code for p in generic] + [c for c, _ in problems]
     out: dict[str, Any] = {"format": fmt, "vendor": v.name, **(details or {})}
@@ -246,9 +251,9 @@ def token_info(
         out["vendor_problems"] = tuple(c for c, _ in problems)
     if skip:
         out["format_allows"] = tuple(sorted(skip))  # the core's TOK checks honour it
-    parsed = jwt_claims(clean)
+    parsed = tokens.jwt_claims(clean)
     kind = "jwt" if parsed else ("basic" if cred.scheme == "basic" else "opaque")
-    status = status_for(expires, ctx.now(), ctx.options.expiry_warning_days)
+    status = tokens.status_for(expires, ctx.now(), ctx.options.expiry_warning_days)
     if short and status == "expiring-soon":
         status = "valid"
     return TokenInfo(
@@ -266,11 +271,11 @@ def token_info(
 
 
 def jwt_of(cred: Credential) -> tuple[dict[str, Any], dict[str, Any]] | None:
-    return jwt_claims(clean_token(cred.secret.reveal())) if cred.secret is not None else None
+    return tokens.jwt_claims(tokens.clean_token(cred.secret.reveal())) if cred.secret is not None else None
 
 
 def clean(cred: Credential) -> str:
-    return clean_token(cred.secret.reveal()) if cred.secret is not None else ""
+    return tokens.clean_token(cred.secret.reveal()) if cred.secret is not None else ""
 
 
 def token_vendor(info: TokenInfo | None) -> str | None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, Finding, RegistryInfo, Remediation, TokenInfo
 
 from . import common, findings
@@ -27,7 +28,7 @@ DOCS = "https://docs.docker.com/security/access-tokens/"
 HOSTS = frozenset({"docker.io", "index.docker.io", "registry-1.docker.io",
                    "registry.hub.docker.com", "hub.docker.com", "auth.docker.io"})
 FORMATS = (("dckr_pat_", "docker-hub-pat"), ("dckr_oat_", "docker-hub-oat"))
-_BODY = re.compile(r"^[A-Za-z0-9_-]+$")
+_BODY = lazyre.compile(r"^[A-Za-z0-9_-]+$")
 _OCI = frozenset({"oci", "docker", "helm-oci", "podman"})
 
 
@@ -67,10 +68,10 @@ VENDOR = Vendor(
     login_example="echo \"$TOKEN\" | docker login -u USERNAME --password-stdin",
     owns_host=owns_host, login=login, permission=permission,
     answers=(
-        Answer(frozenset({401}), re.compile(r"incorrect username or password", re.I),
+        Answer(frozenset({401}), lazyre.compile(r"incorrect username or password", re.I),
                "DHB103", "Docker Hub does not accept the username and token (wrong pair, "
                "expired or revoked token)."),
-        Answer(frozenset({401, 403}), re.compile(r"insufficient.scope|access token has "
+        Answer(frozenset({401, 403}), lazyre.compile(r"insufficient.scope|access token has "
                                                  r"insufficient scopes", re.I),
                "DHB106", "the token's access level does not cover this repository or action."),
     ),

@@ -11,6 +11,7 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, Finding, RegistryInfo, Remediation, TokenInfo
 
 from . import common
@@ -23,11 +24,11 @@ if TYPE_CHECKING:
 LIFETIME = timedelta(hours=12)
 PUBLIC_HOST = "public.ecr.aws"
 DOCS = "https://docs.aws.amazon.com/AmazonECR/latest/userguide/registry_auth.html"
-_HOST = re.compile(
+_HOST = lazyre.compile(
     r"^(?P<account>[^.]+)\.(?P<dkr>dkr\.ecr|dkr-ecr)(?P<fips>-fips)?\.(?P<region>[^.]+)\."
     r"(?P<domain>amazonaws\.com(?:\.cn)?|on\.aws)(?::\d+)?$")
-_API = re.compile(r"^(?:api\.)?ecr(?:-fips)?\.(?P<region>[^.]+)\.amazonaws\.com(?:\.cn)?$")
-_REGION = re.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
+_API = lazyre.compile(r"^(?:api\.)?ecr(?:-fips)?\.(?P<region>[^.]+)\.amazonaws\.com(?:\.cn)?$")
+_REGION = lazyre.compile(r"^[a-z]{2}(?:-gov|-iso[a-z]?)?-[a-z]+-\d$")
 _OCI = frozenset({"oci", "docker", "helm-oci", "podman"})
 
 
@@ -142,13 +143,13 @@ VENDOR = Vendor(
     "--password-stdin ACCOUNT.dkr.ecr.REGION.amazonaws.com",
     owns_host=owns_host, login=login, permission=permission, helper=helper,
     answers=(
-        Answer(frozenset({401, 403}), re.compile(r"authorization token has expired", re.I),
+        Answer(frozenset({401, 403}), lazyre.compile(r"authorization token has expired", re.I),
                "ECR101", "the ECR authorization token has expired (or was issued for another "
                "region)."),
-        Answer(frozenset({401, 403}), re.compile(r"not authorized to perform|is not authorized "
+        Answer(frozenset({401, 403}), lazyre.compile(r"not authorized to perform|is not authorized "
                                                  r"to perform", re.I),
                "ECR106", "the IAM principal lacks the ECR permission named in the answer."),
-        Answer(frozenset({401, 403}), re.compile(r"(authorization|security) token .*"
+        Answer(frozenset({401, 403}), lazyre.compile(r"(authorization|security) token .*"
                                                  r"(invalid|not valid|malformed)", re.I),
                "ECR103", "ECR does not accept the authorization token."),
     ),

@@ -21,7 +21,6 @@ from hardoctor.model import (
     TokenInfo,
 )
 from hardoctor.rules import rule
-from hardoctor.tokens.index import also_stored, where
 
 from .common import Answer, Vendor, host_of, stamp, token_label, token_vendor
 
@@ -134,9 +133,11 @@ def _wrong_vendor(v: Vendor, cred: Credential, info: TokenInfo, owner: str,
 
 
 def _expiry(v: Vendor, cred: Credential, info: TokenInfo, ctx: Context) -> list[Finding]:
+    from hardoctor.tokens import index as token_store  # the token store loads with a credential
+
     if info.status not in ("expired", "expiring-soon") or info.expires_at is None:
         return []
-    others, evidence = also_stored(cred, ctx)
+    others, evidence = token_store.also_stored(cred, ctx)
     label = token_label(info)
     reg = cred.registry or cred.host
     if info.expiry_source == "estimated":
@@ -146,7 +147,7 @@ def _expiry(v: Vendor, cred: Credential, info: TokenInfo, ctx: Context) -> list[
     when = stamp(info.expires_at)
     rem = v.login(cred, cred.host)
     if others:
-        also = tuple(f"Also update {where(o, ctx.home)}: it holds the same token." for o in others)
+        also = tuple(f"Also update {token_store.where(o, ctx.home)}: it holds the same token." for o in others)
         rem = Remediation(rem.summary, rem.steps + also, rem.commands, rem.docs)
     if info.status == "expired":
         return [ctx.finding(

@@ -16,6 +16,7 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, Finding, RegistryInfo, Remediation, TokenInfo
 
 from . import common
@@ -27,9 +28,9 @@ if TYPE_CHECKING:
 
 ACCESS_LIFETIME = timedelta(hours=1)
 DOCS = "https://cloud.google.com/artifact-registry/docs/docker/authentication"
-_PKG = re.compile(r"^(?P<location>[a-z0-9-]+)-(?P<format>docker|npm|python|maven|apt|yum|go|"
+_PKG = lazyre.compile(r"^(?P<location>[a-z0-9-]+)-(?P<format>docker|npm|python|maven|apt|yum|go|"
                   r"kfp|generic)\.pkg\.dev(?::\d+)?$")
-_GCR = re.compile(r"^(?:(?P<multi>us|eu|asia)\.)?gcr\.io(?::\d+)?$")
+_GCR = lazyre.compile(r"^(?:(?P<multi>us|eu|asia)\.)?gcr\.io(?::\d+)?$")
 #: The package type a client needs -> the host format serving it.
 _FORMAT = {"oci": "docker", "docker": "docker", "helm-oci": "docker", "podman": "docker",
            "npm": "npm", "python": "python", "pip": "python", "maven": "maven",
@@ -135,11 +136,11 @@ VENDOR = Vendor(
     "print-access-token | docker login -u oauth2accesstoken --password-stdin HOST)",
     owns_host=owns_host, login=login, permission=permission, helper=helper,
     answers=(
-        Answer(frozenset({403}), re.compile(r"Permission \S+ denied|"
+        Answer(frozenset({403}), lazyre.compile(r"Permission \S+ denied|"
                                             r"artifactregistry\.\w+\.\w+", re.I),
                "GAR106", "the principal lacks the Artifact Registry permission named in the "
                "answer."),
-        Answer(frozenset({401}), re.compile(r"Unauthenticated|invalid authentication "
+        Answer(frozenset({401}), lazyre.compile(r"Unauthenticated|invalid authentication "
                                             r"credentials|invalid_token", re.I),
                "GAR103", "Google does not accept the credential (an expired access token, a "
                "deleted key)."),

@@ -13,6 +13,7 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, RegistryInfo, Remediation, TokenInfo
 
 from . import common
@@ -36,7 +37,7 @@ FORMATS: tuple[tuple[str, str, int, timedelta | None], ...] = (
     ("ghr_", "github-refresh-token", 40, None),
 )
 _OCI = frozenset({"oci", "docker", "helm-oci", "podman"})
-_BODY = re.compile(r"^[A-Za-z0-9_]+$")
+_BODY = lazyre.compile(r"^[A-Za-z0-9_]+$")
 
 
 def owns_host(host: str) -> bool:
@@ -85,11 +86,11 @@ VENDOR = Vendor(
     login_example="echo $CR_PAT | docker login ghcr.io -u USERNAME --password-stdin",
     owns_host=owns_host, login=login, permission=permission,
     answers=(
-        Answer(frozenset({403}), re.compile(r"denied|does not match expected scopes|"
+        Answer(frozenset({403}), lazyre.compile(r"denied|does not match expected scopes|"
                                             r"permission_denied", re.I),
                "GHP106", "the token lacks read:packages (write:packages to push) or access "
                "to this package."),
-        Answer(frozenset({401}), re.compile(r"could not be authenticated by the GitHub "
+        Answer(frozenset({401}), lazyre.compile(r"could not be authenticated by the GitHub "
                                             r"Packages service|Bad credentials", re.I),
                "GHP103", "GitHub does not accept the token (expired, revoked, or without "
                "the packages scopes)."),

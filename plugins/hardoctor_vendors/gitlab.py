@@ -14,6 +14,7 @@ import re
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, RegistryInfo, Remediation, TokenInfo
 
 from . import common
@@ -37,9 +38,9 @@ FORMATS: tuple[tuple[str, str, int], ...] = (
     ("gloas-", "gitlab-oauth-app-secret", 20),
     ("glft-", "gitlab-feed-token", 20),
 )
-_API = re.compile(r"/api/v4/(?P<scope>projects|groups)/(?P<id>[^/]+)/(?P<dash>-/)?packages/"
+_API = lazyre.compile(r"/api/v4/(?P<scope>projects|groups)/(?P<id>[^/]+)/(?P<dash>-/)?packages/"
                   r"(?P<type>[a-z_]+)(?P<rest>/.*)?$")
-_API_LOOSE = re.compile(r"/api/v4/(?P<scope>projects|groups)/(?P<path>.+?)/(?:-/)?packages/"
+_API_LOOSE = lazyre.compile(r"/api/v4/(?P<scope>projects|groups)/(?P<path>.+?)/(?:-/)?packages/"
                         r"(?P<type>[a-z_]+)")
 _TYPES = {"npm": "npm", "pypi": "python", "maven": "maven"}
 _OCI = frozenset({"oci", "docker", "helm-oci", "podman"})
@@ -92,10 +93,10 @@ VENDOR = Vendor(
     "--password-stdin",
     owns_host=owns_host, login=login, permission=permission,
     answers=(
-        Answer(frozenset({401}), re.compile(r"HTTP Basic: Access denied", re.I),
+        Answer(frozenset({401}), lazyre.compile(r"HTTP Basic: Access denied", re.I),
                "GLB103", "GitLab does not accept the username and token (wrong, expired or "
                "revoked token, or a password where a token is required)."),
-        Answer(frozenset({401, 403}), re.compile(r"insufficient_scope|access forbidden", re.I),
+        Answer(frozenset({401, 403}), lazyre.compile(r"insufficient_scope|access forbidden", re.I),
                "GLB106", "the token lacks the scope, or the user the role, this needs."),
     ),
 )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Any
 
+from hardoctor import lazyre
 from hardoctor.model import Credential, RegistryInfo, Remediation, TokenInfo
 
 from . import common
@@ -26,10 +27,10 @@ if TYPE_CHECKING:
 DOCS = ("https://jfrog.com/help/r/jfrog-platform-administration-documentation/"
         "access-tokens")
 REF_PREFIX = "cmVmdGtu"  # base64 of "reftkn"
-_API_KEY = re.compile(r"^AKC[A-Za-z0-9]{10,}$")
-_ISSUER = re.compile(r"^(?:jfrt|jfac|jfmc|jfxr)@")
-_SUB_USER = re.compile(r"/users/(?P<user>[^/]+)$")
-_PATH = re.compile(r"/artifactory/(?:api/(?P<api>[a-z]+)/)?(?P<repo>[^/]+)(?P<rest>/.*)?$")
+_API_KEY = lazyre.compile(r"^AKC[A-Za-z0-9]{10,}$")
+_ISSUER = lazyre.compile(r"^(?:jfrt|jfac|jfmc|jfxr)@")
+_SUB_USER = lazyre.compile(r"/users/(?P<user>[^/]+)$")
+_PATH = lazyre.compile(r"/artifactory/(?:api/(?P<api>[a-z]+)/)?(?P<repo>[^/]+)(?P<rest>/.*)?$")
 _TYPES = {"npm": "npm", "pypi": "python", "docker": "oci", "maven": "maven", "helm": "helm"}
 
 
@@ -79,13 +80,13 @@ VENDOR = Vendor(
     login_example="echo \"$TOKEN\" | docker login ACME.jfrog.io -u USERNAME --password-stdin",
     owns_host=owns_host, login=login, permission=permission,
     answers=(
-        Answer(frozenset({401}), re.compile(r"Token failed verification: expired|token "
+        Answer(frozenset({401}), lazyre.compile(r"Token failed verification: expired|token "
                                             r"(has )?expired", re.I),
                "JFR101", "Artifactory says the token has expired."),
-        Answer(frozenset({401}), re.compile(r"Bad credentials|Token failed verification", re.I),
+        Answer(frozenset({401}), lazyre.compile(r"Bad credentials|Token failed verification", re.I),
                "JFR103", "Artifactory does not accept the username and token (wrong, revoked, "
                "or the token of another JFrog Platform)."),
-        Answer(frozenset({403}), re.compile(r"Forbidden|not permitted|permission|"
+        Answer(frozenset({403}), lazyre.compile(r"Forbidden|not permitted|permission|"
                                             r"not authorized", re.I),
                "JFR106", "the user is authenticated but no permission target gives it this "
                "action on the repository."),

@@ -11,16 +11,16 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import shutil
 import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
+
+from hardoctor.records import dataclass
 
 MANIFEST = "manifest.json"
 UNDONE = ".undone"
@@ -345,4 +345,5 @@ def _read_bytes(path: str) -> bytes:
 
 
 def _sha(data: bytes) -> str:
+    import hashlib  # here: OpenSSL's start-up only when backing up
     return hashlib.sha256(data).hexdigest()

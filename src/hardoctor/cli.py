@@ -12,8 +12,8 @@ import contextlib
 import enum
 import os
 import sys
-from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from hardoctor import __version__
 
@@ -101,20 +101,77 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    def command(name: str, help: str, fmts: Sequence[str], scope: bool = True, **kw: Any) -> Any:
-        sp = sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
-                            epilog=epilog(name), **kw)
-        if scope:
-            _add_scope_options(sp, examples, ecosystems)
-            add_rule_options(sp)
-        add_output_options(sp, fmts, verbosity=name == "check")
-        parser.commands[name] = sp
-        return sp
+    vocabulary = _plugin_vocabulary(manager)
 
-    examples, ecosystems = _plugin_vocabulary(manager)
-    check = command("check", "diagnose every credential and registry", formats)
+    def command(name: str, help: str, fmts: Sequence[str], scope: bool = True,
+                fill: Callable[[argparse.ArgumentParser], object] | None = None,
+                options_of: str | None = None) -> None:
+        """Add command ``name``; its arguments are added when it is looked
+        up in ``parser.commands`` (see :class:`Commands`)."""
+        sp = sub.add_parser(name, help=help, description=help[:1].upper() + help[1:] + ".",
+                            epilog=epilog(name))
+
+        def fill_command(sp: argparse.ArgumentParser) -> None:
+            if scope:
+                _add_scope_options(sp, *vocabulary)
+                add_rule_options(sp)
+            add_output_options(sp, fmts, verbosity=name == "check")
+            if fill is not None:
+                fill(sp)
+            if manager is not None and options_of is not None:
+                manager.call("hardoctor_addoption", parser=sp, command=options_of)
+
+        parser.commands.add(name, sp, fill_command)
+
+    def check_args(sp: argparse.ArgumentParser) -> None:
+        from hardoctor.pushgateway import add_push_arguments
+
+        add_push_arguments(sp)
+
+    command("check", "diagnose every credential and registry", formats,
+            fill=check_args, options_of="check")
     # fix writes a diff (text) or its own JSON document: nothing else.
-    fix = command("fix", "show (and with --apply, make) the repairs", ("text", "json"))
+    command("fix", "show (and with --apply, make) the repairs", ("text", "json"),
+            fill=_fix_arguments, options_of="fix")
+    # Every check option (manifests, clusters, vendor hosts) for tokens and serve.
+    command("tokens", "every stored credential: where, which registry, fingerprint, expiry",
+            ("text", "json", "openmetrics"), options_of="check")
+    command("rules", "list every rule", ("text", "json"), scope=False)
+    command("explain", "show a rule's page", ("text",), scope=False,
+            fill=lambda sp: sp.add_argument("code", metavar="CODE"))
+    command("plugins", "list loaded plugins", ("text", "json"), scope=False)
+    command("config", "show each setting, its value and where it came from",
+            ("text", "json"), scope=False, fill=_config_arguments)
+    completion = sub.add_parser("completion", help="print a shell completion script",
+                                epilog="example:\n  hardoctor completion bash > "
+                                "~/.local/share/bash-completion/completions/hardoctor\n")
+    completion.add_argument("shell", choices=["bash", "zsh", "fish"])
+
+    def serve_args(sp: argparse.ArgumentParser) -> None:
+        from hardoctor.serve import add_serve_arguments
+
+        add_serve_arguments(sp)
+
+    command("serve", "check every interval and serve the metrics (Prometheus)", formats,
+            fill=serve_args, options_of="check")
+
+    token = add_token_parser(sub)
+    if manager is not None:
+        parser.commands.add("token", token,
+                            lambda sp: manager.call("hardoctor_addoption", parser=sp, command="token"))
+
+    def setup_args(sp: argparse.ArgumentParser) -> None:
+        from hardoctor.setup import add_setup_arguments
+
+        add_setup_arguments(sp, _positive_float)
+
+    command("setup", "configure the clients for registry URLs from one token on stdin "
+            "(checked first, proven after)", ("text", "json"), scope=False,
+            fill=setup_args, options_of="setup")
+    return parser
+
+
+def _fix_arguments(fix: argparse.ArgumentParser) -> None:
     fix.add_argument("--apply", action="store_true", help="write the changes (atomically, with a backup)")
     fix.add_argument("--unsafe", action="store_true", help="include fixes marked unsafe")
     fix.add_argument("--only", action="append", default=[], metavar="CODE",
@@ -123,42 +180,12 @@ def build_parser(formats: Sequence[str] = ("text", "json"), manager: PluginManag
     fix.add_argument("--token-stdin", action="store_true",
                      help="rotate: read one new token from stdin and put it everywhere the old "
                      "one is stored (checked first; a diff unless --apply)")
-    tokens = command("tokens", "every stored credential: where, which registry, fingerprint, expiry",
-                     ("text", "json", "openmetrics"))
-    command("rules", "list every rule", ("text", "json"), scope=False)
-    explain = command("explain", "show a rule's page", ("text",), scope=False)
-    explain.add_argument("code", metavar="CODE")
-    command("plugins", "list loaded plugins", ("text", "json"), scope=False)
-    config = command("config", "show each setting, its value and where it came from",
-                     ("text", "json"), scope=False)
+
+
+def _config_arguments(config: argparse.ArgumentParser) -> None:
     config.add_argument("--project", metavar="DIR", help="project directory (default: the working directory)")
     config.add_argument("--for", dest="config_command", default="check", metavar="COMMAND",
                         help="the command whose settings to show (default check)")
-    completion = sub.add_parser("completion", help="print a shell completion script",
-                                epilog="example:\n  hardoctor completion bash > "
-                                "~/.local/share/bash-completion/completions/hardoctor\n")
-    completion.add_argument("shell", choices=["bash", "zsh", "fish"])
-
-    from hardoctor.pushgateway import add_push_arguments
-    from hardoctor.serve import add_serve_arguments
-
-    add_push_arguments(check)
-    serve = command("serve", "check every interval and serve the metrics (Prometheus)", formats)
-    add_serve_arguments(serve)
-
-    token = add_token_parser(sub)
-    from hardoctor.setup import add_setup_arguments
-
-    setup = command("setup", "configure the clients for registry URLs from one token on stdin "
-                    "(checked first, proven after)", ("text", "json"), scope=False)
-    add_setup_arguments(setup, _positive_float)
-
-    if manager is not None:
-        for name, sp in (("check", check), ("fix", fix), ("token", token), ("setup", setup)):
-            manager.call("hardoctor_addoption", parser=sp, command=name)
-        for sp in (serve, tokens):  # every check option (manifests, clusters, vendor hosts)
-            manager.call("hardoctor_addoption", parser=sp, command="check")
-    return parser
 
 
 def _plugin_vocabulary(manager: PluginManager | None) -> tuple[list[str], list[str]]:

@@ -6,10 +6,56 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, NoReturn
 
 from hardoctor.errors import UsageError
+
+
+class Commands(Mapping[str, argparse.ArgumentParser]):
+    """The subcommands' parsers by name; each gets its arguments when first
+    looked up.
+
+    Why: a run parses one command, but adding every command's arguments
+    (and asking every plugin for its options of each) imported the setup,
+    serve, push and fix machinery on every start (issue 14's start-up bar).
+    Looking a command up here -- to parse it, to read its config keys, to
+    write a completion script -- fills it first, so nothing sees a half-built
+    parser."""
+
+    def __init__(self) -> None:
+        self._parsers: dict[str, argparse.ArgumentParser] = {}
+        self._pending: dict[str, list[Callable[[argparse.ArgumentParser], object]]] = {}
+
+    def add(self, name: str, parser: argparse.ArgumentParser,
+            fill: Callable[[argparse.ArgumentParser], object] | None = None) -> None:
+        self._parsers[name] = parser
+        if fill is not None:
+            self._pending.setdefault(name, []).append(fill)
+
+    def later(self, name: str, fill: Callable[[argparse.ArgumentParser], object]) -> None:
+        """Run ``fill`` on command ``name``'s parser when it is looked up."""
+        if name in self._pending or name not in self._parsers:
+            self._pending.setdefault(name, []).append(fill)
+        else:
+            fill(self._parsers[name])
+
+    def __getitem__(self, name: str) -> argparse.ArgumentParser:
+        parser = self._parsers[name]
+        for fill in self._pending.pop(name, ()):
+            fill(parser)
+        return parser
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._parsers)
+
+    def __len__(self) -> int:
+        return len(self._parsers)
+
+    def fill_all(self) -> None:
+        for name in list(self._pending):
+            self[name]
 
 
 class Parser(argparse.ArgumentParser):
@@ -20,7 +66,17 @@ class Parser(argparse.ArgumentParser):
         kwargs.setdefault("formatter_class", argparse.RawDescriptionHelpFormatter)
         super().__init__(*args, **kwargs)
         #: The subcommands' parsers, by name (config keys come from them).
-        self.commands: dict[str, argparse.ArgumentParser] = {}
+        self.commands = Commands()
+
+    def parse_known_args(self, args: Sequence[str] | None = None,  # type: ignore[override]
+                         namespace: argparse.Namespace | None = None) -> tuple[argparse.Namespace, list[str]]:
+        # The command is the first word that is not an option (the
+        # top-level parser has no option taking a value).
+        argv = sys.argv[1:] if args is None else list(args)
+        word = next((a for a in argv if not a.startswith("-")), None)
+        if word is not None and word in self.commands:
+            self.commands[word]
+        return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(message)

@@ -10,6 +10,9 @@ from hardoctor.errors import UsageError
 
 
 def completion_script(parser: argparse.ArgumentParser, shell: str) -> str:
+    commands = getattr(parser, "commands", None)
+    if commands is not None and hasattr(commands, "fill_all"):
+        commands.fill_all()  # every command's options, not only the parsed one's
     if shell == "fish":
         return _fish(parser)
     try:

@@ -19,10 +19,11 @@ import argparse
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
+from hardoctor import lazyre
 from hardoctor.errors import UsageError
+from hardoctor.records import dataclass, field
 
 #: Config files larger than this are refused (every input has a size cap).
 MAX_CONFIG_BYTES = 256 * 1024
@@ -41,9 +42,9 @@ WHY_NOT = {
     "project": "the config file is found from the project, not the other way round",
     "debug": "use HARDOCTOR_DEBUG=1",
 }
-_ENV_TWIN = re.compile(r"\b(HARDOCTOR_[A-Z0-9_]+|NO_COLOR|FORCE_COLOR)\b")
+_ENV_TWIN = lazyre.compile(r"\b(HARDOCTOR_[A-Z0-9_]+|NO_COLOR|FORCE_COLOR)\b")
 #: A rule code or prefix as ``--select``/``--ignore`` accept it.
-CODE_PREFIX = re.compile(r"[A-Z][A-Z0-9]{0,3}[0-9]{0,3}")
+CODE_PREFIX = lazyre.compile(r"[A-Z][A-Z0-9]{0,3}[0-9]{0,3}")
 #: Keys whose values add up over the layers instead of replacing each other.
 ACCUMULATE = frozenset({"extend_ignore"})
 
@@ -399,7 +400,11 @@ def configure(commands: Mapping[str, argparse.ArgumentParser], command: str,
             validate(layers, {}, all_keys({c: commands[c] for c in CONFIGURED_COMMANDS
                                            if c in commands}))
         return None
+    rest = list(args)[list(args).index(command) + 1:] if command in args else list(args)
+    if not layers:
+        # No file to check against every command's keys: the other commands'
+        # parsers stay unbuilt (start-up, see cliargs.Commands).
+        return apply(ns, parser, layers, environ, given_dests(parser, rest))
     configured = {c: commands[c] for c in CONFIGURED_COMMANDS if c in commands}
     validate(layers, configurable_actions(parser), all_keys(configured))
-    rest = list(args)[list(args).index(command) + 1:] if command in args else list(args)
     return apply(ns, parser, layers, environ, given_dests(parser, rest), all_formats(configured))

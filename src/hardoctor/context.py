@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -20,6 +19,7 @@ from hardoctor.model import (
     Remediation,
     Severity,
 )
+from hardoctor.records import dataclass, field
 from hardoctor.rules import RuleRegistry
 from hardoctor.stash import Stash
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TextIO
+
+from hardoctor.records import dataclass, field
 
 
 def _now() -> datetime:

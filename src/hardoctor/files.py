@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import os
 import stat
-from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING, BinaryIO
+
+from hardoctor.records import dataclass, field
 
 if TYPE_CHECKING:
     from hardoctor.context import Context

@@ -15,20 +15,18 @@ contents: they hold credentials.
 
 from __future__ import annotations
 
-import difflib
-import hashlib
 import json
 import os
 import re
 import stat
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, NamedTuple
 
 from hardoctor import backups, redact
 from hardoctor.backups import MANIFEST, UNDONE, UndoResult, default_backup_root, undo  # noqa: F401
 from hardoctor.model import Edit, Fix
+from hardoctor.records import dataclass, field
 
 __all__ = [
     "ApplyResult",
@@ -53,6 +51,7 @@ ABSENT = "absent"
 def digest(text: str) -> str:
     """SHA-256 (hex) of ``text`` as UTF-8: the ``Edit.expected`` of a file
     whose text is ``text``."""
+    import hashlib  # here: OpenSSL's start-up only for a run with fixes
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
 
 
@@ -101,6 +100,7 @@ class FilePlan:
 
     def diff(self) -> str:
         """Unified diff of this file (unscrubbed: use :meth:`Plan.diff`)."""
+        import difflib  # here: only a run that renders a diff pays for it
         if not self.changed:
             return ""
         name = self.path.lstrip("/")
@@ -330,6 +330,7 @@ def _read_bytes(path: str) -> bytes:
 
 
 def _sha(data: bytes) -> str:
+    import hashlib  # here: OpenSSL's start-up only for a run with fixes
     return hashlib.sha256(data).hexdigest()
 
 

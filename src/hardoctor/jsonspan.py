@@ -21,12 +21,12 @@ into the same map field *merges* them; plugins that care walk
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from hardoctor import lazyre
 from hardoctor.parsing import json_problem
+from hardoctor.records import dataclass, field
 
 __all__ = [
     "BOM",
@@ -54,7 +54,7 @@ MAX_DEPTH = 500
 _WS = " \t\n\r"
 # ASCII digits only: json.loads' C scanner does not accept other Unicode
 # digits (``\d`` would).
-_NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
+_NUMBER = lazyre.compile(r"-?(?:0|[1-9][0-9]*)(\.[0-9]+)?([eE][-+]?[0-9]+)?")
 # The stdlib's (C) string scanner: exact json.loads escapes, errors and
 # speed.  typeshed does not declare it, hence the annotation.
 _scanstring: Callable[[str, int, bool], tuple[str, int]]

@@ -9,13 +9,12 @@ exception message cannot leak a token.
 from __future__ import annotations
 
 import enum
-import hashlib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
 
 from hardoctor import redact
+from hardoctor.records import dataclass, field
 
 if TYPE_CHECKING:  # the probe package imports this module: no cycle at run time
     from hardoctor.probe.tls import TLSOptions
@@ -158,6 +157,8 @@ class Secret:
 def fingerprint(value: str) -> str:
     """Stable short hash of a secret: the same token gives the same value in
     every run and on every machine, so two reports can be compared by eye."""
+    import hashlib  # here: OpenSSL's start-up is paid only by a run that hashes
+
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 

@@ -12,19 +12,18 @@ of third-party plugins work.
 from __future__ import annotations
 
 import importlib
-import traceback
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
-from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint
 from types import ModuleType
 from typing import Any
 
 import pluggy
 
 from hardoctor import __version__, hookspecs, redact
+from hardoctor.entrypoints import PluginEntry, entry_points
 from hardoctor.errors import UsageError
 from hardoctor.model import Finding, Rule, Severity
+from hardoctor.records import dataclass, field
 from hardoctor.rules import CORE_RULES, RuleError, RuleRegistry
 
 ENTRY_POINT_GROUP = "hardoctor"
@@ -111,23 +110,20 @@ class PluginManager:
         third-party plugin can answer a ``firstresult`` hook before them.
         ``autoload=False`` (HARDOCTOR_DISABLE_PLUGIN_AUTOLOAD) loads only the
         built-ins."""
-        from importlib.metadata import entry_points
-
-        eps = sorted(entry_points(group=ENTRY_POINT_GROUP),
-                     key=lambda ep: (_dist_name(ep) == OWN_DISTRIBUTION, ep.name))
-        own = [ep for ep in eps if _dist_name(ep) == OWN_DISTRIBUTION]
-        others = [ep for ep in eps if _dist_name(ep) != OWN_DISTRIBUTION]
+        eps = sorted(entry_points(ENTRY_POINT_GROUP),
+                     key=lambda ep: (ep.distribution == OWN_DISTRIBUTION, ep.name))
+        own = [ep for ep in eps if ep.distribution == OWN_DISTRIBUTION]
+        others = [ep for ep in eps if ep.distribution != OWN_DISTRIBUTION]
         for ep in [*(others if self.autoload else []), *reversed(own)]:
-            self._load_entry_point(ep, builtin=_dist_name(ep) == OWN_DISTRIBUTION)
+            self._load_entry_point(ep, builtin=ep.distribution == OWN_DISTRIBUTION)
 
-    def _load_entry_point(self, ep: EntryPoint, *, builtin: bool) -> None:
+    def _load_entry_point(self, ep: PluginEntry, *, builtin: bool) -> None:
         if ep.name in self.disabled or self.pm.is_blocked(ep.name):
             return
         if self.pm.get_plugin(ep.name) is not None:
             self._problem(ep.name, f"entry point {ep.value} is not loaded: a plugin named "
                           f"{ep.name!r} is already registered")
             return
-        dist = ep.dist
         try:
             plugin = ep.load()
         except Exception as exc:
@@ -138,8 +134,8 @@ class PluginManager:
             ep.name,
             ep.value,
             builtin=builtin,
-            distribution=_dist_name(ep),
-            version=dist.version if dist and not builtin else None,
+            distribution=ep.distribution,
+            version=ep.version if not builtin else None,
         )
 
     def register(self, plugin: object, name: str) -> None:
@@ -206,7 +202,8 @@ class PluginManager:
                 if not isinstance(rule, Rule):
                     self._problem(_name, f"register() got {type(rule).__name__}, not a Rule")
                     return
-                rule = replace(rule, plugin=rule.plugin or _name)
+                if not rule.plugin:
+                    rule = replace(rule, plugin=_name)
                 try:
                     self.rules.register(rule)
                 except RuleError as exc:
@@ -259,6 +256,8 @@ class PluginManager:
         return guarded
 
     def _failure(self, plugin: str, hook: str, exc: BaseException) -> None:
+        import traceback  # only when a plugin failed (start-up)
+
         self.failures.append(
             HookFailure(
                 plugin=plugin,
@@ -348,30 +347,6 @@ class PluginManager:
                 )
             )
         return out
-
-
-_DIST_NAMES: dict[object, str | None] = {}
-
-
-def _dist_name(ep: EntryPoint) -> str | None:
-    """The ``Name`` of the entry point's distribution, read once per
-    distribution from its metadata's header lines (``dist.metadata`` would
-    re-read and parse the whole file with the email package on every
-    access: a measurable share of start-up)."""
-    dist = ep.dist
-    if dist is None:
-        return None
-    if dist not in _DIST_NAMES:
-        text = dist.read_text("METADATA") or dist.read_text("PKG-INFO") or ""
-        name = None
-        for line in text.splitlines():
-            if not line.strip():
-                break  # the headers end at the first blank line
-            if line.lower().startswith("name:"):
-                name = line[5:].strip()
-                break
-        _DIST_NAMES[dist] = name if name is not None else str(dist.metadata["Name"])
-    return _DIST_NAMES[dist]
 
 
 def _describe(exc: BaseException) -> str:

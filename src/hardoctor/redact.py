@@ -9,7 +9,6 @@ message by mistake is still replaced by its fingerprint before anyone sees it.
 from __future__ import annotations
 
 import base64
-import hashlib
 import threading
 from typing import Any
 
@@ -98,6 +97,8 @@ def _clean(text: str) -> str:
 
 
 def _fp(value: str) -> str:
+    import hashlib  # here: OpenSSL's start-up is paid only by a run that hashes
+
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 

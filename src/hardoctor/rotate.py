@@ -21,11 +21,12 @@ in one step, and only for a token that is known to work:
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hardoctor import redact
 from hardoctor.model import Credential, Finding, Location, Resolution, Rotation, Secret, Severity
+from hardoctor.records import dataclass
 
 if TYPE_CHECKING:
     from hardoctor.context import Context

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 
+from hardoctor import lazyre
 from hardoctor.model import CAUSES, Applicability, Rule, Severity
 
 #: A prefix of two or three characters that starts and ends with a capital
 #: (a digit may stand between), then three digits: ``DKR001``, ``HD002``,
 #: ``K8S010``.
-CODE_RE = re.compile(r"[A-Z][A-Z0-9]?[A-Z][0-9]{3}")
-NAME_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+CODE_RE = lazyre.compile(r"[A-Z][A-Z0-9]?[A-Z][0-9]{3}")
+NAME_RE = lazyre.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
 def rule_page(what: str, why: str, example: str, fix: str, safety: str) -> str:
@@ -65,6 +65,7 @@ class RuleRegistry:
     def __init__(self) -> None:
         self._rules: dict[str, Rule] = {}
         self._moved: dict[str, str] = {}
+        self._by_name: dict[str, str] = {}  # name -> code: one lookup, not a scan per rule
 
     def register(self, rule: Rule) -> None:
         if not CODE_RE.fullmatch(rule.code):
@@ -77,15 +78,16 @@ class RuleRegistry:
                 f"rule code {rule.code} registered twice ({other.plugin or '?'} and "
                 f"{rule.plugin or '?'})"
             )
-        clash = next((r for r in self._rules.values() if r.name == rule.name), None)
+        clash = self._by_name.get(rule.name)
         if clash is not None:
             # `hardoctor explain NAME` must be unambiguous.
-            raise RuleError(f"rule {rule.code}: name {rule.name!r} is already used by {clash.code}")
+            raise RuleError(f"rule {rule.code}: name {rule.name!r} is already used by {clash}")
         if rule.cause is not None and rule.cause not in CAUSES:
             raise RuleError(f"rule {rule.code}: unknown cause {rule.cause!r}")
         if not isinstance(rule.severity, Severity):
             raise RuleError(f"rule {rule.code}: severity must be a Severity")
         self._rules[rule.code] = rule
+        self._by_name[rule.name] = rule.code
         for old in rule.replaces:
             self._moved[old.upper()] = rule.code
 

@@ -26,11 +26,11 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from hardoctor import redact
+from hardoctor import lazyre, redact
+from hardoctor.records import dataclass, field
 from hardoctor.report.openmetrics import (
     CONTENT_TYPE,
     TEXT_CONTENT_TYPE,
@@ -51,7 +51,7 @@ MAX_DURATION = 31 * 86400.0
 #: How long past its deadline a run may hang before /healthz says 503.
 STUCK_GRACE = 60.0
 _UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0, "d": 86400.0}
-_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
+_PART = lazyre.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h|d)")
 
 
 def parse_duration(text: str) -> float:

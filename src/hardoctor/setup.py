@@ -26,12 +26,13 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from hardoctor import redact
 from hardoctor.errors import UsageError
 from hardoctor.model import Credential, Location, Resolution, SetupPlan, SetupRequest, Severity
+from hardoctor.records import dataclass
 
 if TYPE_CHECKING:
     from hardoctor import fixes

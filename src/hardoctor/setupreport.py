@@ -7,9 +7,10 @@ scrubbed of every secret the run has seen on top of that)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+
+from hardoctor.records import dataclass, field
 
 if TYPE_CHECKING:
     from hardoctor.context import Context

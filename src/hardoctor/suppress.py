@@ -16,18 +16,18 @@
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable, Sequence
 
+from hardoctor import lazyre
 from hardoctor.model import Finding
 
 #: Only the first part of a huge file is searched for comments.
 MAX_SCAN_BYTES = 1024 * 1024
-_COMMENT = re.compile(
+_COMMENT = lazyre.compile(
     r"(?:#|;|//|<!--)\s*hardoctor:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s]*)\])?",
 )
-_COMMENT_ONLY = re.compile(r"^\s*(?:#|;|//|<!--)")
-_FILE_COMMENT = re.compile(
+_COMMENT_ONLY = lazyre.compile(r"^\s*(?:#|;|//|<!--)")
+_FILE_COMMENT = lazyre.compile(
     r"(?:#|;|//|<!--)\s*hardoctor:\s*ignore-file\[(?P<codes>[A-Za-z0-9_,\s]*)\]",
 )
 

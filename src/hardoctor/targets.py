@@ -9,10 +9,11 @@ rule, so the plugins pass it in as a :class:`DefaultRegistry`.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from hardoctor import lazyre
 from hardoctor.model import Target
+from hardoctor.records import dataclass
 
 
 @dataclass(frozen=True)
@@ -32,13 +33,13 @@ class DefaultRegistry:
     def canonical(self, host: str) -> str:
         return self.host if self.owns(host) else host
 
-_HOST_RE = re.compile(
+_HOST_RE = lazyre.compile(
     r"^(?:\[[0-9a-fA-F:.]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*)(?::[0-9]{1,5})?$"
 )
 _PATH_COMPONENT = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
-_TAG_RE = re.compile(r"^[\w][\w.-]{0,127}$")
-_DIGEST_RE = re.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
+_TAG_RE = lazyre.compile(r"^[\w][\w.-]{0,127}$")
+_DIGEST_RE = lazyre.compile(r"^[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}$")
 
 
 @dataclass(frozen=True)

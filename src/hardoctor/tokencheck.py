@@ -17,12 +17,17 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from hardoctor.lazy import submodule
 from hardoctor.model import Credential, Finding, Remediation, Rule, Severity, TokenInfo
-from hardoctor.tokens import Problem, clean_token, clock_skew, looks_like_token, problems_for
-from hardoctor.tokens.index import also_stored, token_fingerprint, token_index, where
 
 if TYPE_CHECKING:
+    from hardoctor import tokens
     from hardoctor.context import Context
+    from hardoctor.tokens import Problem
+else:
+    # Every plugin imports this module for reported_by_owner(); the token
+    # parsers load when a credential is checked (start-up, issue 14).
+    tokens = submodule("hardoctor", "tokens")
 
 PLACEHOLDER_CODES = frozenset({"placeholder", "env-literal", "template-literal"})
 
@@ -62,7 +67,9 @@ def token_rules() -> tuple[Rule, ...]:
 
 
 def check_credential(cred: Credential, ctx: Context) -> list[Finding]:
-    token_index(ctx).add(cred)
+    from hardoctor.tokens import index as token_store
+
+    token_store.token_index(ctx).add(cred)
     if cred.secret is None or cred.role != "token":
         return []  # an empty slot the client completes elsewhere is not a token
     out = malformed(cred, ctx)
@@ -101,7 +108,7 @@ def _rule_for(problem: Problem) -> str:
 
 def _problems(cred: Credential) -> list[Problem]:
     assert cred.secret is not None
-    problems = problems_for(cred.secret.reveal(), cred.username)
+    problems = tokens.problems_for(cred.secret.reveal(), cred.username)
     for (plugin, via), codes in _OWNER_REPORTED.items():
         if cred.plugin == plugin and cred.via.startswith(via):
             problems = [p for p in problems if p.code not in codes]
@@ -115,7 +122,7 @@ def _username_message(cred: Credential, problems: list[Problem]) -> tuple[str, S
     assert cred.secret is not None
     reg = cred.registry or cred.host
     swapped = any(p.code in ("email", "empty") or p.code in PLACEHOLDER_CODES for p in problems)
-    if swapped or not looks_like_token(clean_token(cred.secret.reveal())):
+    if swapped or not tokens.looks_like_token(tokens.clean_token(cred.secret.reveal())):
         return (
             f"The username stored for {reg} is a token and the password is not: "
             "username and password look swapped.",
@@ -125,11 +132,13 @@ def _username_message(cred: Credential, problems: list[Problem]) -> tuple[str, S
 
 
 def malformed(cred: Credential, ctx: Context) -> list[Finding]:
+    from hardoctor.tokens import index as token_store
+
     problems = _problems(cred)
     groups: dict[str, list[Problem]] = {}
     for p in problems:
         groups.setdefault(_rule_for(p), []).append(p)
-    step = f"Replace the token in {where(cred, ctx.home)}."
+    step = f"Replace the token in {token_store.where(cred, ctx.home)}."
     out: list[Finding] = []
     for rule, items in sorted(groups.items()):
         texts = "; ".join(dict.fromkeys(p.text for p in items))
@@ -140,7 +149,7 @@ def malformed(cred: Credential, ctx: Context) -> list[Finding]:
             message, severity = _username_message(cred, problems)
         else:
             message = f"{_subject(cred)} {texts}."
-        fp = token_fingerprint(cred)
+        fp = token_store.token_fingerprint(cred)
         if fp and rule == "TOK001":
             evidence.append(f"cleaned of whitespace and quotes, the token has fingerprint #{fp}")
         out.append(
@@ -177,11 +186,13 @@ def in_days(dt: datetime, now: datetime) -> str:
 def expiry(cred: Credential, info: TokenInfo, ctx: Context) -> list[Finding]:
     """TOK005/TOK006: only the token's *own* expiry; an expiry a vendor
     plugin learned (its API, an estimate) is that plugin's finding."""
+    from hardoctor.tokens import index as token_store
+
     if info.expiry_source != "token" or info.expires_at is None:
         return []
     if info.status not in ("expired", "expiring-soon"):
         return []
-    others, evidence = also_stored(cred, ctx)
+    others, evidence = token_store.also_stored(cred, ctx)
     issuer = info.details.get("iss")
     by = f" (issued by {issuer})" if isinstance(issuer, str) else ""
     when = _date(info.expires_at)
@@ -192,16 +203,16 @@ def expiry(cred: Credential, info: TokenInfo, ctx: Context) -> list[Finding]:
         days = in_days(info.expires_at, ctx.now())
         message = f"{_subject(cred)}{by} expires on {when} ({days}, from the token itself)."
         rule, why = "TOK006", "On that date the client starts getting 401."
-    also = tuple(f"Also update {where(o, ctx.home)}: it holds the same token." for o in others)
+    also = tuple(f"Also update {token_store.where(o, ctx.home)}: it holds the same token." for o in others)
     rem = Remediation(
         "Get a fresh token from its issuer (log in again) and store it.",
-        (f"Replace the token in {where(cred, ctx.home)}.", *also),
+        (f"Replace the token in {token_store.where(cred, ctx.home)}.", *also),
     )
     return [ctx.finding(rule, message, why=why, evidence=evidence, remediation=rem, **_about(cred))]
 
 
 def skew(cred: Credential, info: TokenInfo, ctx: Context) -> list[Finding]:
-    ahead = clock_skew(info, ctx.now())
+    ahead = tokens.clock_skew(info, ctx.now())
     if ahead is None:
         return []
     minutes = ahead.total_seconds() / 60

@@ -9,6 +9,7 @@ import os
 import re
 from typing import Any
 
+from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.files import read_bounded
 from hardoctor.fixes import digest
@@ -28,7 +29,7 @@ from ..nerf import nerf_dart, parse_url, split_key, walk
 from ..state import State
 
 ECO = "npm"
-AUTHISH = re.compile(r"(_authtoken|_auth|_password|username|registry|always-auth)", re.I)
+AUTHISH = lazyre.compile(r"(_authtoken|_auth|_password|username|registry|always-auth)", re.I)
 NPM_DOCS = "https://docs.npmjs.com/cli/configuring-npm/npmrc#auth-related-configuration"
 
 

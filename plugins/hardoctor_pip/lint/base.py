@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import re
 
-from hardoctor import fixes, redact
+from hardoctor import fixes, lazyre, redact
 from hardoctor.context import Context
 from hardoctor.model import (
     Edit,
@@ -27,7 +27,7 @@ from ..model import (
 NETRC_DOC = "https://pip.pypa.io/en/stable/topics/authentication/#netrc-support"
 KEYRING_DOC = "https://pip.pypa.io/en/stable/topics/authentication/#keyring-support"
 CONFUSION_DOC = "https://pip.pypa.io/en/stable/cli/pip_install/#options"
-_EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
+_EMAIL = lazyre.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
 
 
 class Base:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from hardoctor import redact, vcs
+from hardoctor import lazyre, redact, vcs
 from hardoctor.model import (
     Applicability,
     Fix,
@@ -31,7 +31,7 @@ from .base import (
 )
 
 #: What pip expands in a requirements file (``pip/_internal/req/req_file.py``).
-_ENV_REF = re.compile(r"\$\{[A-Z0-9_]+\}")
+_ENV_REF = lazyre.compile(r"\$\{[A-Z0-9_]+\}")
 
 
 class IndexChecks(Base):

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable, Hashable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hardoctor.model import ProbeResult
+from hardoctor.records import dataclass
 
 if TYPE_CHECKING:
     from hardoctor.context import Context

@@ -22,11 +22,10 @@ import re
 import socket
 import ssl
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-from hardoctor import redact
+from hardoctor import lazyre, redact
 
 # Re-exported (``X as X``): callers import these from here.
 from hardoctor.probe.remedy import TRANSPORT_CAUSES as TRANSPORT_CAUSES
@@ -34,6 +33,7 @@ from hardoctor.probe.remedy import ca_commands as ca_commands
 from hardoctor.probe.remedy import is_transport_outcome as is_transport_outcome
 from hardoctor.probe.remedy import transport_cause as transport_cause
 from hardoctor.probe.remedy import transport_remediation as transport_remediation
+from hardoctor.records import dataclass, field
 
 # -- WWW-Authenticate ---------------------------------------------------------
 
@@ -65,9 +65,9 @@ class Challenge:
 
 
 _TOKEN = r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
-_TOKEN_RE = re.compile(_TOKEN)
-_PARAM_RE = re.compile(rf"\s*({_TOKEN})\s*=\s*")
-_TOKEN68_RE = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
+_TOKEN_RE = lazyre.compile(_TOKEN)
+_PARAM_RE = lazyre.compile(rf"\s*({_TOKEN})\s*=\s*")
+_TOKEN68_RE = lazyre.compile(r"[A-Za-z0-9\-._~+/]+=*")
 
 
 def _quoted(text: str, i: int) -> tuple[str, int]:
@@ -154,7 +154,7 @@ def find_challenge(challenges: Sequence[Challenge], scheme: str) -> Challenge | 
 
 #: Text a registry uses when a policy, not authentication, refused the request
 #: (HAR quarantine and dependency firewall; Artifactory/Nexus use the same words).
-_POLICY_RE = re.compile(
+_POLICY_RE = lazyre.compile(
     r"quarantin|blocked due to polic|blocked by polic|policy violation|"
     r"dependency firewall|curation|blocked by (?:xray|the firewall)",
     re.IGNORECASE,

@@ -10,10 +10,10 @@ and loopback hosts are never proxied.
 from __future__ import annotations
 
 import ipaddress
-import re
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
+from hardoctor import lazyre
 from hardoctor.parsing import url_problem
 from hardoctor.probe.classify import TransportFailure
 from hardoctor.probe.tls import is_loopback, split_host
@@ -86,7 +86,7 @@ def proxy_setting(url: str, environ: Mapping[str, str]) -> tuple[str, str] | Non
 
 
 _PROXY_SCHEMES = ("http", "https", "socks5", "socks5h", "socks4", "socks4a")
-_USERINFO = re.compile(r"(?<=//)[^/?#]*@")
+_USERINFO = lazyre.compile(r"(?<=//)[^/?#]*@")
 
 
 def proxy_problem(proxy: str) -> str | None:

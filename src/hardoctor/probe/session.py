@@ -25,7 +25,6 @@ import contextlib
 import json
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -59,6 +58,7 @@ from hardoctor.probe.tls import (
     is_loopback,
     resolve_tls,
 )
+from hardoctor.records import dataclass, field
 
 if TYPE_CHECKING:
     from hardoctor.context import Context

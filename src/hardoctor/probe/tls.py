@@ -13,7 +13,8 @@ import ipaddress
 import os
 import ssl
 from collections.abc import Mapping
-from dataclasses import dataclass
+
+from hardoctor.records import dataclass
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
 from hardoctor import __version__, redact
 from hardoctor.model import Credential, Finding, Report, Resolution, Severity
+from hardoctor.records import dataclass
 
 if TYPE_CHECKING:
     from hardoctor.context import Context

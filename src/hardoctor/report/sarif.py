@@ -38,7 +38,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from hardoctor import __version__
+from hardoctor import __version__, lazyre
 from hardoctor.model import Credential, Finding, Location, Report, Rule, Severity
 from hardoctor.report import iso
 
@@ -59,8 +59,8 @@ FINGERPRINT_KEY = "hardoctorFinding/v1"
 LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 #: A heading of a rule page ("What it does", "Why it matters", "Fix"...).
-_SECTION_RE = re.compile(r"^[A-Z][A-Za-z ()/,'-]*$")
-_MD_SPECIAL = re.compile(r"([\\*_<>\[\]|])")
+_SECTION_RE = lazyre.compile(r"^[A-Z][A-Za-z ()/,'-]*$")
+_MD_SPECIAL = lazyre.compile(r"([\\*_<>\[\]|])")
 
 
 def _scrub(text: str) -> str:

@@ -7,7 +7,7 @@ import io
 import re
 from typing import TYPE_CHECKING
 
-from hardoctor import __version__
+from hardoctor import __version__, lazyre
 from hardoctor.model import ChainStep, Credential, Finding, Report, Resolution, Severity
 from hardoctor.report.wrap import command_lines, wrap
 
@@ -22,7 +22,7 @@ SEV_STYLE = {Severity.ERROR: "red", Severity.WARNING: "yellow", Severity.INFO: "
 GENERAL = "configuration"
 
 #: rich's markup tags (``rich.markup``): ``[style]``, escaped as ``\\[style]``.
-_TAGS = re.compile(r"((\\*)\[([a-z#/@][^[]*?)])")
+_TAGS = lazyre.compile(r"((\\*)\[([a-z#/@][^[]*?)])")
 #: The control characters rich drops from printed text.
 _CONTROL = dict.fromkeys((7, 8, 11, 12, 13))
 

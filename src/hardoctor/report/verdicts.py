@@ -24,10 +24,10 @@ fails.  A finding about no resolution keeps a group of its own.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from hardoctor.model import Finding, Report, Resolution, Severity
+from hardoctor.records import dataclass, field
 
 GENERAL = "configuration"
 

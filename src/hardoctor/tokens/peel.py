@@ -11,11 +11,12 @@ import base64
 import binascii
 import re
 import unicodedata
-from dataclasses import dataclass
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from hardoctor import lazyre
 from hardoctor.model import Secret
 from hardoctor.parsing import url_problem
+from hardoctor.records import dataclass
 from hardoctor.tokens.values import Problem
 
 
@@ -38,8 +39,8 @@ class UserPass:
     problems: tuple[Problem, ...] = ()
 
 
-_B64_STRICT = re.compile(r"^[A-Za-z0-9+/]*={0,2}$")
-_B64_ANY = re.compile(r"^[A-Za-z0-9+/_=-]*$")
+_B64_STRICT = lazyre.compile(r"^[A-Za-z0-9+/]*={0,2}$")
+_B64_ANY = lazyre.compile(r"^[A-Za-z0-9+/_=-]*$")
 
 
 def b64decode_text(value: str, *, strict: bool = True) -> str:

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+from hardoctor import lazyre
+from hardoctor.records import dataclass
 from hardoctor.tokens.claims import jwt_claims
 
-_UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
+_UUID = lazyre.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", re.I)
 
 
 @dataclass(frozen=True)
@@ -110,17 +111,17 @@ _PLACEHOLDERS = frozenset(
         "<token>", "placeholder", "redacted", "none", "null", "undefined",
     }
 )
-_ENV_LITERAL = re.compile(r"\$\{[^}]*\}|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_]*%$")
-_TEMPLATE_LITERAL = re.compile(r"\{\{.*\}\}|<%.*%>|\{%.*%\}")
-_EMAIL = re.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
+_ENV_LITERAL = lazyre.compile(r"\$\{[^}]*\}|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_]*%$")
+_TEMPLATE_LITERAL = lazyre.compile(r"\{\{.*\}\}|<%.*%>|\{%.*%\}")
+_EMAIL = lazyre.compile(r"^[^@\s:/]+@[^@\s:/]+\.[A-Za-z]{2,}$")
 _INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00a0"}
 # Character scans as regular expressions: C speed, linear in the value (a
 # multi-megabyte token costs milliseconds, not seconds).
-_INVISIBLE_RE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00a0]")
-_SPACE_RE = re.compile(r"\s")
+_INVISIBLE_RE = lazyre.compile("[\u200b\u200c\u200d\u2060\ufeff\u00a0]")
+_SPACE_RE = lazyre.compile(r"\s")
 #: Unicode category Cc minus what str.isspace() accepts (\t-\r, \x1c-\x1f, \x85).
-_CONTROL_RE = re.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
-_NON_ASCII_RE = re.compile("[^\x00-\x7f\u200b\u200c\u200d\u2060\ufeff\u00a0]")
+_CONTROL_RE = lazyre.compile("[\x00-\x08\x0e-\x1b\x7f-\x84\x86-\x9f]")
+_NON_ASCII_RE = lazyre.compile("[^\x00-\x7f\u200b\u200c\u200d\u2060\ufeff\u00a0]")
 #: Content heuristics (placeholders, templates) look at this much of a value.
 _CONTENT_SCAN = 64 * 1024
 

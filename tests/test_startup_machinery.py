@@ -1,0 +1,166 @@
+"""The pieces that keep start-up small (issue 14) behave like what they
+stand in for: :mod:`hardoctor.records` (dataclasses processed on first
+use), :mod:`hardoctor.lazyre` (patterns compiled on first use) and
+:mod:`hardoctor.entrypoints` (entry points read without importlib.metadata).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+import threading
+from pathlib import Path
+
+import pytest
+
+from hardoctor import entrypoints, lazyre
+from hardoctor.records import dataclass, field, materialize
+
+
+def _pending(cls: type) -> bool:
+    return "__dataclass_fields__" in cls.__dict__ and not isinstance(
+        cls.__dict__["__dataclass_fields__"], dict)
+
+
+# -- records ------------------------------------------------------------------
+
+
+def test_dataclass_is_processed_on_first_instance() -> None:
+    @dataclass(frozen=True)
+    class Point:
+        x: int
+        y: int = 0
+        tags: list[str] = field(default_factory=list)
+
+    assert _pending(Point)
+    p = Point(1)
+    assert not _pending(Point)
+    assert p == Point(1, 0, []) and p != Point(2)
+    assert repr(p) == "test_dataclass_is_processed_on_first_instance.<locals>.Point(x=1, y=0, tags=[])"
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.x = 3  # type: ignore[misc]
+    assert dataclasses.replace(p, y=5) == Point(1, 5)
+
+
+def test_class_level_introspection_processes_the_class() -> None:
+    @dataclass
+    class Pair:
+        a: int
+        b: str = "x"
+
+    assert _pending(Pair)
+    assert [f.name for f in dataclasses.fields(Pair)] == ["a", "b"]
+    assert dataclasses.is_dataclass(Pair)
+    assert Pair.__match_args__ == ("a", "b")
+    match Pair(3):
+        case Pair(a, b):
+            assert (a, b) == (3, "x")
+
+
+def test_subclasses_see_the_fields_of_lazy_bases() -> None:
+    @dataclass(frozen=True)
+    class Base:
+        a: int
+
+    @dataclass(frozen=True)
+    class Child(Base):
+        b: int = 2
+
+    class Plain(Child):
+        def total(self) -> int:
+            return self.a + self.b
+
+    assert _pending(Base) and _pending(Child)
+    assert Plain(1).total() == 3
+    assert Child(1, 5) == Child(1, 5) and hash(Child(1, 5)) == hash(Child(1, 5))
+    assert [f.name for f in dataclasses.fields(Child)] == ["a", "b"]
+
+
+def test_own_init_and_slots_are_processed_at_once() -> None:
+    @dataclass(slots=True)
+    class Slotted:
+        a: int
+
+    @dataclass(init=False)
+    class OwnInit:
+        a: int
+
+        def __init__(self) -> None:
+            self.a = 7
+
+    assert not _pending(Slotted) and not _pending(OwnInit)
+    assert Slotted(1).a == 1 and OwnInit().a == 7
+
+
+def test_first_use_from_many_threads_processes_once() -> None:
+    @dataclass(frozen=True)
+    class Shared:
+        n: int
+
+    made: list[Shared] = []
+    barrier = threading.Barrier(8)
+
+    def work(i: int) -> None:
+        barrier.wait()
+        made.append(Shared(i))
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(s.n for s in made) == list(range(8))
+    assert materialize(Shared) is Shared
+
+
+# -- lazyre -------------------------------------------------------------------
+
+
+def test_pattern_compiles_on_first_use_and_acts_like_re() -> None:
+    source = r"(?P<word>z[a-y]{3}q)\d+"
+    re.purge()
+    pat = lazyre.compile(source, re.I)
+    assert pat._compiled is None  # type: ignore[attr-defined]
+    m = pat.search("--ZabcQ42--")
+    assert m is not None and m.group("word") == "ZabcQ"
+    assert pat.pattern == source and pat.flags & re.I
+    assert pat.sub("X", "zabcq1 zabcq2") == "X X"
+    assert [x.group(0) for x in pat.finditer("zabcq1 zabcq22")] == ["zabcq1", "zabcq22"]
+    assert pat == lazyre.compile(source, re.I) and hash(pat) == hash(lazyre.compile(source, re.I))
+
+
+def test_a_real_pattern_passes_through() -> None:
+    real = re.compile("a+")
+    assert lazyre.compile(real) is real
+
+
+# -- entry points -------------------------------------------------------------
+
+
+def _dist(site: Path, folder: str, name: str, version: str, text: str) -> None:
+    info = site / folder
+    info.mkdir(parents=True)
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\nbody\n")
+    (info / "entry_points.txt").write_text(text)
+
+
+def test_entry_points_of_a_group_in_path_order(tmp_path: Path) -> None:
+    first, second = tmp_path / "a", tmp_path / "b"
+    _dist(first, "hd_thing-1.0.dist-info", "hd-thing", "1.0",
+          "# a comment\n[console_scripts]\nx = y:z\n\n[hardoctor]\n; another\nthing = hd_thing.plugin:Obj.attr [extra]\n")
+    # The same distribution again, later on the path: shadowed, as in importlib.metadata.
+    _dist(second, "HD.Thing-2.0.dist-info", "HD.Thing", "2.0", "[hardoctor]\nthing2 = other\n")
+    _dist(second, "other-0.3.egg-info", "other", "0.3", "[hardoctor]\nother = other_mod\n")
+    found = entrypoints.entry_points("hardoctor", [str(first), str(second), str(tmp_path / "none")])
+    assert [(e.name, e.value, e.distribution, e.version) for e in found] == [
+        ("thing", "hd_thing.plugin:Obj.attr [extra]", "hd-thing", "1.0"),
+        ("other", "other_mod", "other", "0.3"),
+    ]
+
+
+def test_entry_point_load_follows_the_attribute_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "hd_ep_mod.py").write_text("class Obj:\n    attr = 42\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    entry = entrypoints.PluginEntry("x", "hd_ep_mod:Obj.attr [extra]", "hardoctor")
+    assert entry.load() == 42
+    assert entrypoints.PluginEntry("y", "hd_ep_mod", "hardoctor").load().Obj.attr == 42

@@ -5,6 +5,7 @@ the entries."""
 
 from __future__ import annotations
 
+import functools
 import os
 
 from hardoctor import jsonspan
@@ -40,8 +41,13 @@ class LintBase:
         self.ctx = ctx
         self.out: list[Finding] = []
         self.is_file = source.kind == "file" and source.path is not None
-        self.expected = digest(doc.text)
         self.name = ctx.display_path(source.path) if self.is_file else "DOCKER_AUTH_CONFIG"
+
+    @functools.cached_property
+    def expected(self) -> str:
+        """The file's digest for an edit's "unchanged since read" check,
+        computed with the first edit (hashing costs start-up)."""
+        return digest(self.doc.text)
 
     def loc(self, pos: int, key: str | None = None) -> Location:
         return entry_location(self.source, self.doc, pos, key)

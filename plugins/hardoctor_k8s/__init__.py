@@ -29,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 
 from hardoctor import hookimpl
 from hardoctor.context import Context
+from hardoctor.lazy import submodule
 from hardoctor.model import (
     Credential,
     Finding,
@@ -47,7 +48,12 @@ from hardoctor.targets import normalize_host
 
 from .hub import HUB
 from .options import SCOPE_COMMANDS, add_options, kube_options
-from .state import SourceData, State, state
+from .state_keys import STATE
+
+if _TC:
+    from . import state as kstate
+else:  # objects, Secrets and their decoding load when a source is Kubernetes
+    kstate = submodule(__name__, "state")
 
 ECO = "k8s"
 
@@ -108,9 +114,8 @@ def hardoctor_client_names() -> Mapping[str, str]:
 
 @hookimpl
 def hardoctor_configure(ctx: Context) -> None:
-    from .state import STATE
-
-    ctx.stash[STATE] = State()  # fresh per pass (fix runs the engine in passes)
+    if STATE in ctx.stash:
+        del ctx.stash[STATE]  # fresh per pass (fix runs the engine in passes)
     if kube_options(ctx).reads_stdin:
         ctx.claim_stdin("--manifests -")
 
@@ -125,22 +130,22 @@ def hardoctor_discover(ctx: Context) -> Sequence[Source] | None:
     sources = discover(ctx)
     named = {s.path for s in sources if s.path}
     sources += [file_source(ctx, p) for p in files(ctx) if p not in named]
-    st = state(ctx)
+    st = kstate.state(ctx)
     for src in sources:
-        if isinstance(src.payload, SourceData):
+        if isinstance(src.payload, kstate.SourceData):
             st.add_source(src.payload)
     return sources
 
 
-def _data(source: Source, ctx: Context) -> SourceData | None:
-    if source.ecosystem != ECO or not isinstance(source.payload, SourceData):
+def _data(source: Source, ctx: Context) -> kstate.SourceData | None:
+    if source.ecosystem != ECO or not isinstance(source.payload, kstate.SourceData):
         return None
     data = source.payload
     if data.kind == "cluster" and not data.loaded:
         from .sources import load_cluster
 
         load_cluster(ctx, data)
-        state(ctx).add_source(data)  # re-index with what kubectl returned
+        kstate.state(ctx).add_source(data)  # re-index with what kubectl returned
     return data
 
 
@@ -151,7 +156,7 @@ def hardoctor_credentials(source: Source, ctx: Context) -> Sequence[Credential] 
         return None
     from .creds import credentials
 
-    return credentials(data, state(ctx), ctx)
+    return credentials(data, kstate.state(ctx), ctx)
 
 
 @hookimpl
@@ -161,7 +166,7 @@ def hardoctor_lint(source: Source, ctx: Context) -> Sequence[Finding] | None:
         return None
     from .lint import lint
 
-    return lint(source, data, state(ctx), ctx)
+    return lint(source, data, kstate.state(ctx), ctx)
 
 
 @hookimpl
@@ -171,7 +176,7 @@ def hardoctor_targets(ctx: Context, credentials: Sequence[Credential]) -> Sequen
     from . import keyring
     from .resolve import applies
 
-    st = state(ctx)
+    st = kstate.state(ctx)
     st.credentials_of(credentials)
     st.index()
     out: list[Target] = []
@@ -223,7 +228,7 @@ def hardoctor_resolve(
         return None
     from .resolve import resolve, resolve_registry
 
-    st = state(ctx)
+    st = kstate.state(ctx)
     if target.kind == "registry":
         out = resolve_registry(ctx, st, target, credentials)
     else:
@@ -240,7 +245,7 @@ def hardoctor_diagnose(
         return None
     from .probe import diagnose
 
-    st = state(ctx)
+    st = kstate.state(ctx)
     # The engine decodes again after prefetch (docs/ARCHITECTURE.md): the
     # resolution carries the final credentials; the state keeps them too.
     for cred in (resolution.credential, *resolution.fallbacks):
@@ -259,7 +264,7 @@ def hardoctor_remediation(
         return None
     from .probe import remediation
 
-    return remediation(finding, credential, state(ctx))
+    return remediation(finding, credential, kstate.state(ctx))
 
 
 @hookimpl

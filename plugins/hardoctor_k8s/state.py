@@ -14,6 +14,7 @@ from hardoctor.targets import ImageRef, parse_image_reference
 from .dockercfg import KEY_FOR_TYPE, Decoded, decode_value
 from .hub import HUB
 from .objects import SecretObj, ServiceAccountObj, Workload
+from .state_keys import STATE as STATE  # fresh each engine pass
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -240,8 +241,6 @@ class Persistent:
     rotated: set[str] = field(default_factory=set)
 
 
-#: Fresh each engine pass (``hardoctor_configure`` resets it).
-STATE: StashKey[State] = StashKey("k8s.state")
 #: Kept across the passes of ``fix`` (never reset).
 PERSISTENT: StashKey[Persistent] = StashKey("k8s.persistent")
 

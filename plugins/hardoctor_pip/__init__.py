@@ -47,7 +47,7 @@ from hardoctor.model import (
 )
 from hardoctor.tokencheck import reported_by_owner
 
-from .rules import ECO, RULES
+from .rules import ECO, KEYRING_OPTION, RULES
 
 if TYPE_CHECKING:
     from . import (
@@ -83,7 +83,7 @@ reported_by_owner("pip", "--", ("env-literal",))
 @hookimpl
 def hardoctor_addoption(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--keyring", dest=keyringcli.OPTION, action="store_true",
+        "--keyring", dest=KEYRING_OPTION, action="store_true",
         help="pip: ask the keyring (`keyring get URL USER`) the way pip would; off by default",
     )
 

@@ -19,7 +19,8 @@ from hardoctor.model import Secret
 from hardoctor.records import dataclass
 from hardoctor.stash import StashKey
 
-OPTION = "pip_keyring"
+from .rules import KEYRING_OPTION as OPTION
+
 TIMEOUT_S = 5.0
 
 

@@ -8,6 +8,8 @@ from hardoctor.rules import rule
 
 #: The ecosystem name of every pip-family source and target.
 ECO = "pip"
+#: The option (dest) of ``--keyring``; here so that adding it imports no subprocess code.
+KEYRING_OPTION = "pip_keyring"
 
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE

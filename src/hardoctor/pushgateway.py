@@ -19,7 +19,6 @@ import urllib.parse
 from typing import TYPE_CHECKING
 
 from hardoctor import redact
-from hardoctor.report.openmetrics import TEXT_CONTENT_TYPE, render_report
 
 if TYPE_CHECKING:  # urllib.request (http.client, ssl, email) only when pushing
     import urllib.request
@@ -83,6 +82,8 @@ def push_url(base: str, job: str) -> str:
 def _request(base: str, job: str, body: bytes) -> urllib.request.Request:
     import urllib.request
 
+    from hardoctor.report.openmetrics import TEXT_CONTENT_TYPE
+
     headers = {"Content-Type": TEXT_CONTENT_TYPE}
     parts = urllib.parse.urlsplit(base)
     if parts.username is not None:
@@ -131,6 +132,8 @@ def push_report(ctx: Context, report: Report, status: int) -> int:
     base = str(ctx.options.extra.get("push_gateway"))
     job = str(ctx.options.extra.get("job") or DEFAULT_JOB)
     try:
+        from hardoctor.report.openmetrics import render_report  # only when pushing
+
         push(base, job, render_report(report, ctx.home), ctx.options.timeout)
     except PushError as exc:
         where = push_url(base, job)

@@ -16,12 +16,29 @@ introspected (``__dataclass_fields__``, ``__match_args__``, which is what
 ``dataclasses.fields``/``is_dataclass``/``replace`` and class patterns read).
 A class that defines its own ``__init__`` or asks for ``slots=True`` (which
 makes a new class object) is processed at once, as before.
+
+The methods :mod:`dataclasses` generates are source text it hands to
+``exec``; compiling that text is most of the cost.  Like the interpreter's
+own ``.pyc`` files, the compiled code is kept in this package's
+``__pycache__`` (``records-code.<tag>.marshal``, keyed by the exact source
+text and the interpreter's bytecode magic number), so a later run executes
+the cached code instead of compiling again.  Only code that ``dataclasses``
+generated from our own class definitions goes in; a missing, unreadable,
+foreign or oversized file is ignored, and nothing is written when bytecode
+writing is off (``PYTHONDONTWRITEBYTECODE``) or the directory is read-only.
 """
 
 from __future__ import annotations
 
+import atexit
+import builtins
+import contextlib
 import dataclasses
+import marshal
+import os
+import sys
 import threading
+from types import CodeType
 from typing import TYPE_CHECKING, Any
 
 __all__ = ["dataclass", "field", "materialize"]
@@ -50,6 +67,93 @@ class _Pending:
 _OPTIONS: dict[type, dict[str, Any]] = {}
 
 
+class _CodeCache:
+    """Compiled ``dataclasses`` method source, persisted beside the .pyc files."""
+
+    #: A cache larger than this is not read (and is started afresh).
+    MAX_BYTES = 8 * 1024 * 1024
+    MAX_ENTRIES = 6000
+
+    def __init__(self, path: str) -> None:
+        from importlib.util import MAGIC_NUMBER
+
+        self.path = path
+        self.header = b"hardoctor-records\0" + MAGIC_NUMBER
+        self.code: dict[str, CodeType] | None = None
+        self.dirty = False
+
+    def _load(self) -> dict[str, CodeType]:
+        code: dict[str, CodeType] = {}
+        try:
+            with open(self.path, "rb") as fh:
+                data = fh.read(self.MAX_BYTES + 1)
+            if len(data) <= self.MAX_BYTES and data.startswith(self.header):
+                loaded = marshal.loads(data[len(self.header):])
+                if isinstance(loaded, dict):
+                    code = {k: v for k, v in loaded.items()
+                            if isinstance(k, str) and isinstance(v, CodeType)}
+        except (OSError, ValueError, EOFError, TypeError):
+            pass
+        return code
+
+    def exec(self, source: object, globals: Any = None, locals: Any = None) -> None:
+        """``exec`` for the dataclasses module: compile once, reuse after."""
+        if not isinstance(source, str):
+            builtins.exec(source, globals, locals)  # type: ignore[arg-type]
+            return
+        if self.code is None:
+            self.code = self._load()
+        code = self.code.get(source)
+        if code is None:
+            # As exec(str) in dataclasses.py compiles it: no __future__ flags.
+            code = compile(source, "<string>", "exec", dont_inherit=True)
+            if len(self.code) < self.MAX_ENTRIES:
+                self.code[source] = code
+                if not self.dirty and not sys.dont_write_bytecode:
+                    self.dirty = True
+                    atexit.register(self.save)
+        builtins.exec(code, globals, locals)
+
+    def save(self) -> None:
+        if not self.dirty or self.code is None:
+            return
+        self.dirty = False
+        tmp = f"{self.path}.{os.getpid()}.tmp"
+        try:
+            merged = {**self._load(), **self.code}
+            if len(merged) > self.MAX_ENTRIES:
+                merged = dict(self.code)
+            os.makedirs(os.path.dirname(self.path), exist_ok=True)
+            with open(tmp, "wb") as fh:
+                fh.write(self.header + marshal.dumps(merged))
+            os.replace(tmp, self.path)
+        except (OSError, ValueError):
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+
+
+_CACHE = _CodeCache(os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "__pycache__",
+    f"records-code.{sys.implementation.cache_tag or 'python'}.marshal"))
+
+
+def _process(cls: type, options: dict[str, Any]) -> type:
+    """``dataclasses.dataclass(cls, **options)`` with its generated methods
+    compiled through the cache (the module's ``exec`` name is ours for the
+    duration: dataclasses looks ``exec`` up in its own globals first)."""
+    with _LOCK:
+        # Re-entrant: processing a class may process its bases first.
+        previous = vars(dataclasses).get("exec")
+        dataclasses.exec = _CACHE.exec  # type: ignore[attr-defined]
+        try:
+            return dataclasses.dataclass(cls, **options)
+        finally:
+            if previous is None:
+                vars(dataclasses).pop("exec", None)
+            else:
+                dataclasses.exec = previous  # type: ignore[attr-defined]
+
+
 def materialize(cls: type) -> type:
     """Process *cls* now if it is still waiting (idempotent, thread-safe)."""
     if cls not in _OPTIONS:
@@ -61,7 +165,7 @@ def materialize(cls: type) -> type:
         for name in ("__init__", *_INTROSPECTED):
             if isinstance(cls.__dict__.get(name), (_Pending, _StubInit)):
                 delattr(cls, name)
-        dataclasses.dataclass(cls, **options)
+        _process(cls, options)
     return cls
 
 
@@ -82,10 +186,10 @@ class _StubInit:
 
 def _defer(cls: type, options: dict[str, Any]) -> type:
     if options.get("slots") or "__init__" in cls.__dict__ or "__new__" in cls.__dict__:
-        return dataclasses.dataclass(cls, **options)
+        return _process(cls, options)
     for name in _INTROSPECTED:
         if name in cls.__dict__:
-            return dataclasses.dataclass(cls, **options)
+            return _process(cls, options)
     _OPTIONS[cls] = options
     setattr(cls, "__init__", _StubInit(cls))  # noqa: B010 (mypy refuses assigning a method)
     for name in _INTROSPECTED:

@@ -24,7 +24,6 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from hardoctor.model import Credential, Finding, Remediation
-from hardoctor.tokens.index import token_fingerprint, where
 
 if TYPE_CHECKING:
     from hardoctor.context import Context
@@ -38,6 +37,10 @@ ROTATE = "printf '%s' \"$TOKEN\" | hardoctor fix --token-stdin --apply"
 
 def one_per_token(ctx: Context, findings: Sequence[Finding],
                   credentials: Sequence[Credential]) -> list[Finding]:
+    if not findings:
+        return []
+    from hardoctor.tokens.index import token_fingerprint  # the token parsers load with a finding
+
     by_id = {c.id: c for c in credentials}
     groups: dict[tuple[str, str], list[int]] = {}
     for i, f in enumerate(findings):
@@ -70,6 +73,8 @@ def _told_once(ctx: Context, primary: Finding, others: list[Finding],
                 ids.append(cid)
     creds = [by_id[c] for c in ids if c in by_id]
     names = _client_names(ctx)
+    from hardoctor.tokens.index import where
+
     for cred in creds:
         clients = ", ".join(dict.fromkeys(names.get(c, c) for c in cred.clients)) or \
             cred.ecosystem

@@ -5,6 +5,7 @@ variable names, file:line and fingerprints only)."""
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
 import re
 from typing import Any
@@ -104,11 +105,16 @@ class Base:
         self.cfg: Config = st.npm
         self.text = layer.text or ""
         self.parsed = layer.parsed
-        self.expected = digest(self.text)
         self.path = layer.path
         self.name = ctx.display_path(layer.path) if layer.path else "the environment"
         self.out: list[Finding] = []
         self.is_file = layer.where != "env" and layer.path is not None
+
+    @functools.cached_property
+    def expected(self) -> str:
+        """The file's digest, for an edit's "unchanged since read" check:
+        computed when the first edit is made (hashing costs start-up)."""
+        return digest(self.text)
 
     # -- helpers ----------------------------------------------------------------------
 

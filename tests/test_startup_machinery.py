@@ -164,3 +164,73 @@ def test_entry_point_load_follows_the_attribute_path(tmp_path: Path, monkeypatch
     entry = entrypoints.PluginEntry("x", "hd_ep_mod:Obj.attr [extra]", "hardoctor")
     assert entry.load() == 42
     assert entrypoints.PluginEntry("y", "hd_ep_mod", "hardoctor").load().Obj.attr == 42
+
+
+# -- the dataclass code cache ---------------------------------------------------
+
+
+def _generated(cache: object, source: str) -> dict[str, object]:
+    ns: dict[str, object] = {}
+    cache.exec(source, {}, ns)  # type: ignore[attr-defined]
+    return ns
+
+
+def test_code_cache_round_trip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hardoctor import records
+
+    monkeypatch.setattr("sys.dont_write_bytecode", False)
+    path = tmp_path / "pycache" / "records-code.test.marshal"
+    source = "def __create_fn__():\n def f(x):\n  return x + 1\n return f\n"
+    first = records._CodeCache(str(path))
+    assert _generated(first, source)["__create_fn__"]()(1) == 2  # type: ignore[operator]
+    first.save()
+    assert path.is_file()
+
+    second = records._CodeCache(str(path))
+    compiled: list[str] = []
+    monkeypatch.setattr("builtins.compile", lambda *a, **k: compiled.append(a[0]))
+    assert _generated(second, source)["__create_fn__"]()(41) == 42  # type: ignore[operator]
+    assert compiled == []  # executed from the cache, not compiled again
+    assert not second.dirty
+
+
+def test_code_cache_ignores_foreign_or_broken_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hardoctor import records
+
+    monkeypatch.setattr("sys.dont_write_bytecode", False)
+    path = tmp_path / "records-code.test.marshal"
+    source = "def __create_fn__():\n def g():\n  return 'ok'\n return g\n"
+    for junk in (b"", b"not a cache", records._CodeCache(str(path)).header + b"\x00garbage",
+                 b"hardoctor-records/1\x00" + b"\x00\x00\x00\x00" + b"{}"):
+        path.write_bytes(junk)
+        cache = records._CodeCache(str(path))
+        assert _generated(cache, source)["__create_fn__"]()() == "ok"  # type: ignore[operator]
+        cache.save()
+        assert path.read_bytes().startswith(cache.header)  # rewritten whole
+
+
+def test_code_cache_writes_nothing_without_bytecode_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hardoctor import records
+
+    monkeypatch.setattr("sys.dont_write_bytecode", True)
+    path = tmp_path / "records-code.test.marshal"
+    cache = records._CodeCache(str(path))
+    _generated(cache, "def __create_fn__():\n def h():\n  pass\n return h\n")
+    cache.save()
+    assert not path.exists()
+
+
+def test_code_cache_on_a_read_only_directory_is_silent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from hardoctor import records
+
+    monkeypatch.setattr("sys.dont_write_bytecode", False)
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    ro.chmod(0o500)
+    try:
+        cache = records._CodeCache(str(ro / "sub" / "records-code.test.marshal"))
+        _generated(cache, "def __create_fn__():\n def k():\n  pass\n return k\n")
+        cache.save()  # must not raise (as root the write simply succeeds)
+        assert not cache.dirty
+    finally:
+        ro.chmod(0o700)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from hardoctor import redact
 from hardoctor.context import Context
+from hardoctor.lazy import submodule
 from hardoctor.model import Credential, Location, Secret, Source
 from hardoctor.records import dataclass
 
-from . import helpers
 from .config import (
     AuthEntry,
     DockerConfig,
@@ -19,6 +21,11 @@ from .config import (
     stored_at,
 )
 from .state import HELPERS
+
+if TYPE_CHECKING:
+    from . import helpers
+else:  # the helper runner (subprocess) loads when a helper is asked
+    helpers = submodule(__package__, "helpers")
 
 #: A store can hold hundreds of entries; asking each costs a process.
 MAX_STORE_ENTRIES = 50

@@ -30,17 +30,22 @@ from __future__ import annotations
 import copy
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from hardoctor import lazyre
 from hardoctor.context import Context
 from hardoctor.files import read_file
+from hardoctor.lazy import submodule
 from hardoctor.model import ChainStep, Credential, Location, Resolution, Secret, Source, Target
 
-from . import helpers
 from .creds import ask, entry_id, helper_id
 from .hub import HUB
 from .state import SOURCES
+
+if TYPE_CHECKING:
+    from . import helpers
+else:  # the helper runner (subprocess) loads when a helper is asked
+    helpers = submodule(__package__, "helpers")
 
 CLIENT = "docker-py"
 DISPLAY = "docker-py"

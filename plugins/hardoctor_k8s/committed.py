@@ -12,6 +12,7 @@ tracks that holds such a Secret with a value is K8S016, in every scope.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from hardoctor import vcs
 from hardoctor.context import Context
@@ -19,12 +20,11 @@ from hardoctor.files import read_file
 from hardoctor.model import Finding, Location, Remediation
 from hardoctor.stash import StashKey
 
-from .dockercfg import KEY_FOR_TYPE
-from .objects import SecretObj
+if TYPE_CHECKING:
+    from .objects import SecretObj
 
 ECO = "k8s"
 SUFFIXES = (".yaml", ".yml")
-MARKERS = tuple(KEY_FOR_TYPE) + tuple(KEY_FOR_TYPE.values())
 #: Encrypted in place (SOPS): the values are not the secret.
 _ENCRYPTED = ("\nsops:", "ENC[AES256_GCM,")
 FOUND: StashKey[tuple[str, ...]] = StashKey("k8s.committed")
@@ -40,6 +40,9 @@ def files(ctx: Context) -> tuple[str, ...]:
         return ()
     found = ctx.stash.get(FOUND, None)
     if found is None:
+        from .dockercfg import KEY_FOR_TYPE  # only in --scope project (start-up)
+
+        markers = (*KEY_FOR_TYPE, *KEY_FOR_TYPE.values())
         out = []
         yaml = [p for p in vcs.repository_files(ctx) if p.endswith(SUFFIXES)][:MAX_FILES]
         for path in yaml:
@@ -50,13 +53,15 @@ def files(ctx: Context) -> tuple[str, ...]:
                 continue
             data = read_file(ctx, path)
             if data is not None and data.text is not None and \
-                    any(m in data.text for m in MARKERS):
+                    any(m in data.text for m in markers):
                 out.append(path)
         found = ctx.stash[FOUND] = tuple(out)
     return found
 
 
 def findings(ctx: Context, path: str, secrets: list[SecretObj]) -> list[Finding]:
+    from .dockercfg import KEY_FOR_TYPE
+
     keys = set(KEY_FOR_TYPE.values())  # also under a wrong type (K8S004): still a token
     pulls = [s for s in secrets if any(v.key in keys and v.raw.strip() for v in s.values)]
     root = os.path.realpath(ctx.project).rstrip(os.sep) + os.sep

@@ -40,7 +40,7 @@ from hardoctor.model import (
 )
 
 from .nerf import parse_url
-from .rules import RULES
+from .rules import CLIENT, RULES
 
 if TYPE_CHECKING:
     from hardoctor.probe import ProbePlan
@@ -319,4 +319,4 @@ def hardoctor_ecosystems() -> Sequence[Ecosystem]:
 
 @hookimpl
 def hardoctor_client_names() -> Mapping[str, str]:
-    return diagnose.CLIENT
+    return CLIENT

@@ -12,11 +12,11 @@ from hardoctor.model import Credential, Finding, ProbeResult, Remediation, Resol
 from . import yarnkeys
 from .nerf import nerf_dart, parse_url
 from .resolve import Details, details
+from .rules import CLIENT
 from .state import State
 
 ECO = "npm"
 #: Display names of the clients (``hardoctor_client_names``).
-CLIENT = {"npm": "npm", "pnpm": "pnpm", "yarn": "Yarn"}
 
 
 def _host(url: str) -> str:

@@ -6,6 +6,10 @@ from __future__ import annotations
 from hardoctor.model import Applicability, Severity
 from hardoctor.rules import rule
 
+#: Client ids and display names (``hardoctor_client_names``), here so that
+#: naming the clients loads no diagnosis code.
+CLIENT = {"npm": "npm", "pnpm": "pnpm", "yarn": "Yarn"}
+
 E, W, INFO = Severity.ERROR, Severity.WARNING, Severity.INFO
 SAFE, UNSAFE = Applicability.SAFE, Applicability.UNSAFE
 #: What "safe" and "unsafe" mean for this plugin's fixes (the rule page says it).

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 
 from packaging.version import InvalidVersion, Version
 
@@ -92,6 +91,8 @@ def _detect(ctx: Context) -> NpmTool:
                     return NpmTool(binary, pkg_dir, version, "package.json")
         except (OSError, ValueError):
             pass
+    import subprocess  # here: only when npm's own package.json does not say (start-up)
+
     try:
         proc = subprocess.run(
             [binary, "--version"],

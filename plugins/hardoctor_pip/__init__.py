@@ -47,7 +47,7 @@ from hardoctor.model import (
 )
 from hardoctor.tokencheck import reported_by_owner
 
-from .rules import ECO, KEYRING_OPTION, RULES
+from .rules import CLIENT, ECO, KEYRING_OPTION, RULES
 
 if TYPE_CHECKING:
     from . import (
@@ -245,7 +245,7 @@ def hardoctor_fix(finding: Finding, ctx: Context) -> Fix | None:
 
 @hookimpl
 def hardoctor_client_names() -> Mapping[str, str]:
-    return diagnose.CLIENT
+    return CLIENT
 
 
 @hookimpl

@@ -32,9 +32,9 @@ from . import misses, urls, vendor
 from .lint import KEYRING_DOC, NETRC_DOC
 from .model import ECO, Model
 from .netrcfile import Entry
+from .rules import CLIENT
 
 #: Display names of the clients (``hardoctor_client_names``).
-CLIENT = {"pip": "pip", "uv": "uv", "poetry": "Poetry", "twine": "twine"}
 
 
 def diagnose(ctx: Context, model: Model, res: Resolution, results: Sequence[ProbeResult],

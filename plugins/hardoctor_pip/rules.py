@@ -6,6 +6,10 @@ from __future__ import annotations
 from hardoctor.model import Applicability, Severity
 from hardoctor.rules import rule
 
+#: Client ids and display names (``hardoctor_client_names``), here so that
+#: naming the clients loads no diagnosis code.
+CLIENT = {"pip": "pip", "uv": "uv", "poetry": "Poetry", "twine": "twine"}
+
 #: The ecosystem name of every pip-family source and target.
 ECO = "pip"
 #: The option (dest) of ``--keyring``; here so that adding it imports no subprocess code.

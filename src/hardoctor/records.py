@@ -78,37 +78,50 @@ class _CodeCache:
         from importlib.util import MAGIC_NUMBER
 
         self.path = path
-        self.header = b"hardoctor-records\0" + MAGIC_NUMBER
-        self.code: dict[str, CodeType] | None = None
+        self.header = b"hardoctor-records/2\0" + MAGIC_NUMBER
+        self.code: dict[str, bytes] | None = None
         self.dirty = False
 
-    def _load(self) -> dict[str, CodeType]:
-        code: dict[str, CodeType] = {}
+    def _load(self) -> dict[str, bytes]:
+        """source text -> marshalled code, each entry unmarshalled only when
+        its class is processed (a run uses a fraction of the entries)."""
+        entries: dict[str, bytes] = {}
         try:
             with open(self.path, "rb") as fh:
                 data = fh.read(self.MAX_BYTES + 1)
             if len(data) <= self.MAX_BYTES and data.startswith(self.header):
                 loaded = marshal.loads(data[len(self.header):])
                 if isinstance(loaded, dict):
-                    code = {k: v for k, v in loaded.items()
-                            if isinstance(k, str) and isinstance(v, CodeType)}
+                    entries = {k: v for k, v in loaded.items()
+                               if isinstance(k, str) and isinstance(v, bytes)}
         except (OSError, ValueError, EOFError, TypeError):
             pass
-        return code
+        return entries
+
+    def _cached(self, source: str) -> CodeType | None:
+        if self.code is None:
+            self.code = self._load()
+        raw = self.code.get(source)
+        if raw is None:
+            return None
+        try:
+            code = marshal.loads(raw)
+        except (ValueError, EOFError, TypeError):
+            return None
+        return code if isinstance(code, CodeType) else None
 
     def exec(self, source: object, globals: Any = None, locals: Any = None) -> None:
         """``exec`` for the dataclasses module: compile once, reuse after."""
         if not isinstance(source, str):
             builtins.exec(source, globals, locals)  # type: ignore[arg-type]
             return
-        if self.code is None:
-            self.code = self._load()
-        code = self.code.get(source)
+        code = self._cached(source)
         if code is None:
             # As exec(str) in dataclasses.py compiles it: no __future__ flags.
             code = compile(source, "<string>", "exec", dont_inherit=True)
+            assert self.code is not None
             if len(self.code) < self.MAX_ENTRIES:
-                self.code[source] = code
+                self.code[source] = marshal.dumps(code)
                 if not self.dirty and not sys.dont_write_bytecode:
                     self.dirty = True
                     atexit.register(self.save)

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 
 from hardoctor.context import Context
 from hardoctor.stash import StashKey
@@ -72,6 +71,8 @@ def _list(ctx: Context, project: str) -> tuple[str, ...]:
     git = shutil.which("git", path=ctx.getenv("PATH"))
     if git is None:
         return ()
+    import subprocess  # here: outside a work tree no process is spawned (start-up)
+
     try:
         proc = subprocess.run(
             [git, "-c", "safe.directory=*", "-C", project, "ls-files", "-z", "--cached"],
@@ -93,6 +94,8 @@ def _ask(ctx: Context, path: str) -> bool | None:
     git = shutil.which("git", path=ctx.getenv("PATH"))
     if git is None:
         return None
+    import subprocess  # here: outside a work tree no process is spawned (start-up)
+
     env = _git_env(ctx)
     try:
         proc = subprocess.run(

@@ -46,13 +46,15 @@ async def validate_all(
     import httpx
 
     from hardoctor.probe.proxy import proxy_for
-    from hardoctor.probe.tls import build_ssl_context, resolve_tls
+    from hardoctor.probe.tls import build_ssl_context, no_tls_context, plain_http, resolve_tls
 
     # The probes' own trust store and proxy rules, read from the injected
     # environment: the API is reached the way the registries are.
     environ = ctx.env.environ
+    proxy = proxy_for(url, environ)
     try:
-        verify = build_ssl_context(resolve_tls(None, environ))
+        verify = (no_tls_context() if plain_http(url, proxy)
+                  else build_ssl_context(resolve_tls(None, environ)))
     except (OSError, ssl.SSLError):
         return [
             TokenAnswer("unreachable", url, detail="a configured CA file cannot be used")
@@ -64,7 +66,7 @@ async def validate_all(
             follow_redirects=False,  # a redirect would carry the token to another origin
             trust_env=False,  # proxies come from ctx.env, not this process
             verify=verify,
-            proxy=proxy_for(url, environ),
+            proxy=proxy,
             headers={"User-Agent": "hardoctor"},
         )
     except (ImportError, ValueError) as exc:  # e.g. a socks:// proxy without socksio

@@ -4,6 +4,7 @@ about a client comes from a plugin through a hook."""
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import replace
@@ -118,6 +119,10 @@ def collect(ctx: Context, manager: PluginManager) -> tuple[list[Source], list[Cr
 _prewarmed = False
 
 
+#: Optional modules the HTTP stack imports when installed, unused by hardoctor.
+_NOT_NEEDED = ("trio", "httpx._main")
+
+
 def prewarm_http() -> None:
     """Import the HTTP stack in the background while plugins load, files are
     read and helpers run: it costs ~0.2 s that would otherwise sit in front
@@ -129,11 +134,24 @@ def prewarm_http() -> None:
     import threading
 
     def work() -> None:
+        # Imported only because they are installed, never used here: httpcore
+        # imports trio to offer it as a backend (~70 ms; the probes run on
+        # asyncio), httpx imports its command-line client (click, pygments,
+        # rich: ~65 ms).  Hidden for the duration of this import (an import
+        # of a name mapped to None raises ImportError, which both expect),
+        # then visible again.
+        hidden = [name for name in _NOT_NEEDED if name not in sys.modules]
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]  # import -> ImportError
         try:
             import httpcore  # noqa: F401  (httpx imports it lazily, on first client)
             import httpx  # noqa: F401
         except ImportError:  # reported properly when the probe engine needs it
             pass
+        finally:
+            for name in hidden:
+                if sys.modules.get(name, 0) is None:
+                    del sys.modules[name]
 
     threading.Thread(target=work, name="hardoctor-prewarm", daemon=True).start()
 

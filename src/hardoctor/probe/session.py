@@ -56,6 +56,8 @@ from hardoctor.probe.tls import (
     TLSOptions,
     build_ssl_context,
     is_loopback,
+    no_tls_context,
+    plain_http,
     resolve_tls,
 )
 from hardoctor.records import dataclass, field
@@ -213,8 +215,8 @@ class ProbeSession:
         self.per_host_limit = per_host_limit or PER_HOST_LIMIT
         self.body_limit = body_limit
         self._deadline_at = time.monotonic() + deadline
-        self._clients: dict[tuple[ResolvedTLS, str | None], httpx.AsyncClient] = {}
-        self._client_errors: dict[tuple[ResolvedTLS, str | None], TransportFailure] = {}
+        self._clients: dict[tuple[ResolvedTLS, str | None, bool], httpx.AsyncClient] = {}
+        self._client_errors: dict[tuple[ResolvedTLS, str | None, bool], TransportFailure] = {}
         self._host_limits: dict[str, asyncio.Semaphore] = {}
         #: Origins (https) that answered only over http: skip https next time.
         self._http_only: set[Origin] = set()
@@ -249,7 +251,8 @@ class ProbeSession:
         resolved = resolve_tls(tls, self.environ)
         setting = self._proxy_of(url, tls)
         proxy = setting[1] if setting is not None else None
-        key = (resolved, proxy)
+        plain = plain_http(url, proxy)  # a client of its own: it never verifies a certificate
+        key = (resolved, proxy, plain)
         client = self._clients.get(key)
         if client is not None:
             return client
@@ -263,7 +266,7 @@ class ProbeSession:
             self._client_errors[key] = failure
             return failure
         try:
-            context = build_ssl_context(resolved)
+            context = no_tls_context() if plain else build_ssl_context(resolved)
         except (OSError, ValueError) as exc:
             failure = TransportFailure(
                 "tls-error",
@@ -281,7 +284,9 @@ class ProbeSession:
                 trust_env=False,  # the injected environment decides, not os.environ
                 follow_redirects=False,  # done by hand: credentials must not follow
                 limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
-                http2=http2_available(),  # one connection, many streams
+                # One connection, many streams; over TLS only (httpx negotiates
+                # HTTP/2 by ALPN), so a plain-http client need not import h2.
+                http2=http2_available() and not plain,
                 headers={"User-Agent": "hardoctor-probe"},
             )
         except (ImportError, ValueError, httpx.InvalidURL) as exc:  # socks:// without socksio

@@ -234,3 +234,23 @@ def test_code_cache_on_a_read_only_directory_is_silent(tmp_path: Path, monkeypat
         assert not cache.dirty
     finally:
         ro.chmod(0o700)
+
+
+def test_code_cache_keeps_what_was_used_when_full(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Old versions of edited classes pile up in a checkout: past the bound the
+    file is rewritten with this process's entries only."""
+    import marshal
+
+    from hardoctor import records
+
+    monkeypatch.setattr("sys.dont_write_bytecode", False)
+    monkeypatch.setattr(records._CodeCache, "MAX_ENTRIES", 5)
+    path = tmp_path / "records-code.test.marshal"
+    stale = {f"# stale {i}\n": marshal.dumps(compile("pass", "<string>", "exec")) for i in range(10)}
+    path.write_bytes(records._CodeCache(str(path)).header + marshal.dumps(stale))
+    used = "def __create_fn__():\n def u():\n  return 1\n return u\n"
+    cache = records._CodeCache(str(path))
+    _generated(cache, used)
+    cache.save()
+    kept = records._CodeCache(str(path))._load()
+    assert list(kept) == [used]

@@ -72,7 +72,10 @@ class _CodeCache:
 
     #: A cache larger than this is not read (and is started afresh).
     MAX_BYTES = 8 * 1024 * 1024
-    MAX_ENTRIES = 6000
+    #: Every dataclass of hardoctor and its plugins is ~1,000 entries; past
+    #: this (old versions of edited classes pile up in a checkout) the file
+    #: is rewritten with what this process used.
+    MAX_ENTRIES = 2000
 
     def __init__(self, path: str) -> None:
         from importlib.util import MAGIC_NUMBER
@@ -80,6 +83,7 @@ class _CodeCache:
         self.path = path
         self.header = b"hardoctor-records/2\0" + MAGIC_NUMBER
         self.code: dict[str, bytes] | None = None
+        self.used: set[str] = set()
         self.dirty = False
 
     def _load(self) -> dict[str, bytes]:
@@ -104,6 +108,7 @@ class _CodeCache:
         raw = self.code.get(source)
         if raw is None:
             return None
+        self.used.add(source)
         try:
             code = marshal.loads(raw)
         except (ValueError, EOFError, TypeError):
@@ -120,11 +125,11 @@ class _CodeCache:
             # As exec(str) in dataclasses.py compiles it: no __future__ flags.
             code = compile(source, "<string>", "exec", dont_inherit=True)
             assert self.code is not None
-            if len(self.code) < self.MAX_ENTRIES:
-                self.code[source] = marshal.dumps(code)
-                if not self.dirty and not sys.dont_write_bytecode:
-                    self.dirty = True
-                    atexit.register(self.save)
+            self.code[source] = marshal.dumps(code)
+            self.used.add(source)
+            if not self.dirty and not sys.dont_write_bytecode:
+                self.dirty = True
+                atexit.register(self.save)
         builtins.exec(code, globals, locals)
 
     def save(self) -> None:
@@ -135,7 +140,7 @@ class _CodeCache:
         try:
             merged = {**self._load(), **self.code}
             if len(merged) > self.MAX_ENTRIES:
-                merged = dict(self.code)
+                merged = {k: v for k, v in self.code.items() if k in self.used}
             os.makedirs(os.path.dirname(self.path), exist_ok=True)
             with open(tmp, "wb") as fh:
                 fh.write(self.header + marshal.dumps(merged))

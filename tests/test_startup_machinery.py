@@ -209,15 +209,27 @@ def test_code_cache_ignores_foreign_or_broken_files(tmp_path: Path, monkeypatch:
         assert path.read_bytes().startswith(cache.header)  # rewritten whole
 
 
-def test_code_cache_writes_nothing_without_bytecode_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_code_cache_and_bytecode_writing(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PYTHONDONTWRITEBYTECODE: nothing written, unless the package was
+    compiled at install (its own .pyc exists: pip wrote the directory)."""
+    import importlib.util
+
     from hardoctor import records
 
     monkeypatch.setattr("sys.dont_write_bytecode", True)
+    compiled = tmp_path / "records.cpython-311.pyc"
+    monkeypatch.setattr(importlib.util, "cache_from_source", lambda path: str(compiled))
     path = tmp_path / "records-code.test.marshal"
     cache = records._CodeCache(str(path))
     _generated(cache, "def __create_fn__():\n def h():\n  pass\n return h\n")
     cache.save()
     assert not path.exists()
+
+    compiled.write_bytes(b"")
+    cache = records._CodeCache(str(path))
+    _generated(cache, "def __create_fn__():\n def h2():\n  pass\n return h2\n")
+    cache.save()
+    assert path.exists()
 
 
 def test_code_cache_on_a_read_only_directory_is_silent(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

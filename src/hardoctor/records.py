@@ -24,8 +24,9 @@ own ``.pyc`` files, the compiled code is kept in this package's
 text and the interpreter's bytecode magic number), so a later run executes
 the cached code instead of compiling again.  Only code that ``dataclasses``
 generated from our own class definitions goes in; a missing, unreadable,
-foreign or oversized file is ignored, and nothing is written when bytecode
-writing is off (``PYTHONDONTWRITEBYTECODE``) or the directory is read-only.
+foreign or oversized file is ignored, and nothing is written when the
+directory is read-only, or when bytecode writing is off
+(``PYTHONDONTWRITEBYTECODE``) and the package was not compiled at install.
 """
 
 from __future__ import annotations
@@ -127,10 +128,23 @@ class _CodeCache:
             assert self.code is not None
             self.code[source] = marshal.dumps(code)
             self.used.add(source)
-            if not self.dirty and not sys.dont_write_bytecode:
+            if not self.dirty and self.writable():
                 self.dirty = True
                 atexit.register(self.save)
         builtins.exec(code, globals, locals)
+
+    def writable(self) -> bool:
+        """Bytecode writing is on, or this package was compiled when it was
+        installed (its ``__pycache__`` already holds what pip wrote, while
+        ``PYTHONDONTWRITEBYTECODE`` only stops the interpreter's own writes)."""
+        if not sys.dont_write_bytecode:
+            return True
+        from importlib.util import cache_from_source
+
+        try:
+            return os.path.exists(cache_from_source(os.path.abspath(__file__)))
+        except (NotImplementedError, ValueError):
+            return False
 
     def save(self) -> None:
         if not self.dirty or self.code is None:

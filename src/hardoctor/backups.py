@@ -14,7 +14,6 @@ import errno
 import json
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from datetime import datetime, timezone
@@ -97,6 +96,8 @@ def write_atomic(target: str, data: bytes, mode: int, uid: int, gid: int) -> Non
     """Replace ``target`` by ``data``: readers see the old file or the new
     one, never a half-written one.  (A hard link elsewhere keeps the old
     content: rename gives ``target`` a new inode.)"""
+    import tempfile  # here: only a run that writes pays for it (start-up)
+
     directory = os.path.dirname(target) or "."
     # mkstemp creates the file 0600, so the secret is never readable by
     # others, whatever the umask; the final mode is set before any byte.
@@ -294,6 +295,8 @@ def write_set(
     goes into a hidden partial directory first, the manifest last; then one
     rename publishes the set.  On any failure the partial set is removed and
     a :class:`BackupError` names the file and the operation."""
+    import tempfile  # here: only a run that writes pays for it (start-up)
+
     os.makedirs(root, mode=0o700, exist_ok=True)
     partial = tempfile.mkdtemp(prefix=".partial-", dir=root)
     try:

@@ -63,7 +63,13 @@ class _Pluggy(pluggy.PluginManager):
     pluggy's inspection of every attribute would import them all."""
 
     def parse_hookimpl_opts(self, plugin: Any, name: str) -> pluggy.HookimplOpts | None:
-        if isinstance(getattr(plugin, name, None), ModuleType):  # no import: type() only
+        value = getattr(plugin, name, None)
+        if isinstance(value, ModuleType):  # no import: type() only
+            return None
+        # Only what our marker marked is an implementation; asking pluggy
+        # about every other name of a module (its imports, helpers) costs
+        # an inspect.getattr_static each -- several ms of every start.
+        if not callable(value) or getattr(value, "hardoctor_impl", None) is None:
             return None
         return super().parse_hookimpl_opts(plugin, name)
 

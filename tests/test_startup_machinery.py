@@ -266,3 +266,46 @@ def test_code_cache_keeps_what_was_used_when_full(tmp_path: Path, monkeypatch: p
     cache.save()
     kept = records._CodeCache(str(path))._load()
     assert list(kept) == [used]
+
+
+# -- the HTTP stack ---------------------------------------------------------------
+
+
+def test_plain_http_client_context_verifies_and_trusts_nothing() -> None:
+    """A client that only speaks http:// loads no CA store, and a TLS
+    handshake it made anyway would fail closed (nothing is trusted)."""
+    import ssl
+
+    from hardoctor.probe.tls import no_tls_context, plain_http
+
+    ctx = no_tls_context()
+    assert ctx.verify_mode == ssl.CERT_REQUIRED and ctx.check_hostname
+    assert ctx.cert_store_stats()["x509_ca"] == 0
+    assert plain_http("http://127.0.0.1:5000/v2/", None)
+    assert plain_http("HTTP://mirror.internal/v2/", None)
+    assert not plain_http("https://registry.example/v2/", None)
+    assert not plain_http("http://127.0.0.1:5000/v2/", "http://proxy:3128")
+
+
+def test_prewarm_leaves_optional_modules_importable() -> None:
+    """The HTTP stack is imported without trio and httpx's CLI, and both are
+    importable again afterwards (in a fresh interpreter: nothing of this
+    test process leaks in)."""
+    code = (
+        "import sys, time, threading\n"
+        "from hardoctor import engine\n"
+        "engine.prewarm_http()\n"
+        "for t in threading.enumerate():\n"
+        "    if t.name == 'hardoctor-prewarm': t.join(60)\n"
+        "assert 'httpx' in sys.modules\n"
+        "assert sys.modules.get('trio', 0) is not None and sys.modules.get('httpx._main', 0) is not None\n"
+        "print('ok')\n"
+    )
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{root / 'src'}:{root / 'plugins'}"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         timeout=120, check=False)
+    assert out.stdout.strip() == "ok", out.stderr[-2000:]

@@ -33,7 +33,9 @@ _OCI = frozenset({"oci", "docker", "helm-oci", "podman"})
 
 
 def owns_host(host: str) -> bool:
-    return bool(_HOST.match(host))
+    # The substring test first: every host of a run is asked, and most are
+    # not Azure's (the pattern then need not even be compiled).
+    return "azurecr." in host.lower() and bool(_HOST.match(host))
 
 
 def name_of(host: str) -> str:

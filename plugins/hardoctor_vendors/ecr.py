@@ -34,6 +34,8 @@ _OCI = frozenset({"oci", "docker", "helm-oci", "podman"})
 
 def owns_host(host: str) -> bool:
     bare = host.split(":")[0]
+    if "ecr" not in bare.lower():  # every ECR host names it (the patterns need not run)
+        return False
     return bool(bare == PUBLIC_HOST or _HOST.match(host) or _API.match(bare))
 
 

@@ -42,6 +42,9 @@ _USERS = frozenset({"oauth2accesstoken", "_json_key", "_json_key_base64", "_toke
 
 
 def owns_host(host: str) -> bool:
+    low = host.lower()
+    if "pkg.dev" not in low and "gcr.io" not in low:  # the patterns need not run
+        return False
     return bool(_PKG.match(host) or _GCR.match(host) or host.split(":")[0] == "pkg.dev")
 
 

@@ -128,8 +128,9 @@ def decode(cred: Credential, ctx: Context) -> TokenInfo | None:
 def registry_info(url: str, package_type: str | None, ctx: Context) -> RegistryInfo | None:
     host = common.host_of(url)
     path = "/" + url.split("://", 1)[-1].split("/", 1)[1] if "/" in url.split("://", 1)[-1] else ""
-    api = _API.search(path)
-    loose = _API_LOOSE.search(path)
+    # Both patterns start with /api/v4/: most URLs are not GitLab API URLs.
+    api = _API.search(path) if "/api/v4/" in path else None
+    loose = _API_LOOSE.search(path) if api is not None or "/api/v4/" in path else None
     if not VENDOR.owns(host, ctx) and loose is None:
         return None
     problems: list[str] = []

@@ -73,6 +73,13 @@ class _Pluggy(pluggy.PluginManager):
             return None
         return super().parse_hookimpl_opts(plugin, name)
 
+    def parse_hookspec_opts(self, module_or_class: Any, name: str) -> pluggy.HookspecOpts | None:
+        # Every spec is named hardoctor_*; the rest of hookspecs.py (its
+        # imports) need not be inspected one by one.
+        if not name.startswith("hardoctor_"):
+            return None
+        return super().parse_hookspec_opts(module_or_class, name)
+
 
 class PluginManager:
     def __init__(self, disabled: Iterable[str] = (), autoload: bool = True) -> None:

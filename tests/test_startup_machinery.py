@@ -93,24 +93,36 @@ def test_own_init_and_slots_are_processed_at_once() -> None:
 
 
 def test_first_use_from_many_threads_processes_once() -> None:
-    @dataclass(frozen=True)
-    class Shared:
-        n: int
+    """Threads racing to construct a class for the first time all get a
+    complete object: none may see the class between its stub and its real
+    ``__init__`` (repeated over fresh classes to give the race a chance)."""
+    for _ in range(30):
+        @dataclass(frozen=True)
+        class Shared:
+            n: int
+            tag: str = "x"
 
-    made: list[Shared] = []
-    barrier = threading.Barrier(8)
+        made: list[Shared] = []
+        errors: list[BaseException] = []
+        barrier = threading.Barrier(8)
 
-    def work(i: int) -> None:
-        barrier.wait()
-        made.append(Shared(i))
+        def work(i: int, cls: type[Shared] = Shared, made: list[Shared] = made,
+                 errors: list[BaseException] = errors,
+                 barrier: threading.Barrier = barrier) -> None:
+            barrier.wait()
+            try:
+                made.append(cls(i))
+            except BaseException as exc:  # noqa: BLE001  (collected, asserted below)
+                errors.append(exc)
 
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(s.n for s in made) == list(range(8))
-    assert materialize(Shared) is Shared
+        threads = [threading.Thread(target=work, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors
+        assert sorted(s.n for s in made) == list(range(8)) and all(s.tag == "x" for s in made)
+        assert materialize(Shared) is Shared
 
 
 # -- lazyre -------------------------------------------------------------------

@@ -188,16 +188,17 @@ def _process(cls: type, options: dict[str, Any]) -> type:
 
 def materialize(cls: type) -> type:
     """Process *cls* now if it is still waiting (idempotent, thread-safe)."""
-    if cls not in _OPTIONS:
+    if cls not in _OPTIONS:  # processed (it leaves _OPTIONS only when complete)
         return cls
     with _LOCK:
-        options = _OPTIONS.pop(cls, None)
+        options = _OPTIONS.get(cls)
         if options is None:
-            return cls
+            return cls  # another thread finished it while this one waited
         for name in ("__init__", *_INTROSPECTED):
             if isinstance(cls.__dict__.get(name), (_Pending, _StubInit)):
                 delattr(cls, name)
         _process(cls, options)
+        del _OPTIONS[cls]
     return cls
 
 

@@ -384,8 +384,12 @@ def test_kill_9_at_random_points_of_apply_never_leaves_a_partial_file(home: Path
         assert stat.S_IMODE(conf.stat().st_mode) == 0o600
         for s in _backup_sets(home):
             assert (s / "manifest.json").is_file(), f"half a backup set: {s}"
-    # No temporary file of an interrupted write is left beside the config.
+    # A kill -9 between creating the temporary file and renaming it leaves
+    # that file (nothing can run after SIGKILL): the next apply removes it
+    # before it writes, so no interrupted write's copy of the secret stays.
+    hd(["fix", "--offline", "--apply"], home)
     assert sorted(os.listdir(conf.parent)) == ["pip.conf"]
+    assert conf.read_bytes() == new
 
 
 def test_two_concurrent_applies_take_turns(home: Path) -> None:
@@ -445,3 +449,22 @@ def test_mavens_own_proxy_is_named(home: Path) -> None:
     assert run.rc == 1 and proxy, run.text
     assert "<proxy> corp=http://***@127.0.0.1" in proxy[0]["message"]
     assert password not in run.text
+
+
+def test_write_removes_only_an_interrupted_writes_temporary_file(tmp_path: Path) -> None:
+    """What mkstemp left for this file (``.NAME.XXXXXXXX.tmp``) goes; other
+    files, and other files' temporaries, stay."""
+    from hardoctor import backups
+
+    target = tmp_path / "pip.conf"
+    target.write_bytes(b"old")
+    stale = tmp_path / ".pip.conf.ab12cd34.tmp"
+    stale.write_bytes(b"half of a new secret")
+    keep = [tmp_path / ".pip.conf.backup.tmp", tmp_path / ".npmrc.ab12cd34.tmp",
+            tmp_path / "pip.conf.ab12cd34.tmp", tmp_path / ".pip.conf.ab12cd34.txt"]
+    for path in keep:
+        path.write_bytes(b"x")
+    backups.write_atomic(str(target), b"new", 0o600, os.getuid(), os.getgid())
+    assert target.read_bytes() == b"new"
+    assert not stale.exists()
+    assert all(path.exists() for path in keep)

@@ -99,9 +99,11 @@ def write_atomic(target: str, data: bytes, mode: int, uid: int, gid: int) -> Non
     import tempfile  # here: only a run that writes pays for it (start-up)
 
     directory = os.path.dirname(target) or "."
+    prefix = f".{os.path.basename(target)}."
+    _remove_interrupted(directory, prefix)
     # mkstemp creates the file 0600, so the secret is never readable by
     # others, whatever the umask; the final mode is set before any byte.
-    fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(target)}.", suffix=".tmp", dir=directory)
+    fd, tmp = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=directory)
     try:
         st = os.fstat(fd)
         if hasattr(os, "fchown") and (st.st_uid, st.st_gid) != (uid, gid):
@@ -124,6 +126,22 @@ def write_atomic(target: str, data: bytes, mode: int, uid: int, gid: int) -> Non
             os.unlink(tmp)
         raise
     _fsync_dir(directory)
+
+
+def _remove_interrupted(directory: str, prefix: str) -> None:
+    """Remove what an interrupted replacement of this file left beside it: a
+    run killed (``kill -9``, power loss) between creating its temporary file
+    and renaming it cannot clean up, and the file holds the new secret.
+    Writes happen under the apply lock (:func:`locked`), so a temporary file
+    of ours that exists now belongs to no running write."""
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return
+    for name in names:
+        if name.startswith(prefix) and name.endswith(".tmp") and len(name) == len(prefix) + 12:
+            with contextlib.suppress(OSError):
+                os.unlink(os.path.join(directory, name))
 
 
 def _write_private(path: str, data: bytes) -> None:

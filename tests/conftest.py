@@ -38,32 +38,11 @@ SERIAL_GROUPS = ("dockerd", "serial")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    shared = {_module_of(item) for item in items if _uses_module_fixture(item)}
     for item in items:
         for name in SERIAL_GROUPS:
             if item.get_closest_marker(name) is not None:
                 item.add_marker(pytest.mark.xdist_group(name))
                 break
-        else:
-            if _module_of(item) in shared:
-                item.add_marker(pytest.mark.xdist_group(f"module:{_module_of(item)}"))
-
-
-def _module_of(item: pytest.Item) -> str:
-    return item.nodeid.split("::", 1)[0]
-
-
-def _uses_module_fixture(item: pytest.Item) -> bool:
-    """A module whose tests share a module-scoped fixture of its own (a
-    server, a virtualenv, a git world built once) runs whole on one worker:
-    spread over two, each worker would build it again (up to 16 s of CPU
-    each), and a worker running another module's test in between tears it
-    down and builds it once more."""
-    info = getattr(item, "_fixtureinfo", None)
-    if info is None:
-        return False
-    return any(fixturedef.scope == "module" and fixturedef.baseid == _module_of(item)
-               for defs in info.name2fixturedefs.values() for fixturedef in defs)
 
 
 @pytest.fixture

@@ -95,6 +95,7 @@ def _plexus_key_iv(password: bytes, salt: bytes) -> tuple[bytes, bytes]:
     # plexus-cipher's PBECipher: SHA-256 over password + 8-byte salt gives
     # 32 bytes in one round; the first 16 are the AES-128 key, the rest the IV.
     import hashlib  # here: OpenSSL's start-up only when a password is decrypted
+
     digest = hashlib.sha256(password + salt[:8]).digest()
     return digest[:16], digest[16:32]
 

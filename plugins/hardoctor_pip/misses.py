@@ -88,6 +88,7 @@ def variables(client: str, name: str) -> tuple[str, str]:
 
 def _env_unset(ctx: Context, model: Model, res: Resolution, common: Mapping[str, Any]) -> list[Finding]:
     import difflib  # here: only when a variable is missing
+
     name = _index_name(model, res)
     if name is None:
         return []

@@ -206,7 +206,7 @@ def _restore(backup_dir: str, entry: Mapping[str, Any]) -> str | None:
             return None
         except OSError as exc:
             return f"cannot read it: {exc.strerror}"
-        if _sha(current) != entry["sha256_new"]:
+        if sha256_hex(current) != entry["sha256_new"]:
             return "changed since the fix created it; not removed"
         try:
             os.unlink(target)
@@ -224,13 +224,13 @@ def _restore(backup_dir: str, entry: Mapping[str, Any]) -> str | None:
         original = _read_bytes(os.path.join(backup_dir, str(entry["backup"])))
     except OSError as exc:
         return f"backup copy unreadable: {exc.strerror}"
-    if _sha(original) != entry["sha256_original"]:
+    if sha256_hex(original) != entry["sha256_original"]:
         return "backup copy is damaged (checksum mismatch)"
     try:
         current = _read_bytes(target)
     except OSError as exc:
         return f"cannot read it: {exc.strerror}"
-    sha = _sha(current)
+    sha = sha256_hex(current)
     if sha not in (entry["sha256_new"], entry["sha256_original"]):
         return (
             "changed since the fix was applied; not overwritten "
@@ -365,6 +365,7 @@ def _read_bytes(path: str) -> bytes:
         return fh.read()
 
 
-def _sha(data: bytes) -> str:
-    import hashlib  # here: OpenSSL's start-up only when backing up
+def sha256_hex(data: bytes) -> str:
+    import hashlib  # here: OpenSSL's start-up only when writing
+
     return hashlib.sha256(data).hexdigest()

@@ -51,8 +51,7 @@ ABSENT = "absent"
 def digest(text: str) -> str:
     """SHA-256 (hex) of ``text`` as UTF-8: the ``Edit.expected`` of a file
     whose text is ``text``."""
-    import hashlib  # here: OpenSSL's start-up only for a run with fixes
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    return backups.sha256_hex(text.encode("utf-8", "surrogatepass"))
 
 
 def read_text(path: str) -> str:
@@ -101,6 +100,7 @@ class FilePlan:
     def diff(self) -> str:
         """Unified diff of this file (unscrubbed: use :meth:`Plan.diff`)."""
         import difflib  # here: only a run that renders a diff pays for it
+
         if not self.changed:
             return ""
         name = self.path.lstrip("/")
@@ -329,11 +329,6 @@ def _read_bytes(path: str) -> bytes:
         return fh.read()
 
 
-def _sha(data: bytes) -> str:
-    import hashlib  # here: OpenSSL's start-up only for a run with fixes
-    return hashlib.sha256(data).hexdigest()
-
-
 def apply(plan: Plan, backup_root: str, clock: Callable[[], datetime] = _utcnow) -> ApplyResult:
     """Like :func:`_apply`, holding the backup store's lock: two concurrent
     ``fix --apply`` runs take turns, and the later one finds the files
@@ -403,7 +398,7 @@ def _preflight(
         except OSError as exc:
             refused.append((f.path, f"cannot read it: {exc.strerror}"))
             continue
-        if _sha(data) != digest(f.old_text):
+        if backups.sha256_hex(data) != digest(f.old_text):
             refused.append((f.path, "changed on disk since the fix was planned"))
             continue
         originals.append((f, data, st))
@@ -422,7 +417,7 @@ def _manifest(
             "path": f.path, "target": f.target, "backup": name,
             "mode": stat.S_IMODE(st.st_mode), "new_mode": f.new_mode,
             "uid": st.st_uid, "gid": st.st_gid,
-            "sha256_original": _sha(data), "sha256_new": digest(f.new_text),
+            "sha256_original": backups.sha256_hex(data), "sha256_new": digest(f.new_text),
         })
     for f in creating:
         entries.append({"path": f.path, "target": f.target, "created": True,
@@ -451,7 +446,7 @@ def _replace(f: FilePlan, data: bytes, st: os.stat_result) -> str | None:
     try:
         # Re-check right before the rename: the window for a concurrent
         # writer is now as small as it can be.
-        if _sha(_read_bytes(f.target)) != _sha(data):
+        if backups.sha256_hex(_read_bytes(f.target)) != backups.sha256_hex(data):
             return "changed on disk while fixing"
         mode = f.new_mode if f.new_mode != f.old_mode else stat.S_IMODE(st.st_mode)
         if f.new_text == f.old_text:

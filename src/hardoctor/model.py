@@ -157,9 +157,7 @@ class Secret:
 def fingerprint(value: str) -> str:
     """Stable short hash of a secret: the same token gives the same value in
     every run and on every machine, so two reports can be compared by eye."""
-    import hashlib  # here: OpenSSL's start-up is paid only by a run that hashes
-
-    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
+    return redact.fingerprint(value)
 
 
 @dataclass(frozen=True)

@@ -96,7 +96,8 @@ def _clean(text: str) -> str:
     return text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
 
 
-def _fp(value: str) -> str:
+def fingerprint(value: str) -> str:
+    """Stable short hash of a secret (see :func:`hardoctor.model.fingerprint`)."""
     import hashlib  # here: OpenSSL's start-up is paid only by a run that hashes
 
     return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:8]
@@ -112,7 +113,7 @@ def register(value: str, alias_of: str | None = None) -> None:
         return
     if (value, alias_of) in _done:
         return
-    mark = f"<secret #{_fp(alias_of if alias_of is not None else value)}>"
+    mark = f"<secret #{fingerprint(alias_of if alias_of is not None else value)}>"
     # As scrub() sees text: a lone surrogate is U+FFFD there (and here).
     forms = {_clean(value), _clean(value.strip())}
     raw = value.encode("utf-8", "surrogatepass")
@@ -192,7 +193,7 @@ def mask(value: str | None) -> str:
     """Show a secret's shape, never its content: ``<secret #1a2b3c4d>``."""
     if not value:
         return "<empty>"
-    return f"<secret #{_fp(value)}>"
+    return f"<secret #{fingerprint(value)}>"
 
 
 def clear() -> None:

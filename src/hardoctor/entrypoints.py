@@ -59,19 +59,11 @@ def _normalise(name: str) -> str:
     return re.sub(r"[-_.]+", "_", name).lower()
 
 
-def _read(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read(_MAX_METADATA)
-    except OSError:
-        return None
-
-
-def _read_fast(path: str, marker: str) -> str | None:
-    """The file's text if it mentions ``marker`` at all: most distributions'
-    entry points are console scripts, and one raw read is cheaper than a
-    text file object for each of them (this runs for every installed
-    distribution on every start)."""
+def _read(path: str, marker: str = "") -> str | None:
+    """The file's text (if it mentions ``marker`` at all: most distributions'
+    entry points are console scripts).  One raw read is cheaper than a text
+    file object, and this runs for every installed distribution on every
+    start."""
     try:
         fd = os.open(path, os.O_RDONLY)
     except OSError:
@@ -143,7 +135,7 @@ def entry_points(group: str, path: Iterable[str] | None = None) -> list[PluginEn
             if dist in seen:
                 continue
             seen.add(dist)
-            text = _read_fast(os.path.join(meta_dir, "entry_points.txt"), f"[{group}]")
+            text = _read(os.path.join(meta_dir, "entry_points.txt"), f"[{group}]")
             lines = list(_group_lines(text, group)) if text else []
             if not lines:
                 continue
